@@ -1,0 +1,37 @@
+/* capture: a libpcap live capture of the namespace's lo into a pcap file.
+ * Immediate mode, started before any process; the file is written as NAME.part and
+ * renamed to NAME only when the capture stops cleanly, so no half-written capture
+ * is ever left under the final name. */
+#ifndef TCPLAB_CAPTURE_H
+#define TCPLAB_CAPTURE_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct capture;
+
+struct capture_stats {
+	uint64_t packets;        /* written to the file */
+	uint64_t kernel_drops;   /* pcap_stats: dropped because the ring was full */
+	uint64_t ifdrops;        /* pcap_stats: dropped by the interface */
+};
+
+/* Opens lo in the calling thread's network namespace and the file path.part. */
+struct capture *capture_start(const char *path, int snaplen, struct lab_err *err);
+
+/* The descriptor to poll for readability; then call capture_dispatch. */
+int capture_fd(const struct capture *c);
+
+/* Writes every packet waiting in the ring to the file; never blocks. */
+int capture_dispatch(struct capture *c, struct lab_err *err);
+
+/* Drains the ring (until it has been quiet for grace_ms), records the kernel's
+ * statistics, closes the file and renames it into place. Frees c. */
+int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats,
+		 struct lab_err *err);
+
+/* Closes and deletes the partial file. Frees c. NULL is allowed. */
+void capture_abort(struct capture *c);
+
+#endif

@@ -1,0 +1,872 @@
+/* flow: connection tracking and per-segment TCP analysis (see flow.h).
+ *
+ * The per-segment checks follow the definitions of Wireshark's "TCP Analysis"
+ * (user's guide, section 7.5) and the order Wireshark applies them in, so that
+ * our counts equal tshark's tcp.analysis.* counts:
+ *   zero window probe, zero window, lost segment, keep-alive, window update,
+ *   window full, keep-alive ACK, zero window probe ACK, duplicate ACK;
+ *   then ACKed unseen segment; then for segments that occupy sequence space:
+ *   fast retransmission, out-of-order, spurious retransmission, retransmission.
+ * Deliberate differences from tshark are marked "Differs from Wireshark".
+ *
+ * State: a hash table of open connections (struct conn, constant size each).
+ * A closed connection lingers for flow_opts.linger_us of capture time so late
+ * segments (the last ACK, retransmitted FINs) still find it, then its state is
+ * freed and only its struct flow_conn summary stays. */
+#include "flow.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "packet.h"
+
+#define FLOW_DEFAULT_LINGER_US (60LL * 1000000)
+/* Wireshark's thresholds: a retransmission within 20 ms of the last duplicate
+ * ACK is "fast"; out-of-order needs the segment within the handshake RTT of the
+ * highest one, or 3 ms when the RTT is unknown. */
+#define FAST_RETRANSMISSION_WINDOW_US 20000
+#define OUT_OF_ORDER_DEFAULT_US 3000
+
+#define WINDOW_UNSEEN UINT64_MAX
+
+/* Modular sequence comparisons, RFC 9293 §3.4 (sequence space wraps). */
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static bool seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static bool seq_le(uint32_t a, uint32_t b)
+{
+	return !seq_gt(a, b);
+}
+
+/* The analysis state of one direction (the sender's side of it). */
+struct dir_state {
+	bool base_known;
+	uint32_t base_seq;          /* for relative numbers */
+	int win_scale;              /* -1 unknown, -2 not in use, >= 0 shift */
+	uint64_t window;            /* last window sent (scaled), WINDOW_UNSEEN */
+	bool nextseq_known;
+	uint32_t nextseq;           /* highest seq + len (+1 for SYN/FIN) seen */
+	int64_t nextseq_time_us;
+	bool lastack_known;
+	uint32_t lastack;           /* last ack number sent this way */
+	int64_t lastack_time_us;
+	bool maxseq_known;
+	uint32_t maxseqtobeacked;   /* end of the contiguous data seen */
+	unsigned dupacks;           /* duplicate ACKs in a row */
+	uint32_t last_flags;        /* analysis flags of the last segment */
+	bool data_end_known;
+	uint32_t data_end;          /* highest seq + len of payload, for data_bytes */
+	bool syn_seen;
+	uint32_t isn;
+};
+
+struct conn_key {
+	int family;
+	uint8_t addr[2][16];        /* endpoint 0 sorts before endpoint 1 */
+	uint16_t port[2];
+};
+
+struct conn {
+	struct conn_key key;
+	int client_end;             /* which key endpoint is the client */
+	struct flow_conn *sum;
+	struct dir_state d[2];      /* by direction: FLOW_DIR_C2S, FLOW_DIR_S2C */
+	int64_t last_syn_time_us;
+	int64_t first_rtt_us;       /* 0 until the handshake completes */
+	bool synack_seen;
+	int64_t closed_time_us;
+	struct conn *hash_next;
+	struct conn *linger_prev, *linger_next;
+	bool lingering;
+};
+
+struct flow_analysis {
+	struct flow_opts opts;
+	struct flow_totals totals;
+	struct flow_conn **conns;   /* summaries, in order of first packet */
+	size_t conn_count, conn_cap;
+	struct conn **table;        /* open connections, chained */
+	size_t table_size, open_count;
+	struct conn *linger_head, *linger_tail;
+	bool linktype_noted;
+};
+
+static const char *const flag_names[FLOW_FLAG_COUNT] = {
+	[FLOW_RETRANSMISSION] = "retransmission",
+	[FLOW_FAST_RETRANSMISSION] = "fast_retransmission",
+	[FLOW_SPURIOUS_RETRANSMISSION] = "spurious_retransmission",
+	[FLOW_OUT_OF_ORDER] = "out_of_order",
+	[FLOW_LOST_SEGMENT] = "lost_segment",
+	[FLOW_ACK_LOST_SEGMENT] = "ack_lost_segment",
+	[FLOW_DUPLICATE_ACK] = "duplicate_ack",
+	[FLOW_ZERO_WINDOW] = "zero_window",
+	[FLOW_ZERO_WINDOW_PROBE] = "zero_window_probe",
+	[FLOW_ZERO_WINDOW_PROBE_ACK] = "zero_window_probe_ack",
+	[FLOW_WINDOW_FULL] = "window_full",
+	[FLOW_WINDOW_UPDATE] = "window_update",
+	[FLOW_KEEP_ALIVE] = "keep_alive",
+	[FLOW_KEEP_ALIVE_ACK] = "keep_alive_ack",
+	[FLOW_WINDOW_PROBE] = "window_probe",
+};
+
+static const char *const flag_words[FLOW_FLAG_COUNT] = {
+	[FLOW_RETRANSMISSION] = "retransmission",
+	[FLOW_FAST_RETRANSMISSION] = "fast retransmission",
+	[FLOW_SPURIOUS_RETRANSMISSION] = "spurious retransmission",
+	[FLOW_OUT_OF_ORDER] = "out-of-order",
+	[FLOW_LOST_SEGMENT] = "previous segment not captured",
+	[FLOW_ACK_LOST_SEGMENT] = "acked unseen segment",
+	[FLOW_DUPLICATE_ACK] = "dup ack",
+	[FLOW_ZERO_WINDOW] = "zero window",
+	[FLOW_ZERO_WINDOW_PROBE] = "zero window probe",
+	[FLOW_ZERO_WINDOW_PROBE_ACK] = "zero window probe ack",
+	[FLOW_WINDOW_FULL] = "window full",
+	[FLOW_WINDOW_UPDATE] = "window update",
+	[FLOW_KEEP_ALIVE] = "keep-alive",
+	[FLOW_KEEP_ALIVE_ACK] = "keep-alive ack",
+	[FLOW_WINDOW_PROBE] = "window probe",
+};
+
+const char *flow_flag_name(enum flow_flag flag)
+{
+	return (unsigned)flag < FLOW_FLAG_COUNT ? flag_names[flag] : "?";
+}
+
+const char *flow_flag_words(enum flow_flag flag)
+{
+	return (unsigned)flag < FLOW_FLAG_COUNT ? flag_words[flag] : "?";
+}
+
+const char *flow_handshake_name(enum flow_handshake hs)
+{
+	switch (hs) {
+	case FLOW_HANDSHAKE_NONE:
+		return "none";
+	case FLOW_HANDSHAKE_UNANSWERED:
+		return "unanswered";
+	case FLOW_HANDSHAKE_REFUSED:
+		return "refused";
+	case FLOW_HANDSHAKE_INCOMPLETE:
+		return "incomplete";
+	case FLOW_HANDSHAKE_COMPLETE:
+		return "complete";
+	}
+	return "?";
+}
+
+const char *flow_teardown_name(enum flow_teardown td)
+{
+	switch (td) {
+	case FLOW_TEARDOWN_NONE:
+		return "none";
+	case FLOW_TEARDOWN_FIN:
+		return "fin";
+	case FLOW_TEARDOWN_RESET:
+		return "reset";
+	}
+	return "?";
+}
+
+uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag)
+{
+	if ((unsigned)flag >= FLOW_FLAG_COUNT)
+		return 0;
+	return conn->dir[0].flags[flag] + conn->dir[1].flags[flag];
+}
+
+bool flow_conn_has_port(const struct flow_conn *conn, uint16_t port)
+{
+	return conn->server_port == port || conn->client_port == port;
+}
+
+const struct flow_totals *flow_totals(const struct flow_analysis *fa)
+{
+	return &fa->totals;
+}
+
+size_t flow_conn_count(const struct flow_analysis *fa)
+{
+	return fa->conn_count;
+}
+
+const struct flow_conn *flow_conn_at(const struct flow_analysis *fa, size_t index)
+{
+	return index < fa->conn_count ? fa->conns[index] : NULL;
+}
+
+/* ---- the connection table ------------------------------------------------ */
+
+static uint64_t key_hash(const struct conn_key *k)
+{
+	/* FNV-1a over the fields that matter */
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *parts[2] = {k->addr[0], k->addr[1]};
+	size_t addr_len = k->family == AF_INET6 ? 16 : 4;
+
+	for (int e = 0; e < 2; e++) {
+		for (size_t i = 0; i < addr_len; i++)
+			h = (h ^ parts[e][i]) * 1099511628211ULL;
+		h = (h ^ (k->port[e] & 0xff)) * 1099511628211ULL;
+		h = (h ^ (k->port[e] >> 8)) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static bool key_equal(const struct conn_key *a, const struct conn_key *b)
+{
+	return a->family == b->family && a->port[0] == b->port[0] &&
+	       a->port[1] == b->port[1] && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/* Builds the order-independent key; *src_end says which endpoint sent it. */
+static void key_from_packet(const struct packet_tcp *t, struct conn_key *k, int *src_end)
+{
+	size_t addr_len = t->family == AF_INET6 ? 16 : 4;
+	int c = memcmp(t->src_addr, t->dst_addr, addr_len);
+
+	if (c == 0)
+		c = t->src_port < t->dst_port ? -1 : (t->src_port > t->dst_port ? 1 : 0);
+	*src_end = c <= 0 ? 0 : 1;
+	memset(k, 0, sizeof(*k));
+	k->family = t->family;
+	memcpy(k->addr[*src_end], t->src_addr, addr_len);
+	memcpy(k->addr[1 - *src_end], t->dst_addr, addr_len);
+	k->port[*src_end] = t->src_port;
+	k->port[1 - *src_end] = t->dst_port;
+}
+
+static struct conn **table_slot(struct flow_analysis *fa, const struct conn_key *k)
+{
+	struct conn **slot = &fa->table[key_hash(k) & (fa->table_size - 1)];
+
+	while (*slot && !key_equal(&(*slot)->key, k))
+		slot = &(*slot)->hash_next;
+	return slot;
+}
+
+static int table_grow(struct flow_analysis *fa)
+{
+	size_t new_size = fa->table_size ? fa->table_size * 2 : 1024;
+	struct conn **old = fa->table;
+	size_t old_size = fa->table_size;
+	struct conn **table = calloc(new_size, sizeof(*table));
+
+	if (table == NULL)
+		return -1;
+	fa->table = table;
+	fa->table_size = new_size;
+	for (size_t i = 0; i < old_size; i++) {
+		struct conn *c = old[i];
+
+		while (c) {
+			struct conn *next = c->hash_next;
+			size_t b = key_hash(&c->key) & (new_size - 1);
+
+			c->hash_next = table[b];
+			table[b] = c;
+			c = next;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static void linger_unlink(struct flow_analysis *fa, struct conn *c)
+{
+	if (!c->lingering)
+		return;
+	if (c->linger_prev)
+		c->linger_prev->linger_next = c->linger_next;
+	else
+		fa->linger_head = c->linger_next;
+	if (c->linger_next)
+		c->linger_next->linger_prev = c->linger_prev;
+	else
+		fa->linger_tail = c->linger_prev;
+	c->linger_prev = c->linger_next = NULL;
+	c->lingering = false;
+}
+
+static void linger_append(struct flow_analysis *fa, struct conn *c, int64_t now_us)
+{
+	linger_unlink(fa, c);
+	c->closed_time_us = now_us;
+	c->linger_prev = fa->linger_tail;
+	if (fa->linger_tail)
+		fa->linger_tail->linger_next = c;
+	else
+		fa->linger_head = c;
+	fa->linger_tail = c;
+	c->lingering = true;
+}
+
+/* Drops the analysis state of `c`; its summary stays in fa->conns. */
+static void conn_retire(struct flow_analysis *fa, struct conn *c)
+{
+	struct conn **slot = table_slot(fa, &c->key);
+
+	if (*slot == c)
+		*slot = c->hash_next;
+	linger_unlink(fa, c);
+	fa->open_count--;
+	free(c);
+}
+
+static void linger_expire(struct flow_analysis *fa, int64_t now_us)
+{
+	while (fa->linger_head && now_us - fa->linger_head->closed_time_us > fa->opts.linger_us)
+		conn_retire(fa, fa->linger_head);
+}
+
+static void endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf,
+			 size_t len)
+{
+	char a[64];
+
+	packet_addr_str(family, addr, a, sizeof(a));
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+}
+
+static void dir_init(struct dir_state *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->win_scale = -1;
+	d->window = WINDOW_UNSEEN;
+}
+
+/* Picks the client (see struct flow_conn) and creates the connection. */
+static struct conn *conn_create(struct flow_analysis *fa, const struct conn_key *k,
+				int src_end, const struct packet_tcp *t, uint64_t frame,
+				int64_t now_us)
+{
+	struct conn *c = NULL;
+	struct flow_conn *s = NULL;
+	size_t addr_len = k->family == AF_INET6 ? 16 : 4;
+	int client;
+
+	if ((fa->open_count + 1) * 4 > fa->table_size * 3 && table_grow(fa) < 0)
+		return NULL;
+	if (fa->conn_count == fa->conn_cap) {
+		size_t cap = fa->conn_cap ? fa->conn_cap * 2 : 64;
+		struct flow_conn **conns = realloc(fa->conns, cap * sizeof(*conns));
+
+		if (conns == NULL)
+			return NULL;
+		fa->conns = conns;
+		fa->conn_cap = cap;
+	}
+	c = calloc(1, sizeof(*c));
+	s = calloc(1, sizeof(*s));
+	if (c == NULL || s == NULL)
+		goto fail;
+	if ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == PACKET_TCP_SYN)
+		client = src_end;
+	else if ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
+		 (PACKET_TCP_SYN | PACKET_TCP_ACK))
+		client = 1 - src_end;
+	else if (t->src_port != t->dst_port)
+		client = t->src_port > t->dst_port ? src_end : 1 - src_end;
+	else
+		client = src_end;
+	c->key = *k;
+	c->client_end = client;
+	c->sum = s;
+	dir_init(&c->d[0]);
+	dir_init(&c->d[1]);
+	s->id = (unsigned)fa->conn_count + 1;
+	s->family = k->family;
+	memcpy(s->client_addr, k->addr[client], addr_len);
+	memcpy(s->server_addr, k->addr[1 - client], addr_len);
+	s->client_port = k->port[client];
+	s->server_port = k->port[1 - client];
+	endpoint_str(s->family, s->client_addr, s->client_port, s->client_str,
+		     sizeof(s->client_str));
+	endpoint_str(s->family, s->server_addr, s->server_port, s->server_str,
+		     sizeof(s->server_str));
+	s->client_from_syn = (t->flags & PACKET_TCP_SYN) != 0;
+	s->rtt_us = -1;
+	s->teardown_dir = -1;
+	s->first_frame = frame;
+	s->first_time_us = now_us;
+	s->dir[0].wscale = s->dir[1].wscale = -1;
+	fa->conns[fa->conn_count++] = s;
+	fa->open_count++;
+	return c;
+fail:
+	free(c);
+	free(s);
+	return NULL;
+}
+
+/* ---- per-segment analysis ------------------------------------------------- */
+
+static void flag(uint32_t *mask, enum flow_flag f)
+{
+	*mask |= 1u << f;
+}
+
+static bool has(uint32_t mask, enum flow_flag f)
+{
+	return (mask & (1u << f)) != 0;
+}
+
+/* RFC 7323 §2.2: scaling is in use only when both SYNs carried the option;
+ * §2.3: the shift is at most 14; windows in SYN segments are never scaled. */
+static void note_window_scale(struct conn *c, int dir, const struct packet_tcp *t)
+{
+	struct dir_state *fwd = &c->d[dir], *rev = &c->d[1 - dir];
+
+	fwd->win_scale = t->has_wscale ? (t->wscale > 14 ? 14 : t->wscale) : -2;
+	if ((t->flags & PACKET_TCP_ACK) && rev->win_scale != -1) {
+		if (fwd->win_scale == -2 || rev->win_scale == -2)
+			fwd->win_scale = rev->win_scale = -2;
+	}
+	c->sum->dir[dir].wscale = fwd->win_scale >= 0 ? fwd->win_scale : -1;
+	c->sum->dir[1 - dir].wscale = rev->win_scale >= 0 ? rev->win_scale : -1;
+	if (t->has_mss)
+		c->sum->dir[dir].mss = t->mss;
+}
+
+static uint64_t scaled_window(const struct dir_state *fwd, const struct packet_tcp *t)
+{
+	if ((t->flags & PACKET_TCP_SYN) || fwd->win_scale < 0)
+		return t->window;
+	return (uint64_t)t->window << fwd->win_scale;
+}
+
+/* Wireshark's checks, in its order (see the comment at the top). Returns the
+ * analysis flags of this segment and updates both directions' state. */
+static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp *t,
+				int64_t now_us)
+{
+	struct dir_state *fwd = &c->d[dir], *rev = &c->d[1 - dir];
+	const uint8_t no_sfr = PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST;
+	bool plain = (t->flags & no_sfr) == 0;
+	uint32_t seglen = t->payload_bytes;
+	uint32_t seq = t->seq, ack = t->ack;
+	bool acking = (t->flags & PACKET_TCP_ACK) != 0;
+	uint64_t window = scaled_window(fwd, t);
+	uint32_t nextseq;
+	uint32_t m = 0;
+
+	/* Zero window probe: one byte of new data while the peer's window is
+	 * closed (RFC 9293 §3.8.6.1). Such a byte does not advance nextseq. */
+	if (seglen == 1 && fwd->nextseq_known && seq == fwd->nextseq && rev->window == 0) {
+		flag(&m, FLOW_ZERO_WINDOW_PROBE);
+		goto finished_fwd;
+	}
+	/* Zero window: the receiver has no buffer space (RFC 9293 §3.8.6). */
+	if (t->window == 0 && plain)
+		flag(&m, FLOW_ZERO_WINDOW);
+	/* Lost segment: data starts beyond what we saw, so some was not captured. */
+	if (fwd->nextseq_known && seq_gt(seq, fwd->nextseq) && !(t->flags & PACKET_TCP_RST))
+		flag(&m, FLOW_LOST_SEGMENT);
+	/* Keep-alive: seq one below the next expected, 0 or 1 byte of garbage
+	 * (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6). */
+	if (seglen <= 1 && fwd->nextseq_known && seq == fwd->nextseq - 1 && plain)
+		flag(&m, FLOW_KEEP_ALIVE);
+	/* Window update: a pure ACK that only changes the window (RFC 9293 §3.8.6.2.2). */
+	if (seglen == 0 && window != 0 && window != fwd->window && fwd->nextseq_known &&
+	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack && plain)
+		flag(&m, FLOW_WINDOW_UPDATE);
+	/* Window full: this segment fills the peer's advertised window to its
+	 * right edge (RFC 9293 §3.8.6: the sender may not go beyond it). */
+	if (seglen > 0 && rev->win_scale != -1 && rev->lastack_known &&
+	    rev->window != WINDOW_UNSEEN && seq + seglen == rev->lastack + (uint32_t)rev->window &&
+	    plain)
+		flag(&m, FLOW_WINDOW_FULL);
+	/* Keep-alive ACK: the unchanged ACK answering a keep-alive. */
+	if (seglen == 0 && window != 0 && window == fwd->window && fwd->nextseq_known &&
+	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack &&
+	    has(rev->last_flags, FLOW_KEEP_ALIVE) && plain) {
+		flag(&m, FLOW_KEEP_ALIVE_ACK);
+		goto finished_fwd;
+	}
+	/* Zero window probe ACK: the window stays closed after a probe. */
+	if (seglen == 0 && window == 0 && window == fwd->window && fwd->nextseq_known &&
+	    seq == fwd->nextseq && fwd->lastack_known &&
+	    (ack == fwd->lastack || ack == fwd->lastack + 1) &&
+	    has(rev->last_flags, FLOW_ZERO_WINDOW_PROBE) && plain) {
+		flag(&m, FLOW_ZERO_WINDOW_PROBE_ACK);
+		goto finished_fwd;
+	}
+	/* Duplicate ACK: same ack, same window, no data (RFC 5681 §2). */
+	if (seglen == 0 && window != 0 && window == fwd->window && fwd->nextseq_known &&
+	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack && plain) {
+		fwd->dupacks++;
+		flag(&m, FLOW_DUPLICATE_ACK);
+	}
+
+finished_fwd:
+	if (!has(m, FLOW_DUPLICATE_ACK))
+		fwd->dupacks = 0;
+	/* ACKed unseen segment: the peer acknowledges data we never saw. */
+	if (rev->maxseq_known && seq_gt(ack, rev->maxseqtobeacked) && acking) {
+		flag(&m, FLOW_ACK_LOST_SEGMENT);
+		rev->maxseqtobeacked = rev->nextseq;
+	}
+
+	/* Retransmission family: a segment occupying sequence space (data, SYN
+	 * or FIN) that does not advance the highest sequence number seen. */
+	if ((seglen > 0 || (t->flags & (PACKET_TCP_SYN | PACKET_TCP_FIN))) &&
+	    !has(m, FLOW_KEEP_ALIVE)) {
+		bool not_advanced = fwd->nextseq_known && seq_lt(seq, fwd->nextseq);
+		uint32_t syn_fin = (t->flags & (PACKET_TCP_SYN | PACKET_TCP_FIN)) ? 1 : 0;
+		int64_t ooo_us = c->first_rtt_us > 0 ? c->first_rtt_us : OUT_OF_ORDER_DEFAULT_US;
+
+		/* Fast retransmission: after two or more duplicate ACKs for
+		 * exactly this sequence number (RFC 5681 §3.2). */
+		if (not_advanced && rev->dupacks >= 2 && rev->lastack_known && rev->lastack == seq &&
+		    now_us - rev->lastack_time_us < FAST_RETRANSMISSION_WINDOW_US) {
+			flag(&m, FLOW_FAST_RETRANSMISSION);
+			flag(&m, FLOW_RETRANSMISSION);
+			goto finished_retransmission;
+		}
+		/* Out-of-order: soon (within an RTT) after the highest segment. */
+		if (not_advanced && now_us - fwd->nextseq_time_us < ooo_us &&
+		    fwd->nextseq != seq + seglen + syn_fin) {
+			flag(&m, FLOW_OUT_OF_ORDER);
+			goto finished_retransmission;
+		}
+		/* Spurious retransmission: all of it was acknowledged already. */
+		if (seglen > 0 && rev->lastack_known && rev->lastack != 0 &&
+		    seq_le(seq + seglen, rev->lastack)) {
+			flag(&m, FLOW_SPURIOUS_RETRANSMISSION);
+			flag(&m, FLOW_RETRANSMISSION);
+			goto finished_retransmission;
+		}
+		if (not_advanced)
+			flag(&m, FLOW_RETRANSMISSION);
+	}
+
+finished_retransmission:
+	nextseq = seq + seglen + ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_FIN)) ? 1 : 0);
+	if ((!fwd->nextseq_known || seq_gt(nextseq, fwd->nextseq)) &&
+	    !has(m, FLOW_ZERO_WINDOW_PROBE)) {
+		fwd->nextseq = nextseq;
+		fwd->nextseq_known = true;
+		fwd->nextseq_time_us = now_us;
+	}
+	/* The contiguous edge: only a segment starting right at it moves it. */
+	if ((!fwd->maxseq_known || seq == fwd->maxseqtobeacked) &&
+	    !has(m, FLOW_ZERO_WINDOW_PROBE) && fwd->nextseq_known) {
+		fwd->maxseqtobeacked = fwd->nextseq;
+		fwd->maxseq_known = true;
+	}
+	fwd->window = window;
+	/* Only an ACK-bearing segment carries an acknowledgment number. */
+	fwd->lastack_known = acking;
+	fwd->lastack = acking ? ack : 0;
+	fwd->lastack_time_us = now_us;
+	fwd->last_flags = m;
+	return m;
+}
+
+/* Handshake and teardown bookkeeping for the summary. */
+static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int64_t now_us)
+{
+	struct flow_conn *s = c->sum;
+	uint8_t f = t->flags;
+
+	if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == PACKET_TCP_SYN && dir == FLOW_DIR_C2S) {
+		c->last_syn_time_us = now_us;
+		if (s->handshake == FLOW_HANDSHAKE_NONE)
+			s->handshake = FLOW_HANDSHAKE_UNANSWERED;
+	} else if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK) &&
+		   dir == FLOW_DIR_S2C) {
+		c->synack_seen = true;
+		if (s->handshake == FLOW_HANDSHAKE_NONE || s->handshake == FLOW_HANDSHAKE_UNANSWERED)
+			s->handshake = FLOW_HANDSHAKE_INCOMPLETE;
+	} else if ((f & PACKET_TCP_RST) && dir == FLOW_DIR_S2C &&
+		   s->handshake == FLOW_HANDSHAKE_UNANSWERED) {
+		/* RFC 9293 §3.10.7.1: a SYN to a closed port draws a RST. */
+		s->handshake = FLOW_HANDSHAKE_REFUSED;
+	} else if (!(f & (PACKET_TCP_SYN | PACKET_TCP_RST)) && (f & PACKET_TCP_ACK) &&
+		   dir == FLOW_DIR_C2S && s->handshake == FLOW_HANDSHAKE_INCOMPLETE &&
+		   c->d[1].syn_seen && t->ack == c->d[1].isn + 1) {
+		/* RFC 9293 §3.5: the client's ACK of the SYN/ACK completes it. */
+		s->handshake = FLOW_HANDSHAKE_COMPLETE;
+		if (s->dir[0].syn) {
+			s->rtt_us = now_us - c->last_syn_time_us;
+			c->first_rtt_us = s->rtt_us;
+		}
+	}
+	if ((f & (PACKET_TCP_FIN | PACKET_TCP_RST)) && s->teardown == FLOW_TEARDOWN_NONE) {
+		s->teardown = (f & PACKET_TCP_RST) ? FLOW_TEARDOWN_RESET : FLOW_TEARDOWN_FIN;
+		s->teardown_dir = dir;
+	}
+}
+
+/* RFC 9293 §3.4.1: a SYN carrying a new ISN on the same 4-tuple starts a new
+ * connection (the old one is over, the ports are being reused). Wireshark's
+ * rule: a SYN whose seq differs from the base seq of that direction. */
+static bool is_new_connection(const struct conn *c, int src_end, const struct packet_tcp *t)
+{
+	int dir = src_end == c->client_end ? FLOW_DIR_C2S : FLOW_DIR_S2C;
+	const struct dir_state *fwd = &c->d[dir];
+
+	if ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) != PACKET_TCP_SYN)
+		return false;
+	return fwd->base_known && t->seq != fwd->base_seq;
+}
+
+static void update_stats(struct conn *c, int dir, const struct packet_tcp *t, uint32_t m)
+{
+	struct flow_dir_stats *st = &c->sum->dir[dir];
+	struct dir_state *fwd = &c->d[dir];
+	uint32_t len = t->payload_bytes;
+
+	st->packets++;
+	if (t->flags & PACKET_TCP_SYN)
+		st->syn = true;
+	if (t->flags & PACKET_TCP_FIN)
+		st->fin = true;
+	if (t->flags & PACKET_TCP_RST)
+		st->rst = true;
+	for (int f = 0; f < FLOW_FLAG_COUNT; f++)
+		if (has(m, (enum flow_flag)f))
+			st->flags[f]++;
+	if (len == 0)
+		return;
+	st->payload_bytes += len;
+	/* Count each sequence number once: only bytes beyond the highest seen. */
+	if (!fwd->data_end_known) {
+		st->data_bytes += len;
+		fwd->data_end = t->seq + len;
+		fwd->data_end_known = true;
+	} else if (seq_gt(t->seq + len, fwd->data_end)) {
+		uint32_t fresh = t->seq + len - fwd->data_end;
+
+		st->data_bytes += fresh < len ? fresh : len;
+		fwd->data_end = t->seq + len;
+	}
+	/* A keep-alive's byte is garbage, not data (RFC 1122 §4.2.3.6). */
+	if (has(m, FLOW_KEEP_ALIVE))
+		return;
+	if (st->data_segments == 0 || len < st->min_payload_bytes)
+		st->min_payload_bytes = len;
+	if (len > st->max_payload_bytes)
+		st->max_payload_bytes = len;
+	st->data_segments++;
+}
+
+static void set_bases(struct conn *c, int dir, const struct packet_tcp *t)
+{
+	struct dir_state *fwd = &c->d[dir], *rev = &c->d[1 - dir];
+
+	/* Relative numbers as Wireshark shows them: the ISN is 0, or when the
+	 * SYN was not captured the first seq seen is 1. */
+	if (!fwd->base_known) {
+		fwd->base_seq = (t->flags & PACKET_TCP_SYN) ? t->seq : t->seq - 1;
+		fwd->base_known = true;
+	}
+	if (!rev->base_known && (t->flags & PACKET_TCP_ACK)) {
+		rev->base_seq = t->ack - 1;
+		rev->base_known = true;
+	}
+	if ((t->flags & PACKET_TCP_SYN) && !fwd->syn_seen) {
+		fwd->syn_seen = true;
+		fwd->isn = t->seq;
+		fwd->base_seq = t->seq;
+	}
+}
+
+static void emit_segment(struct flow_analysis *fa, struct conn *c, int dir,
+			 const struct packet_tcp *t, uint32_t m, uint64_t frame, int64_t now_us)
+{
+	struct flow_segment seg = {
+		.conn = c->sum,
+		.dir = dir,
+		.frame = frame,
+		.time_us = now_us,
+		.tcp_flags = t->flags,
+		.seq_rel = t->seq - c->d[dir].base_seq,
+		.ack_rel = (t->flags & PACKET_TCP_ACK) ? t->ack - c->d[1 - dir].base_seq : 0,
+		.payload_bytes = t->payload_bytes,
+		.window_bytes = scaled_window(&c->d[dir], t),
+		.analysis = m,
+		.truncated = t->truncated,
+	};
+
+	fa->opts.on_segment(&seg, fa->opts.arg);
+}
+
+static int add_tcp(struct flow_analysis *fa, const struct packet_tcp *t, uint64_t frame,
+		   int64_t now_us, struct lab_err *err)
+{
+	struct conn_key k;
+	struct conn **slot;
+	struct conn *c;
+	int src_end, dir;
+	uint32_t m;
+
+	key_from_packet(t, &k, &src_end);
+	if (fa->table_size == 0 && table_grow(fa) < 0)
+		return lab_err_sys(err, ENOMEM, "flow: connection table");
+	slot = table_slot(fa, &k);
+	c = *slot;
+	if (c && is_new_connection(c, src_end, t)) {
+		conn_retire(fa, c);
+		c = NULL;
+	}
+	if (c == NULL) {
+		c = conn_create(fa, &k, src_end, t, frame, now_us);
+		if (c == NULL)
+			return lab_err_sys(err, ENOMEM, "flow: new connection");
+		slot = table_slot(fa, &k);
+		c->hash_next = NULL;
+		*slot = c;
+	}
+	dir = src_end == c->client_end ? FLOW_DIR_C2S : FLOW_DIR_S2C;
+	set_bases(c, dir, t);
+	if (t->flags & PACKET_TCP_SYN)
+		note_window_scale(c, dir, t);
+	m = analyse_segment(c, dir, t, now_us);
+	/* tcplab's window probe: either probe form while the peer's window is 0. */
+	if (has(m, FLOW_ZERO_WINDOW_PROBE) ||
+	    (has(m, FLOW_KEEP_ALIVE) && c->d[1 - dir].window == 0))
+		flag(&m, FLOW_WINDOW_PROBE);
+	track_state(c, dir, t, now_us);
+	update_stats(c, dir, t, m);
+	for (int f = 0; f < FLOW_FLAG_COUNT; f++)
+		if (has(m, (enum flow_flag)f))
+			fa->totals.flags[f]++;
+	c->sum->packets++;
+	c->sum->last_frame = frame;
+	c->sum->last_time_us = now_us;
+	if (fa->opts.on_segment)
+		emit_segment(fa, c, dir, t, m, frame, now_us);
+	if (c->sum->dir[0].rst || c->sum->dir[1].rst ||
+	    (c->sum->dir[0].fin && c->sum->dir[1].fin)) {
+		c->sum->closed = true;
+		linger_append(fa, c, now_us);
+	}
+	return 0;
+}
+
+struct flow_analysis *flow_new(const struct flow_opts *opts)
+{
+	struct flow_analysis *fa = calloc(1, sizeof(*fa));
+
+	if (fa == NULL)
+		return NULL;
+	if (opts)
+		fa->opts = *opts;
+	if (fa->opts.linger_us <= 0)
+		fa->opts.linger_us = FLOW_DEFAULT_LINGER_US;
+	return fa;
+}
+
+void flow_free(struct flow_analysis *fa)
+{
+	if (fa == NULL)
+		return;
+	for (size_t i = 0; i < fa->table_size; i++) {
+		struct conn *c = fa->table[i];
+
+		while (c) {
+			struct conn *next = c->hash_next;
+
+			free(c);
+			c = next;
+		}
+	}
+	free(fa->table);
+	for (size_t i = 0; i < fa->conn_count; i++)
+		free(fa->conns[i]);
+	free(fa->conns);
+	free(fa);
+}
+
+int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr,
+		    const u_char *data, int linktype, struct lab_err *err)
+{
+	struct packet_tcp t;
+	int64_t now_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
+	uint64_t frame = ++fa->totals.packets;
+
+	if (!packet_linktype_supported(linktype) && !fa->linktype_noted) {
+		snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
+			 "link type %d (%s) is not supported: no packet decoded", linktype,
+			 pcap_datalink_val_to_name(linktype) ? pcap_datalink_val_to_name(linktype)
+							      : "unknown");
+		fa->linktype_noted = true;
+	}
+	switch (packet_decode(linktype, data, hdr->caplen, hdr->len, &t, NULL)) {
+	case PACKET_KIND_OTHER:
+		fa->totals.non_tcp++;
+		return 0;
+	case PACKET_KIND_MALFORMED:
+		fa->totals.malformed++;
+		return 0;
+	case PACKET_KIND_TCP:
+		break;
+	}
+	if (fa->opts.port && t.src_port != fa->opts.port && t.dst_port != fa->opts.port) {
+		fa->totals.filtered++;
+		return 0;
+	}
+	fa->totals.tcp_packets++;
+	if (t.truncated)
+		fa->totals.truncated++;
+	linger_expire(fa, now_us);
+	return add_tcp(fa, &t, frame, now_us, err);
+}
+
+int flow_analyse_file(const char *path, const struct flow_opts *opts,
+		      struct flow_analysis **out, struct lab_err *err)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct flow_analysis *fa = NULL;
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	pcap_t *p;
+	int linktype, rc = -1;
+
+	*out = NULL;
+	p = pcap_open_offline(path, errbuf);
+	if (p == NULL)
+		return lab_err_set(err, "%s: cannot read as a capture: %s", path, errbuf);
+	fa = flow_new(opts);
+	if (fa == NULL) {
+		lab_err_sys(err, ENOMEM, "%s: analysis", path);
+		goto out;
+	}
+	linktype = pcap_datalink(p);
+	for (;;) {
+		int r = pcap_next_ex(p, &hdr, &data);
+
+		if (r == PCAP_ERROR_BREAK)
+			break;
+		if (r == PCAP_ERROR) {
+			snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
+				 "%s: reading stopped after %llu packets: %s", path,
+				 (unsigned long long)fa->totals.packets, pcap_geterr(p));
+			break;
+		}
+		if (r != 1)
+			continue;
+		if (flow_add_packet(fa, hdr, data, linktype, err) < 0)
+			goto out;
+	}
+	*out = fa;
+	fa = NULL;
+	rc = 0;
+out:
+	flow_free(fa);
+	pcap_close(p);
+	return rc;
+}

@@ -1,0 +1,680 @@
+/* main: tcplab's command line. Parses arguments, loads every scenario before
+ * running any (bad input stops everything with exit status 2), runs scenarios in
+ * threads of their own (each enters its own namespaces), judges them and decides
+ * the exit status: 0 all expectations held, 1 some did not, 2 bad input or the lab
+ * could not run. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "expect.h"
+#include "flow.h"
+#include "proc.h"
+#include "report.h"
+#include "run.h"
+#include "sandbox.h"
+#include "scenario.h"
+#include "show.h"
+
+#define TCPLAB_VERSION "0.1.0"
+
+static const char usage_text[] =
+	"usage: tcplab COMMAND [options] ARGS\n"
+	"\n"
+	"commands:\n"
+	"  run [-j N] [--pcap-dir DIR] [-v] PATH...\n"
+	"        run scenario files (.scn), or every .scn in a directory, each in its own\n"
+	"        network namespace; capture each run to DIR/<name>.pcap (default pcap/)\n"
+	"  check PCAP (--scenario FILE | --expect 'LINE'...) [--port N]\n"
+	"        judge expectations about packets on a capture taken anywhere\n"
+	"  show PCAP [--all] [--ascii] [--port N]\n"
+	"        a ladder diagram of each TCP connection in a capture\n"
+	"  list PATH...\n"
+	"        the scenarios and their one-line summaries\n"
+	"\n"
+	"options:\n"
+	"  -j, --jobs N       scenarios run at once (default: number of CPUs)\n"
+	"      --pcap-dir DIR where captures go (default: pcap)\n"
+	"  -v, --verbose      show every verdict, not only the failed ones\n"
+	"  -h, --help         this text;  --version  the version\n"
+	"\n"
+	"examples:\n"
+	"  tcplab run scenarios/\n"
+	"  tcplab run -j 1 scenarios/deadlock.scn\n"
+	"  tcplab check pcap/server_down.pcap --port 1060 --expect 'handshake refused'\n"
+	"  tcplab show pcap/sixteen.pcap\n"
+	"\n"
+	"exit status: 0 every expectation held; 1 some did not; 2 bad input, or the lab\n"
+	"could not run (the message names the file and line).\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tcplab: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see tcplab --help)\n");
+	return 2;
+}
+
+/* ---- finding scenario files ------------------------------------------------- */
+
+struct path_list {
+	char **items;
+	size_t n;
+	size_t cap;
+};
+
+static int path_list_add(struct path_list *l, const char *path)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **grown = realloc(l->items, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return -1;
+		l->items = grown;
+		l->cap = cap;
+	}
+	l->items[l->n] = strdup(path);
+	return l->items[l->n++] ? 0 : -1;
+}
+
+static void path_list_free(struct path_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Files as given; directories give their *.scn files, sorted. */
+static int collect_paths(char **args, int n_args, struct path_list *out)
+{
+	for (int i = 0; i < n_args; i++) {
+		struct stat st;
+
+		if (stat(args[i], &st) < 0) {
+			fprintf(stderr, "tcplab: %s: %s\n", args[i], strerror(errno));
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			struct path_list found = { 0 };
+			DIR *dir = opendir(args[i]);
+			struct dirent *de;
+
+			if (dir == NULL) {
+				fprintf(stderr, "tcplab: %s: %s\n", args[i], strerror(errno));
+				return -1;
+			}
+			while ((de = readdir(dir)) != NULL) {
+				char path[PATH_MAX];
+				const char *sep = ends_with(args[i], "/") ? "" : "/";
+
+				if (!ends_with(de->d_name, ".scn") || de->d_name[0] == '.')
+					continue;
+				snprintf(path, sizeof(path), "%s%s%s", args[i], sep, de->d_name);
+				path_list_add(&found, path);
+			}
+			closedir(dir);
+			if (found.n == 0)
+				fprintf(stderr, "tcplab: %s: no .scn files\n", args[i]);
+			qsort(found.items, found.n, sizeof(*found.items), compare_strings);
+			for (size_t k = 0; k < found.n; k++)
+				path_list_add(out, found.items[k]);
+			path_list_free(&found);
+		} else {
+			path_list_add(out, args[i]);
+		}
+	}
+	return 0;
+}
+
+/* Parses every file; prints every error. Returns -1 when any was bad. */
+static int load_scenarios(const struct path_list *paths, struct scenario ***out)
+{
+	struct scenario **scs = calloc(paths->n + 1, sizeof(*scs));
+	int bad = 0;
+
+	if (scs == NULL)
+		return -1;
+	for (size_t i = 0; i < paths->n; i++) {
+		struct lab_err err;
+
+		if (scenario_parse_file(paths->items[i], &scs[i], &err) < 0 ||
+		    expect_validate(scs[i], &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			bad = 1;
+			continue;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (scs[k] != NULL && strcmp(scs[k]->name, scs[i]->name) == 0) {
+				fprintf(stderr,
+					"%s:1:1: another scenario is named \"%s\" (%s): their captures "
+					"would overwrite each other\n",
+					scs[i]->path, scs[i]->name, scs[k]->path);
+				bad = 1;
+			}
+		}
+	}
+	*out = scs;
+	return bad ? -1 : 0;
+}
+
+static void free_scenarios(struct scenario **scs, size_t n)
+{
+	for (size_t i = 0; scs != NULL && i < n; i++)
+		scenario_free(scs[i]);
+	free(scs);
+}
+
+/* ---- where the reference programs and the shim are ----------------------------- */
+
+static bool is_home(const char *dir)
+{
+	char probe[PATH_MAX];
+
+	snprintf(probe, sizeof(probe), "%s/tools/ref/tcp_sixteen", dir);
+	return access(probe, X_OK) == 0;
+}
+
+/* The runfiles tree of this binary: under `bazel run`, `bazel test`, or bazel-bin. */
+static int find_home(char *home, size_t len)
+{
+	const char *env_dirs[] = { "TCPLAB_HOME", "RUNFILES_DIR", "TEST_SRCDIR" };
+	char exe[PATH_MAX];
+	char candidate[PATH_MAX + 64];
+	ssize_t n;
+
+	for (size_t i = 0; i < sizeof(env_dirs) / sizeof(env_dirs[0]); i++) {
+		const char *v = getenv(env_dirs[i]);
+
+		if (v == NULL)
+			continue;
+		snprintf(candidate, sizeof(candidate), "%s%s", v, i == 0 ? "" : "/tcplab");
+		if (is_home(candidate) && realpath(candidate, home) != NULL)
+			return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(candidate, sizeof(candidate), "%s.runfiles/tcplab", exe);
+		if (is_home(candidate) && realpath(candidate, home) != NULL)
+			return 0;
+	}
+	(void)len;
+	return -1;
+}
+
+/* ---- run ------------------------------------------------------------------------ */
+
+struct job {
+	struct scenario *sc;
+	const struct run_opts *run_opts;
+	struct report_item item;
+	struct run_record rec;
+	bool done;
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n;
+	atomic_size_t next;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+};
+
+static void *scenario_thread(void *arg)
+{
+	struct job *job = arg;
+	struct report_item *item = &job->item;
+	struct lab_err err;
+
+	item->sc = job->sc;
+	item->pcap_path = job->rec.pcap_path;
+	if (run_scenario(job->sc, job->run_opts, &job->rec, &err) < 0) {
+		item->status = REPORT_ERROR;
+		item->rec = &job->rec;
+		item->pcap_path = NULL;
+		snprintf(item->error, sizeof(item->error), "%s", err.msg);
+		return NULL;
+	}
+	item->rec = &job->rec;
+	if (expect_evaluate(job->sc, &job->rec, job->rec.pcap_path, &item->verdicts, &err) < 0) {
+		item->status = REPORT_ERROR;
+		snprintf(item->error, sizeof(item->error), "%s", err.msg);
+		return NULL;
+	}
+	item->status = REPORT_PASS;
+	for (size_t i = 0; i < job->sc->n_expects; i++)
+		if (!item->verdicts[i].held)
+			item->status = REPORT_FAIL;
+	return NULL;
+}
+
+/* A worker of -j N: takes the next scenario and runs it in a fresh thread, since
+ * a thread that entered a scenario's namespaces cannot leave them. */
+static void *pool_worker(void *arg)
+{
+	struct pool *pool = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->n) {
+		struct job *job = &pool->jobs[i];
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, scenario_thread, job) == 0) {
+			pthread_join(t, NULL);
+		} else {
+			job->item.sc = job->sc;
+			job->item.status = REPORT_ERROR;
+			snprintf(job->item.error, sizeof(job->item.error), "cannot start a thread");
+		}
+		pthread_mutex_lock(&pool->lock);
+		job->done = true;
+		pthread_cond_broadcast(&pool->changed);
+		pthread_mutex_unlock(&pool->lock);
+	}
+	return NULL;
+}
+
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "pcap-dir", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
+	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 262144 };
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	struct path_list paths = { 0 };
+	struct scenario **scs = NULL;
+	char home[PATH_MAX], tools_dir[PATH_MAX + 16], shim_path[PATH_MAX + 64];
+	struct pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			     .changed = PTHREAD_COND_INITIALIZER };
+	pthread_t *workers = NULL;
+	size_t printed = 0;
+	int64_t start_us = proc_now_us();
+	int status = 2;
+	int c;
+	struct lab_err err;
+
+	while ((c = getopt_long(argc, argv, "+j:vh", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'j':
+			jobs = strtol(optarg, &end, 10);
+			if (*end != '\0' || jobs < 1 || jobs > 256)
+				return usage_error("-j wants a number from 1 to 256, not \"%s\"", optarg);
+			break;
+		case 'p':
+			opts.pcap_dir = optarg;
+			break;
+		case 'v':
+			ropts.verbose = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "run: which scenarios? (a file or a directory)");
+	if (collect_paths(argv + optind, argc - optind, &paths) < 0)
+		goto out;
+	if (paths.n == 0) {
+		fprintf(stderr, "tcplab: no scenario to run\n");
+		goto out;
+	}
+	if (load_scenarios(&paths, &scs) < 0)
+		goto out;
+	if (find_home(home, sizeof(home)) < 0) {
+		fprintf(stderr, "tcplab: cannot find the reference programs and the fault shim "
+				"(run it with `bazel run //lab:tcplab -- ...`, or set TCPLAB_HOME)\n");
+		goto out;
+	}
+	snprintf(tools_dir, sizeof(tools_dir), "%s/tools/ref", home);
+	snprintf(shim_path, sizeof(shim_path), "%s/lab/shim/libtcplab_shim.so", home);
+	opts.tools_dir = tools_dir;
+	opts.shim_path = shim_path;
+	if (make_dirs(opts.pcap_dir) < 0) {
+		fprintf(stderr, "tcplab: cannot make %s: %s\n", opts.pcap_dir, strerror(errno));
+		goto out;
+	}
+	if (sandbox_prepare_process(&err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		goto out;
+	}
+	pool.n = paths.n;
+	pool.jobs = calloc(paths.n, sizeof(*pool.jobs));
+	if ((size_t)jobs > paths.n)
+		jobs = (long)paths.n;
+	workers = calloc((size_t)jobs, sizeof(*workers));
+	if (pool.jobs == NULL || workers == NULL)
+		goto out;
+	for (size_t i = 0; i < paths.n; i++) {
+		pool.jobs[i].sc = scs[i];
+		pool.jobs[i].run_opts = &opts;
+	}
+	for (long w = 0; w < jobs; w++)
+		pthread_create(&workers[w], NULL, pool_worker, &pool);
+	/* Print in the order given, as soon as each prefix is done. */
+	pthread_mutex_lock(&pool.lock);
+	while (printed < pool.n) {
+		while (printed < pool.n && pool.jobs[printed].done) {
+			pthread_mutex_unlock(&pool.lock);
+			report_item(stdout, &pool.jobs[printed].item, &ropts);
+			fflush(stdout);
+			pthread_mutex_lock(&pool.lock);
+			printed++;
+		}
+		if (printed < pool.n)
+			pthread_cond_wait(&pool.changed, &pool.lock);
+	}
+	pthread_mutex_unlock(&pool.lock);
+	for (long w = 0; w < jobs; w++)
+		pthread_join(workers[w], NULL);
+	{
+		struct report_item *items = calloc(pool.n, sizeof(*items));
+
+		status = 0;
+		for (size_t i = 0; i < pool.n; i++) {
+			if (items != NULL)
+				items[i] = pool.jobs[i].item;
+			if (pool.jobs[i].item.status == REPORT_ERROR)
+				status = 2;
+			else if (pool.jobs[i].item.status == REPORT_FAIL && status == 0)
+				status = 1;
+		}
+		if (items != NULL)
+			report_summary(stdout, items, pool.n,
+				       (double)(proc_now_us() - start_us) / 1e6, &ropts);
+		free(items);
+	}
+out:
+	for (size_t i = 0; pool.jobs != NULL && i < pool.n; i++) {
+		free(pool.jobs[i].item.verdicts);
+		run_record_release(&pool.jobs[i].rec);
+	}
+	free(pool.jobs);
+	free(workers);
+	free_scenarios(scs, paths.n);
+	path_list_free(&paths);
+	return status;
+}
+
+/* ---- list ------------------------------------------------------------------------ */
+
+static int cmd_list(int argc, char **argv)
+{
+	struct path_list paths = { 0 };
+	struct scenario **scs = NULL;
+	int status = 2;
+
+	if (argc < 2)
+		return usage_error("%s", "list: which scenarios? (a file or a directory)");
+	if (collect_paths(argv + 1, argc - 1, &paths) < 0 || load_scenarios(&paths, &scs) < 0)
+		goto out;
+	for (size_t i = 0; i < paths.n; i++)
+		printf("%-28s %s\n", scs[i]->name, scs[i]->summary);
+	status = 0;
+out:
+	free_scenarios(scs, paths.n);
+	path_list_free(&paths);
+	return status;
+}
+
+/* ---- check ----------------------------------------------------------------------- */
+
+/* A scenario made of --expect lines: each parsed alone, so that an error names
+ * the option it came from. */
+static int scenario_from_expects(char **lines, size_t n, int port, struct scenario **out)
+{
+	size_t len = 256;
+	char *text;
+	struct lab_err err;
+
+	for (size_t i = 0; i < n; i++) {
+		char one[4096];
+		struct scenario *probe;
+		const char *prefix = strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ";
+
+		snprintf(one, sizeof(one),
+			 "scenario \"--expect\"\nport %d\nserver :\nclient :\n%s%s\n",
+			 port ? port : 1060, prefix, lines[i]);
+		if (scenario_parse_text("--expect", one, &probe, &err) < 0) {
+			const char *why = strstr(err.msg, ": ");
+
+			fprintf(stderr, "tcplab: --expect '%s'%s\n", lines[i], why ? why : err.msg);
+			return -1;
+		}
+		scenario_free(probe);
+		len += strlen(lines[i]) + 16;
+	}
+	text = malloc(len);
+	if (text == NULL)
+		return -1;
+	snprintf(text, len, "scenario \"--expect\"\nport %d\nserver :\nclient :\n", port ? port : 1060);
+	for (size_t i = 0; i < n; i++) {
+		strcat(text, strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ");
+		strcat(text, lines[i]);
+		strcat(text, "\n");
+	}
+	if (scenario_parse_text("--expect", text, out, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		free(text);
+		return -1;
+	}
+	free(text);
+	(*out)->port = port; /* 0: every connection */
+	return 0;
+}
+
+static int parse_port(const char *text, int *port)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (*end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
+	const char *scenario_path = NULL;
+	char **lines = calloc((size_t)argc, sizeof(*lines));
+	size_t n_lines = 0;
+	int port = 0;
+	struct scenario *sc = NULL;
+	struct report_item item = { 0 };
+	struct lab_err err;
+	int status = 2;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			scenario_path = optarg;
+			break;
+		case 'e':
+			lines[n_lines++] = optarg;
+			break;
+		case 'p':
+			if (parse_port(optarg, &port) < 0) {
+				free(lines);
+				return usage_error("--port wants 1 to 65535, not \"%s\"", optarg);
+			}
+			break;
+		case 'v':
+			ropts.verbose = true;
+			break;
+		case 'h':
+			free(lines);
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			free(lines);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || (scenario_path == NULL) == (n_lines == 0)) {
+		free(lines);
+		return usage_error("%s", "check PCAP wants one capture and either --scenario FILE "
+					 "or --expect 'LINE'");
+	}
+	if (scenario_path != NULL) {
+		if (scenario_parse_file(scenario_path, &sc, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			goto out;
+		}
+		if (port != 0)
+			sc->port = port;
+	} else if (scenario_from_expects(lines, n_lines, port, &sc) < 0) {
+		goto out;
+	}
+	if (expect_validate(sc, &err) < 0 ||
+	    expect_evaluate(sc, NULL, argv[optind], &item.verdicts, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		goto out;
+	}
+	item.sc = sc;
+	item.pcap_path = argv[optind];
+	item.status = REPORT_PASS;
+	for (size_t i = 0; i < sc->n_expects; i++)
+		if (!item.verdicts[i].held)
+			item.status = REPORT_FAIL;
+	report_item(stdout, &item, &ropts);
+	status = item.status == REPORT_PASS ? 0 : 1;
+out:
+	free(item.verdicts);
+	scenario_free(sc);
+	free(lines);
+	return status;
+}
+
+/* ---- show ------------------------------------------------------------------------ */
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "ascii", no_argument, NULL, 'A' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct show_opts sopts = { 0 };
+	struct lab_err err;
+	int port = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			sopts.all = true;
+			break;
+		case 'A':
+			sopts.ascii = true;
+			break;
+		case 'p':
+			if (parse_port(optarg, &port) < 0)
+				return usage_error("--port wants 1 to 65535, not \"%s\"", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("%s", "show wants one capture file");
+	sopts.port = (uint16_t)port;
+	if (show_file(stdout, argv[optind], &sopts, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *workdir = getenv("BUILD_WORKING_DIRECTORY");
+
+	/* Under `bazel run`, paths on the command line are the user's, not runfiles'. */
+	if (workdir != NULL && chdir(workdir) < 0) {
+		fprintf(stderr, "tcplab: cannot enter %s: %s\n", workdir, strerror(errno));
+		return 2;
+	}
+	if (argc < 2)
+		return usage_error("%s", "which command? run, check, show or list");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tcplab %s\n", TCPLAB_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return cmd_list(argc - 1, argv + 1);
+	return usage_error("unknown command \"%s\" (run, check, show or list)", argv[1]);
+}

@@ -1,0 +1,60 @@
+/* proc: the programs of a scenario. Each runs as `/bin/sh -c COMMAND` in its own
+ * process group, stdin from /dev/null, stdout and stderr kept (up to a cap) per
+ * process. Waiting is by pidfd, so a caller can poll processes beside other fds. */
+#ifndef TCPLAB_PROC_H
+#define TCPLAB_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Output kept per stream; more is counted but dropped. */
+#define PROC_OUTPUT_CAP_BYTES (1024 * 1024)
+
+struct proc_output {
+	char *data; /* NUL-terminated */
+	size_t len;
+	uint64_t total_bytes; /* including what was beyond the cap */
+	int fd;               /* read end of the pipe, -1 once at EOF */
+};
+
+struct proc {
+	pid_t pid; /* also the process group id */
+	int pidfd;
+	struct proc_output out;
+	struct proc_output err;
+	bool running;
+	bool exited;   /* ended by exit(): exit_code is valid */
+	int exit_code;
+	bool signaled; /* ended by a signal: signal is valid */
+	int signal;
+	int64_t start_us; /* on the caller's clock (proc_now_us) */
+	int64_t end_us;
+};
+
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t proc_now_us(void);
+
+/* Starts COMMAND with envp in directory cwd. */
+int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
+	       struct lab_err *err);
+
+/* Reads whatever the pipes hold now (non-blocking). */
+void proc_read_output(struct proc *p);
+
+/* Reaps the process if it has ended (non-blocking); true when it has. */
+bool proc_poll_exit(struct proc *p);
+
+/* Sends sig to the whole process group. */
+void proc_signal(struct proc *p, int sig);
+
+/* SIGTERM to the group, then SIGKILL if still running after grace_ms; reaps. */
+void proc_stop(struct proc *p, int grace_ms);
+
+/* Closes the pipes and pidfd and frees the output; the process must be reaped. */
+void proc_release(struct proc *p);
+
+#endif

@@ -1,0 +1,38 @@
+/* report: what the user reads after `tcplab run` and `tcplab check`: one line per
+ * scenario (PASS/FAIL/ERROR, time, pcap), the failed expectations in words with
+ * FILE:LINE, a hint to open the capture in Wireshark, and a summary line. */
+#ifndef TCPLAB_REPORT_H
+#define TCPLAB_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "expect.h"
+#include "run.h"
+#include "scenario.h"
+
+enum report_status { REPORT_PASS, REPORT_FAIL, REPORT_ERROR };
+
+/* Everything known about one scenario's run, for the reports. */
+struct report_item {
+	const struct scenario *sc;
+	enum report_status status;
+	struct run_record *rec; /* NULL for `check` or when the lab could not run it */
+	struct verdict *verdicts;
+	char error[1024];       /* REPORT_ERROR: why */
+	const char *pcap_path;
+};
+
+struct report_opts {
+	bool color;
+	bool verbose; /* every verdict, not only the failed ones */
+};
+
+/* The line for one scenario and, when it failed, its verdicts and outputs. */
+void report_item(FILE *out, const struct report_item *item, const struct report_opts *opts);
+
+/* "2 scenarios: 2 passed, 0 failed, 0 errors (0.05 s)" */
+void report_summary(FILE *out, const struct report_item *items, size_t n, double wall_s,
+		    const struct report_opts *opts);
+
+#endif

@@ -1,0 +1,130 @@
+/* shim_config: what the LD_PRELOAD fault shim is told to do (parsed from the
+ * TCPLAB_FAULTS string) and the layout of the stats file it counts into.
+ * Depends on libc only, so the preloaded library can use it; the driver's side
+ * (formatting a spec from a scenario, summing a stats file) is in shim_spec.h.
+ *
+ * TCPLAB_FAULTS: items "KEY=VALUE" separated by ';' (no spaces, no newlines; an
+ * empty string means no faults; a trailing ';' is allowed; a later item of the same
+ * key overrides an earlier one, except error= which adds a rule):
+ *   send_max=BYTES        each send-direction call moves at most BYTES
+ *   recv_max=BYTES        each receive-direction call returns at most BYTES
+ *   send_delay_us=US      sleep US microseconds before each send-direction call
+ *   recv_delay_us=US      sleep US microseconds before each receive-direction call
+ *   rcvbuf=BYTES          SO_RCVBUF on every new TCP socket (socket, accept)
+ *   sndbuf=BYTES          SO_SNDBUF on every new TCP socket
+ *   reset_after=BYTES     abortive close once BYTES have moved on one socket
+ *   error=CALL:ERRNO:WHEN fail CALL with errno ERRNO (a number) instead of doing it;
+ *                         WHEN is "always", "once", "every:N" or "after:BYTES"
+ * e.g. "send_max=1;recv_delay_us=200000;error=send:4:every:3;rcvbuf=4096". */
+#ifndef TCPLAB_SHIM_CONFIG_H
+#define TCPLAB_SHIM_CONFIG_H
+
+#include <stdint.h>
+
+/* The libc calls the shim interposes, one bit each. */
+enum shim_call {
+	SHIM_CALL_SEND = 1u << 0,
+	SHIM_CALL_SENDTO = 1u << 1,
+	SHIM_CALL_SENDMSG = 1u << 2,
+	SHIM_CALL_WRITE = 1u << 3,
+	SHIM_CALL_WRITEV = 1u << 4,
+	SHIM_CALL_RECV = 1u << 5,
+	SHIM_CALL_RECVFROM = 1u << 6,
+	SHIM_CALL_RECVMSG = 1u << 7,
+	SHIM_CALL_READ = 1u << 8,
+	SHIM_CALL_READV = 1u << 9,
+	SHIM_CALL_CONNECT = 1u << 10,
+	SHIM_CALL_ACCEPT = 1u << 11,
+	SHIM_CALL_ACCEPT4 = 1u << 12,
+	SHIM_CALL_SOCKET = 1u << 13,
+	SHIM_CALL_CLOSE = 1u << 14,
+};
+
+#define SHIM_CALLS_SEND_DIR \
+	(SHIM_CALL_SEND | SHIM_CALL_SENDTO | SHIM_CALL_SENDMSG | SHIM_CALL_WRITE | \
+	 SHIM_CALL_WRITEV)
+#define SHIM_CALLS_RECV_DIR \
+	(SHIM_CALL_RECV | SHIM_CALL_RECVFROM | SHIM_CALL_RECVMSG | SHIM_CALL_READ | \
+	 SHIM_CALL_READV)
+
+/* How often an error rule fires; the same values as scenario.h's enum fault_when. */
+enum shim_when {
+	SHIM_WHEN_ALWAYS = 0, /* every matching call */
+	SHIM_WHEN_ONCE = 1,   /* the first matching call of the process */
+	SHIM_WHEN_EVERY = 2,  /* every n-th matching call (n, 2n, ...) */
+	SHIM_WHEN_AFTER = 3,  /* every matching call once n bytes have moved */
+};
+
+#define SHIM_MAX_ERRORS 8
+
+/* One `error CALL ERRNO WHEN` fault. */
+struct shim_error_rule {
+	char call[16];      /* the name as written: "send", "connect", ... */
+	uint32_t calls;     /* enum shim_call bits the name matches */
+	int errno_value;
+	enum shim_when when;
+	int64_t n;          /* N of every N, BYTES of after BYTES; 0 otherwise */
+};
+
+/* 0 in a field means "no such fault". */
+struct shim_config {
+	int64_t send_max_bytes;
+	int64_t recv_max_bytes;
+	int64_t send_delay_us;
+	int64_t recv_delay_us;
+	int64_t rcvbuf_bytes;
+	int64_t sndbuf_bytes;
+	int64_t reset_after_bytes;
+	struct shim_error_rule errors[SHIM_MAX_ERRORS];
+	int n_errors;
+};
+
+/* Parses a TCPLAB_FAULTS string into *cfg (zeroed first). Allocates nothing.
+ * Returns 0, or -1 when the text is not a valid spec (cfg then undefined). */
+int shim_spec_parse(const char *text, struct shim_config *cfg);
+
+/* The enum shim_call bits a call name of an error fault stands for, 0 if unknown.
+ * "send" stands for every send-direction call (send, sendto, sendmsg, write,
+ * writev), "recv" for every receive-direction call (recv, recvfrom, recvmsg, read,
+ * readv), "write" for write and writev, "read" for read and readv, "accept" for
+ * accept and accept4; sendto, sendmsg, writev, recvfrom, recvmsg, readv, connect,
+ * accept4, socket and close stand for themselves. */
+uint32_t shim_call_mask(const char *name);
+
+/* Counters, summed over the processes that loaded the shim. Only calls on TCP
+ * sockets (AF_INET/AF_INET6, SOCK_STREAM) count. */
+struct shim_stats {
+	uint64_t processes;         /* processes that claimed a slot */
+	uint64_t calls_intercepted; /* interposed calls that were about a TCP socket */
+	uint64_t short_sends;       /* send-direction calls cut by send max (or reset after) */
+	uint64_t short_recvs;       /* receive-direction calls cut by recv max (or reset after) */
+	uint64_t send_delays;       /* send-direction calls delayed */
+	uint64_t recv_delays;       /* receive-direction calls delayed */
+	uint64_t errors_injected;   /* calls failed by an error fault */
+	uint64_t resets_done;       /* connections aborted by reset after */
+	uint64_t buffers_set;       /* sockets given SO_RCVBUF/SO_SNDBUF */
+	uint64_t bytes_sent;        /* bytes moved by successful send-direction calls */
+	uint64_t bytes_received;    /* bytes returned by successful receive-direction calls */
+};
+
+/* Stats file: a header of SHIM_STATS_SLOT_BYTES, then one slot of that size per
+ * process that loaded the shim (claimed under flock by growing the file). Each
+ * process maps its slot MAP_SHARED and updates it with atomics, so the counts
+ * survive SIGKILL; a forked child keeps counting in its parent's slot. */
+#define SHIM_STATS_MAGIC "TCPLABS1"
+#define SHIM_STATS_SLOT_BYTES 4096
+#define SHIM_STATS_SLOT_MAGIC 0x544c53484d534c54ull /* "TLSMHSLT": slot in use */
+
+struct shim_stats_header {
+	char magic[8];       /* SHIM_STATS_MAGIC, no NUL */
+	uint32_t slot_bytes; /* SHIM_STATS_SLOT_BYTES */
+	uint32_t reserved;
+};
+
+struct shim_stats_slot {
+	uint64_t magic; /* SHIM_STATS_SLOT_MAGIC once claimed */
+	int64_t pid;    /* the process that claimed it */
+	struct shim_stats counters; /* counters.processes stays 0 in a slot */
+};
+
+#endif
