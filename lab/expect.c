@@ -13,6 +13,25 @@
 
 #include "flow.h"
 
+/* "", "!= ", "<= " ...: how an operator reads before a number ("expected 16 bytes"). */
+static const char *op_words(enum scenario_op op)
+{
+	switch (op) {
+	case OP_EQ:
+		return "";
+	case OP_NE:
+		return "other than ";
+	case OP_LT:
+		return "fewer than ";
+	case OP_LE:
+		return "at most ";
+	case OP_GT:
+		return "more than ";
+	default:
+		return "at least ";
+	}
+}
+
 __attribute__((format(printf, 2, 3))) static void say(struct verdict *v, const char *fmt, ...)
 {
 	va_list ap;
@@ -110,8 +129,12 @@ static void judge_program(const struct expectation *e, const struct run_record *
 	case EXPECT_EXIT:
 		v->held = side->proc.exited &&
 			  scenario_op_holds(e->op, side->proc.exit_code, e->value);
-		say(v, "expected %s to exit with status %s %" PRId64 "; it %s", who,
-		    scenario_op_text(e->op), e->value, end);
+		if (e->op == OP_EQ || e->op == OP_NE)
+			say(v, "expected %s to exit with status %s%" PRId64 "; it %s", who,
+			    e->op == OP_EQ ? "" : "other than ", e->value, end);
+		else
+			say(v, "expected %s to exit with status %s %" PRId64 "; it %s", who,
+			    scenario_op_text(e->op), e->value, end);
 		break;
 	case EXPECT_KILLED:
 		v->held = side->proc.signaled;
@@ -156,8 +179,8 @@ static void judge_run(const struct expectation *e, const struct run_record *rec,
 		break;
 	default: /* EXPECT_DURATION */
 		v->held = scenario_op_holds(e->op, rec->duration_us, e->value);
-		say(v, "expected the run to last %s %" PRId64 " ms; it lasted %" PRId64 " ms",
-		    scenario_op_text(e->op), e->value / 1000, rec->duration_us / 1000);
+		say(v, "expected the run to last %s%" PRId64 " ms; it lasted %" PRId64 " ms",
+		    op_words(e->op), e->value / 1000, rec->duration_us / 1000);
 		break;
 	}
 }
@@ -406,7 +429,7 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 {
 	const char *who = scenario_who_name(e->who);
 	int dir = e->who == WHO_CLIENT ? FLOW_DIR_C2S : FLOW_DIR_S2C;
-	const char *op = scenario_op_text(e->op);
+	const char *op = op_words(e->op);
 	uint64_t seen;
 
 	switch (e->kind) {
@@ -416,31 +439,31 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 		return;
 	case EXPECT_ZERO_WINDOW:
 		seen = sum_dir(f, dir, FLOW_ZERO_WINDOW, false);
-		say(v, "expected %s %" PRId64 " zero-window advertisements from the %s; saw %" PRIu64,
+		say(v, "expected %s%" PRId64 " zero-window advertisements from the %s; saw %" PRIu64,
 		    op, e->value, who, seen);
 		break;
 	case EXPECT_WINDOW_PROBES:
 		seen = sum_dir(f, dir, FLOW_WINDOW_PROBE, false);
-		say(v, "expected %s %" PRId64 " zero-window probes from the %s; saw %" PRIu64, op,
+		say(v, "expected %s%" PRId64 " zero-window probes from the %s; saw %" PRIu64, op,
 		    e->value, who, seen);
 		break;
 	case EXPECT_RETRANSMISSIONS:
 		seen = sum_dir(f, -1, FLOW_RETRANSMISSION, false);
-		say(v, "expected %s %" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
+		say(v, "expected %s%" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
 		break;
 	case EXPECT_BYTES:
 		seen = sum_dir(f, dir, 0, true);
-		say(v, "expected %s %" PRId64 " bytes %s; saw %" PRIu64, op, e->value,
+		say(v, "expected %s%" PRId64 " bytes %s; saw %" PRIu64, op, e->value,
 		    dir == FLOW_DIR_C2S ? "client->server" : "server->client", seen);
 		break;
 	default: /* EXPECT_SEGMENTS_PAYLOAD */
 		v->held = f->violations[index] == 0;
 		if (v->held)
-			say(v, "expected every data segment from the %s to carry %s %" PRId64
+			say(v, "expected every data segment from the %s to carry %s%" PRId64
 			       " bytes; all %" PRIu64 " did",
 			    who, op, e->value, data_segments(f, dir));
 		else
-			say(v, "expected every data segment from the %s to carry %s %" PRId64
+			say(v, "expected every data segment from the %s to carry %s%" PRId64
 			       " bytes; %" PRIu64 " did not (the first carried %" PRIu32 ")",
 			    who, op, e->value, f->violations[index], f->worst[index]);
 		return;
@@ -496,8 +519,8 @@ int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
 			break;
 		case EXPECT_PACKETS:
 			v[i].held = scenario_op_holds(e->op, (int64_t)counts[i], e->value);
-			say(&v[i], "expected %s %" PRId64 " packets matching \"%s\"; saw %" PRIu64,
-			    scenario_op_text(e->op), e->value, e->text, counts[i]);
+			say(&v[i], "expected %s%" PRId64 " packets matching \"%s\"; saw %" PRIu64,
+			    op_words(e->op), e->value, e->text, counts[i]);
 			break;
 		default:
 			judge_flow(&facts, i, e, &v[i]);

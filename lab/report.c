@@ -63,6 +63,35 @@ static void print_tail(FILE *out, const char *label, const struct proc_output *o
 	}
 }
 
+/* What the fault shim did in one program: only the counters that moved. */
+static void print_shim(FILE *out, const char *who, const struct run_side *side)
+{
+	const struct shim_stats *st = &side->shim;
+	const struct {
+		const char *words;
+		uint64_t n;
+	} counts[] = {
+		{ "short sends", st->short_sends },     { "short reads", st->short_recvs },
+		{ "delayed sends", st->send_delays },   { "delayed reads", st->recv_delays },
+		{ "errors injected", st->errors_injected }, { "resets", st->resets_done },
+		{ "buffers set", st->buffers_set },     { "bytes sent", st->bytes_sent },
+		{ "bytes received", st->bytes_received },
+	};
+	const char *sep = "";
+
+	if (!side->faulted)
+		return;
+	fprintf(out, "      %s faults: ", who);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		if (counts[i].n == 0)
+			continue;
+		fprintf(out, "%s%llu %s", sep, (unsigned long long)counts[i].n, counts[i].words);
+		sep = ", ";
+	}
+	fprintf(out, "%s (%llu process%s)\n", sep[0] ? "" : "nothing happened",
+		(unsigned long long)st->processes, st->processes == 1 ? "" : "es");
+}
+
 void report_item(FILE *out, const struct report_item *item, const struct report_opts *opts)
 {
 	const struct scenario *sc = item->sc;
@@ -79,6 +108,12 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 	if (item->rec != NULL && item->rec->capture.kernel_drops > 0)
 		fprintf(out, "      warning: the capture lost %llu packets (kernel drops)\n",
 			(unsigned long long)item->rec->capture.kernel_drops);
+	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
+		print_shim(out, "client", &item->rec->side[WHO_CLIENT]);
+		print_shim(out, "server", &item->rec->side[WHO_SERVER]);
+		if (item->rec->stall_text[0] != '\0')
+			fprintf(out, "      watch: %s\n", item->rec->stall_text);
+	}
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		const struct verdict *v = &item->verdicts[i];
 

@@ -362,10 +362,23 @@ out:
 	return rc;
 }
 
-/* Ends both programs. After a deadlock or timeout both are killed at once; a
- * client that finished leaves a server to be stopped politely. */
+/* Ends both programs. After a deadlock or timeout both are killed at the same
+ * moment (one dying first would let the other see a reset and exit on its own);
+ * a client that finished leaves a server to be stopped politely. */
 static void stop_programs(struct run_ctx *ctx)
 {
+	bool at_once = ctx->rec->outcome != OUTCOME_COMPLETED;
+
+	for (int who = WHO_CLIENT; who <= WHO_SERVER; who++) {
+		struct run_side *side = &ctx->rec->side[who];
+
+		if (!side->started || !side->proc.running)
+			continue;
+		side->stopped_by_lab = true;
+		add_event(ctx, RUN_EV_STOP, "%s stopped by the lab", scenario_who_name(who));
+		if (at_once)
+			proc_signal(&side->proc, SIGKILL);
+	}
 	for (int who = WHO_CLIENT; who <= WHO_SERVER; who++) {
 		struct run_side *side = &ctx->rec->side[who];
 
@@ -373,12 +386,7 @@ static void stop_programs(struct run_ctx *ctx)
 			continue;
 		if (ctx->paused[who])
 			proc_signal(&side->proc, SIGCONT);
-		if (side->proc.running) {
-			side->stopped_by_lab = true;
-			add_event(ctx, RUN_EV_STOP, "%s stopped by the lab",
-				  scenario_who_name(who));
-		}
-		proc_stop(&side->proc, ctx->rec->outcome == OUTCOME_COMPLETED ? RUN_STOP_GRACE_MS : 0);
+		proc_stop(&side->proc, RUN_STOP_GRACE_MS);
 		proc_read_output(&side->proc);
 	}
 }

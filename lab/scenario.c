@@ -1,9 +1,8 @@
 /* scenario: the hand-written parser of scenario files (see scenario.h and
- * docs/scenario-language.md). Each line is checked (length, bytes), then split
- * into tokens by a small tokenizer that knows its columns; each directive has
- * its own function. Checks that need the whole file (is there a server line?
- * what is the timeout?) are queued and run at the end, where $PORT and $HOST in
- * packet filters are expanded too. */
+ * docs/scenario-language.md). The tokenizer and value readers live in
+ * scenario_lex.c; here each directive has its own function. Checks that need the
+ * whole file (is there a server line? what is the timeout?) are queued and run at
+ * the end, where $PORT and $HOST in packet filters are expanded too. */
 #include "scenario.h"
 
 #include <arpa/inet.h>
@@ -11,29 +10,15 @@
 #include <limits.h>
 #include <regex.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario_lex.h"
+
 enum {
-	MAX_LINE_BYTES = 4096,
 	MAX_ITEMS = 1000, /* faults, expectations, sysctls: each */
 	MAX_FILE_BYTES = 16 << 20,
-};
-
-static const int64_t US_PER_MS = 1000;
-static const int64_t US_PER_S = 1000 * 1000;
-static const int64_t US_PER_MIN = 60LL * 1000 * 1000;
-static const int64_t US_PER_HOUR = 3600LL * 1000 * 1000;
-
-enum token_type { TOK_END, TOK_WORD, TOK_STRING };
-
-struct token {
-	enum token_type type;
-	int col;
-	size_t start, end; /* byte offsets of the raw text within the line */
-	const char *text;  /* the word, or the string without quotes and escapes */
 };
 
 /* Checks that can only be made once the whole file is read. */
@@ -54,565 +39,13 @@ struct deferred {
 };
 
 struct parser {
-	const char *path;
-	struct lab_err *err;
+	struct lex lx;
 	struct scenario *sc;
-	int line_no;
-	const char *line; /* the current line, without its end-of-line bytes */
-	size_t line_len;
-	size_t pos;      /* the tokenizer's position within the line */
-	size_t last_end; /* where the last token read ends */
-	struct token prev;
-	char arena[2 * MAX_LINE_BYTES + 64]; /* token texts of the current line */
-	size_t arena_used;
 	int scenario_line, timeout_line, quiet_line, port_line, host_line;
 	struct deferred *deferred;
 	size_t n_deferred, cap_deferred;
 	size_t cap_faults, cap_expects, cap_sysctls;
 };
-
-/* ---- errors ------------------------------------------------------------------ */
-
-static int perr(struct parser *p, int col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int perr(struct parser *p, int col, const char *fmt, ...)
-{
-	va_list ap;
-	int used;
-
-	if (p->err == NULL)
-		return -1;
-	used = snprintf(p->err->msg, sizeof(p->err->msg), "%s:%d:%d: ", p->path,
-			p->line_no, col);
-	if (used < 0 || (size_t)used >= sizeof(p->err->msg))
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(p->err->msg + used, sizeof(p->err->msg) - (size_t)used, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int out_of_memory(struct parser *p)
-{
-	return lab_err_set(p->err, "%s: out of memory", p->path);
-}
-
-/* Column (1-based, in characters) of a byte offset in the current line. */
-static int col_at(const struct parser *p, size_t off)
-{
-	int col = 1;
-
-	for (size_t i = 0; i < off && i < p->line_len; i++)
-		if (((unsigned char)p->line[i] & 0xC0) != 0x80)
-			col++;
-	return col;
-}
-
-/* A token as the user wrote it, quoted, shortened for messages. */
-struct shown {
-	char s[112];
-};
-
-static struct shown show(const struct parser *p, const struct token *t)
-{
-	struct shown out;
-	size_t len = t->end - t->start;
-	const char *raw = p->line + t->start;
-	bool cut = len > 80;
-
-	if (cut) {
-		len = 80;
-		while (len > 0 && ((unsigned char)raw[len] & 0xC0) == 0x80)
-			len--;
-	}
-	if (t->type == TOK_STRING)
-		snprintf(out.s, sizeof(out.s), "%.*s%s", (int)len, raw, cut ? "...\"" : "");
-	else
-		snprintf(out.s, sizeof(out.s), "\"%.*s%s\"", (int)len, raw, cut ? "..." : "");
-	return out;
-}
-
-static void format_duration(int64_t us, char *buf, size_t size)
-{
-	if (us != 0 && us % US_PER_MIN == 0)
-		snprintf(buf, size, "%lldm", (long long)(us / US_PER_MIN));
-	else if (us != 0 && us % US_PER_S == 0)
-		snprintf(buf, size, "%llds", (long long)(us / US_PER_S));
-	else if (us != 0 && us % US_PER_MS == 0)
-		snprintf(buf, size, "%lldms", (long long)(us / US_PER_MS));
-	else
-		snprintf(buf, size, "%lldus", (long long)us);
-}
-
-/* ---- suggestions ------------------------------------------------------------- */
-
-/* Edits (insert, delete, substitute, swap two neighbours) that turn a into b. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	unsigned char d[72][64];
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (lb >= 64 || la > lb + 8 || la >= 72)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (unsigned char)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (unsigned char)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-
-			if (d[i - 1][j] + 1u < best)
-				best = d[i - 1][j] + 1u;
-			if (d[i][j - 1] + 1u < best)
-				best = d[i][j - 1] + 1u;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1u < best)
-				best = d[i - 2][j - 2] + 1u;
-			d[i][j] = (unsigned char)best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The choice closest to word: same letters in another case, or within an edit
- * distance of 2 (1 for words of up to three letters); NULL when none is. */
-static const char *suggest(const char *word, const char *const *choices, size_t n)
-{
-	size_t len = strlen(word);
-	size_t limit = len / 2 < 1 ? 1 : (len / 2 < 2 ? len / 2 : 2);
-	const char *best = NULL;
-	size_t best_d = limit + 1;
-
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(word, choices[i]) == 0)
-			return choices[i];
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, choices[i]);
-
-		if (d < best_d) {
-			best_d = d;
-			best = choices[i];
-		}
-	}
-	return best;
-}
-
-/* "a, b or c" */
-static void join_choices(const char *const *choices, size_t n, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && used < size; i++) {
-		const char *sep = i == 0 ? "" : (i + 1 == n ? " or " : ", ");
-		int w = snprintf(buf + used, size - used, "%s%s", sep, choices[i]);
-
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
-static int find_word(const char *word, const char *const *choices, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(word, choices[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* "unknown NOUN "X" (did you mean "Y"?)", or with hint (or the list of choices). */
-static int unknown_word(struct parser *p, const struct token *t, const char *noun,
-			const char *const *choices, size_t n, const char *hint)
-{
-	const char *near = suggest(t->text, choices, n);
-	char list[512];
-
-	if (near != NULL)
-		return perr(p, t->col, "unknown %s %s (did you mean \"%s\"?)", noun,
-			    show(p, t).s, near);
-	if (hint != NULL)
-		return perr(p, t->col, "unknown %s %s (%s)", noun, show(p, t).s, hint);
-	join_choices(choices, n, list, sizeof(list));
-	return perr(p, t->col, "unknown %s %s (expected %s)", noun, show(p, t).s, list);
-}
-
-/* ---- lines and tokens -------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (at most len bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t need;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		need = 2;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		need = 3;
-		if (s[0] == 0xE0)
-			lo = 0xA0; /* no overlong forms */
-		if (s[0] == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		need = 4;
-		if (s[0] == 0xF0)
-			lo = 0x90;
-		if (s[0] == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (len < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return need;
-}
-
-/* Rejects what no scenario line holds: overlong lines, NUL and control bytes,
- * invalid UTF-8. */
-static int check_line(struct parser *p)
-{
-	const unsigned char *s = (const unsigned char *)p->line;
-
-	if (p->line_len > MAX_LINE_BYTES)
-		return perr(p, col_at(p, MAX_LINE_BYTES),
-			    "line too long (%zu bytes; at most %d)", p->line_len,
-			    MAX_LINE_BYTES);
-	for (size_t i = 0; i < p->line_len;) {
-		size_t n;
-
-		if (s[i] == '\0')
-			return perr(p, col_at(p, i), "NUL byte (is this a text file?)");
-		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7F)
-			return perr(p, col_at(p, i), "control character 0x%02X", s[i]);
-		n = utf8_len(s + i, p->line_len - i);
-		if (n == 0)
-			return perr(p, col_at(p, i), "invalid UTF-8");
-		i += n;
-	}
-	return 0;
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static void skip_blanks(struct parser *p)
-{
-	while (p->pos < p->line_len && is_blank(p->line[p->pos]))
-		p->pos++;
-}
-
-static int read_string(struct parser *p, struct token *t, char *out)
-{
-	size_t pos = t->start + 1;
-	size_t n = 0;
-
-	for (;;) {
-		char c;
-
-		if (pos >= p->line_len)
-			return perr(p, t->col, "unterminated string");
-		c = p->line[pos];
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			char e;
-
-			if (pos + 1 >= p->line_len)
-				return perr(p, t->col, "unterminated string");
-			e = p->line[pos + 1];
-			if (e == '"' || e == '\\') {
-				out[n++] = e;
-			} else if (e == 'n') {
-				out[n++] = '\n';
-			} else if (e == 't') {
-				out[n++] = '\t';
-			} else {
-				size_t len = utf8_len((const unsigned char *)p->line + pos + 1,
-						      p->line_len - pos - 1);
-
-				return perr(p, col_at(p, pos),
-					    "unknown escape \"\\%.*s\" in string (use \\\", \\\\, \\n or \\t)",
-					    (int)len, p->line + pos + 1);
-			}
-			pos += 2;
-			continue;
-		}
-		out[n++] = c;
-		pos++;
-	}
-	out[n] = '\0';
-	t->end = pos + 1;
-	if (t->end < p->line_len && !is_blank(p->line[t->end]) && p->line[t->end] != '#')
-		return perr(p, col_at(p, t->end), "expected a space after the closing quote");
-	return 0;
-}
-
-/* Reads the next token; TOK_END (at the column just after the last token) at
- * the end of the line or at a comment. */
-static int next_token(struct parser *p, struct token *t)
-{
-	char *out = p->arena + p->arena_used;
-
-	skip_blanks(p);
-	memset(t, 0, sizeof(*t));
-	t->start = t->end = p->pos;
-	if (p->pos >= p->line_len || p->line[p->pos] == '#') {
-		t->type = TOK_END;
-		t->col = col_at(p, p->last_end);
-		t->text = "";
-		return 0;
-	}
-	if (p->arena_used + (p->line_len - p->pos) + 1 > sizeof(p->arena))
-		return perr(p, col_at(p, p->pos), "line too complex");
-	t->col = col_at(p, p->pos);
-	if (p->line[p->pos] == '"') {
-		t->type = TOK_STRING;
-		if (read_string(p, t, out) < 0)
-			return -1;
-	} else {
-		size_t end = p->pos;
-
-		t->type = TOK_WORD;
-		while (end < p->line_len && !is_blank(p->line[end]) && p->line[end] != '#' &&
-		       p->line[end] != '"')
-			end++;
-		if (end < p->line_len && p->line[end] == '"')
-			return perr(p, col_at(p, end), "expected a space before the quote");
-		memcpy(out, p->line + p->pos, end - p->pos);
-		out[end - p->pos] = '\0';
-		t->end = end;
-	}
-	t->text = out;
-	p->arena_used += strlen(out) + 1;
-	p->pos = p->last_end = t->end;
-	p->prev = *t;
-	return 0;
-}
-
-/* The next token, which must exist; what names it in "expected WHAT after X". */
-static int want(struct parser *p, struct token *t, const char *what)
-{
-	if (next_token(p, t) < 0)
-		return -1;
-	if (t->type == TOK_END)
-		return perr(p, t->col, "expected %s after %s", what, show(p, &p->prev).s);
-	return 0;
-}
-
-static int want_word(struct parser *p, struct token *t, const char *what)
-{
-	if (want(p, t, what) < 0)
-		return -1;
-	if (t->type == TOK_STRING)
-		return perr(p, t->col, "expected %s, not a quoted string", what);
-	return 0;
-}
-
-static int want_string(struct parser *p, struct token *t, const char *what)
-{
-	if (want(p, t, what) < 0)
-		return -1;
-	if (t->type == TOK_WORD)
-		return perr(p, t->col, "%s must be in double quotes", what);
-	return 0;
-}
-
-static int want_end(struct parser *p)
-{
-	struct token t;
-
-	if (next_token(p, &t) < 0)
-		return -1;
-	if (t.type != TOK_END)
-		return perr(p, t.col, "unexpected %s after a complete directive", show(p, &t).s);
-	return 0;
-}
-
-/* A word among choices; *index is its position. */
-static int want_keyword(struct parser *p, struct token *t, const char *noun,
-			const char *const *choices, size_t n, int *index)
-{
-	char list[512];
-
-	join_choices(choices, n, list, sizeof(list));
-	if (want_word(p, t, list) < 0)
-		return -1;
-	*index = find_word(t->text, choices, n);
-	if (*index < 0)
-		return unknown_word(p, t, noun, choices, n, NULL);
-	return 0;
-}
-
-/* ---- values ------------------------------------------------------------------ */
-
-enum num_status { NUM_OK, NUM_NONE, NUM_NEGATIVE, NUM_OVERFLOW, NUM_FRACTION };
-
-/* Leading decimal digits of s; *rest points after them. */
-static enum num_status parse_digits(const char *s, int64_t *value, const char **rest)
-{
-	int64_t v = 0;
-	const char *c = s;
-
-	if (c[0] == '-' && c[1] >= '0' && c[1] <= '9')
-		return NUM_NEGATIVE;
-	if (*c < '0' || *c > '9')
-		return NUM_NONE;
-	for (; *c >= '0' && *c <= '9'; c++) {
-		if (v > (INT64_MAX - (*c - '0')) / 10)
-			return NUM_OVERFLOW;
-		v = v * 10 + (*c - '0');
-	}
-	if (c[0] == '.' && c[1] >= '0' && c[1] <= '9')
-		return NUM_FRACTION;
-	*value = v;
-	*rest = c;
-	return NUM_OK;
-}
-
-/* A whole number from min to max; noun names it in messages ("port"). */
-static int parse_int(struct parser *p, const struct token *t, const char *noun,
-		     int64_t min, int64_t max, int64_t *value)
-{
-	const char *rest = "";
-	enum num_status st = parse_digits(t->text, value, &rest);
-
-	if (st == NUM_NEGATIVE && min >= 0)
-		return perr(p, t->col, "bad %s %s: it cannot be negative", noun, show(p, t).s);
-	if (st == NUM_OK && *rest == '\0' && *value >= min && *value <= max)
-		return 0;
-	if (max == INT64_MAX && st == NUM_OVERFLOW)
-		return perr(p, t->col, "bad %s %s: too large", noun, show(p, t).s);
-	if (max == INT64_MAX && min == 0)
-		return perr(p, t->col, "bad %s %s: expected a whole number", noun, show(p, t).s);
-	if (max == INT64_MAX)
-		return perr(p, t->col, "bad %s %s: expected a whole number of at least %lld",
-			    noun, show(p, t).s, (long long)min);
-	return perr(p, t->col, "bad %s %s: expected a whole number from %lld to %lld", noun,
-		    show(p, t).s, (long long)min, (long long)max);
-}
-
-struct unit {
-	const char *name;
-	int64_t factor;
-};
-
-static const struct unit duration_units[] = {
-	{ "us", 1 }, { "ms", 1000 }, { "s", 1000 * 1000 }, { "m", 60LL * 1000 * 1000 },
-};
-
-static const struct unit size_units[] = {
-	{ "", 1 },
-	{ "B", 1 },
-	{ "KiB", 1LL << 10 },
-	{ "MiB", 1LL << 20 },
-	{ "GiB", 1LL << 30 },
-	{ "TiB", 1LL << 40 },
-	{ "KB", 1000LL },
-	{ "kB", 1000LL },
-	{ "MB", 1000LL * 1000 },
-	{ "GB", 1000LL * 1000 * 1000 },
-	{ "TB", 1000LL * 1000 * 1000 * 1000 },
-};
-
-static const struct unit *find_unit(const struct unit *units, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(units[i].name, name) == 0)
-			return &units[i];
-	return NULL;
-}
-
-/* A duration: whole number and unit (us, ms, s, m), in microseconds. */
-static int parse_duration(struct parser *p, const struct token *t, int64_t *us)
-{
-	const char *rest = "";
-	int64_t n = 0;
-	const struct unit *u;
-	struct shown s = show(p, t);
-
-	switch (parse_digits(t->text, &n, &rest)) {
-	case NUM_NONE:
-		return perr(p, t->col, "bad duration %s: expected a number and a unit, e.g. 250ms or 2s", s.s);
-	case NUM_NEGATIVE:
-		return perr(p, t->col, "bad duration %s: a duration cannot be negative", s.s);
-	case NUM_OVERFLOW:
-		return perr(p, t->col, "bad duration %s: too large", s.s);
-	case NUM_FRACTION:
-		return perr(p, t->col, "bad duration %s: use a whole number with a smaller unit (e.g. 1500ms, not 1.5s)", s.s);
-	case NUM_OK:
-		break;
-	}
-	if (*rest == '\0')
-		return perr(p, t->col, "bad duration %s: a duration needs a unit (us, ms, s, m)", s.s);
-	u = find_unit(duration_units, sizeof(duration_units) / sizeof(duration_units[0]), rest);
-	if (u == NULL)
-		return perr(p, t->col, "bad duration %s: unknown unit \"%s\" (use us, ms, s or m)", s.s, rest);
-	if (n > INT64_MAX / u->factor)
-		return perr(p, t->col, "bad duration %s: too large", s.s);
-	*us = n * u->factor;
-	return 0;
-}
-
-/* A size: whole number of bytes with an optional unit (KiB... or KB...). */
-static int parse_size(struct parser *p, const struct token *t, int64_t *bytes)
-{
-	const char *rest = "";
-	int64_t n = 0;
-	const struct unit *u;
-	struct shown s = show(p, t);
-
-	switch (parse_digits(t->text, &n, &rest)) {
-	case NUM_NONE:
-		return perr(p, t->col, "bad size %s: expected a number of bytes, e.g. 16, 64KiB or 1MiB", s.s);
-	case NUM_NEGATIVE:
-		return perr(p, t->col, "bad size %s: a size cannot be negative", s.s);
-	case NUM_OVERFLOW:
-		return perr(p, t->col, "bad size %s: too large", s.s);
-	case NUM_FRACTION:
-		return perr(p, t->col, "bad size %s: use a whole number with a smaller unit (e.g. 1536KiB, not 1.5MiB)", s.s);
-	case NUM_OK:
-		break;
-	}
-	u = find_unit(size_units, sizeof(size_units) / sizeof(size_units[0]), rest);
-	if (u == NULL)
-		return perr(p, t->col,
-			    "bad size %s: unknown unit \"%s\" (use B, KiB, MiB, GiB, TiB for powers of 1024 or KB, MB, GB, TB for powers of 1000)",
-			    s.s, rest);
-	if (n > INT64_MAX / u->factor)
-		return perr(p, t->col, "bad size %s: too large", s.s);
-	*bytes = n * u->factor;
-	return 0;
-}
-
-static int want_duration(struct parser *p, struct token *t, int64_t *us)
-{
-	if (want_word(p, t, "a duration") < 0)
-		return -1;
-	return parse_duration(p, t, us);
-}
-
-static int want_size(struct parser *p, struct token *t, int64_t *bytes)
-{
-	if (want_word(p, t, "a size") < 0)
-		return -1;
-	return parse_size(p, t, bytes);
-}
-
-static int want_count(struct parser *p, struct token *t, int64_t *n)
-{
-	if (want_word(p, t, "a count") < 0)
-		return -1;
-	return parse_int(p, t, "count", 0, INT64_MAX, n);
-}
 
 static const char *const op_words[] = { "==", "!=", "<", "<=", ">", ">=" };
 
@@ -621,7 +54,7 @@ static int want_op(struct parser *p, enum scenario_op *op)
 	struct token t;
 	int i;
 
-	if (want_keyword(p, &t, "operator", op_words, 6, &i) < 0)
+	if (lex_want_keyword(&p->lx, &t, "operator", op_words, 6, &i) < 0)
 		return -1;
 	*op = (enum scenario_op)i;
 	return 0;
@@ -633,19 +66,10 @@ static int want_who(struct parser *p, struct token *t, enum scenario_who *who)
 {
 	int i;
 
-	if (want_keyword(p, t, "program", who_words, 2, &i) < 0)
+	if (lex_want_keyword(&p->lx, t, "program", who_words, 2, &i) < 0)
 		return -1;
 	*who = i == 0 ? WHO_CLIENT : WHO_SERVER;
 	return 0;
-}
-
-/* Requires the word `word` next (e.g. "from", "at"). */
-static int want_exact(struct parser *p, const char *word)
-{
-	struct token t;
-	int i;
-
-	return want_keyword(p, &t, "word", &word, 1, &i);
 }
 
 static int defer(struct parser *p, int col, enum deferred_kind kind, int64_t value_us)
@@ -655,12 +79,12 @@ static int defer(struct parser *p, int col, enum deferred_kind kind, int64_t val
 		struct deferred *d = realloc(p->deferred, cap * sizeof(*d));
 
 		if (d == NULL)
-			return out_of_memory(p);
+			return lex_out_of_memory(&p->lx);
 		p->deferred = d;
 		p->cap_deferred = cap;
 	}
 	p->deferred[p->n_deferred++] = (struct deferred){
-		.line = p->line_no, .col = col, .kind = kind, .value_us = value_us
+		.line = p->lx.line_no, .col = col, .kind = kind, .value_us = value_us
 	};
 	return 0;
 }
@@ -687,9 +111,9 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t elem_size)
 static int check_duplicate(struct parser *p, const struct token *kw, int *first_line)
 {
 	if (*first_line != 0)
-		return perr(p, kw->col, "duplicate \"%s\" (first set on line %d)", kw->text,
+		return lex_err(&p->lx, kw->col, "duplicate \"%s\" (first set on line %d)", kw->text,
 			    *first_line);
-	*first_line = p->line_no;
+	*first_line = p->lx.line_no;
 	return 0;
 }
 
@@ -698,16 +122,16 @@ static int parse_summary(struct parser *p, const struct token *kw)
 	struct token t;
 
 	if (check_duplicate(p, kw, &p->scenario_line) < 0 ||
-	    want_string(p, &t, "the summary") < 0)
+	    lex_want_string(&p->lx, &t, "the summary") < 0)
 		return -1;
 	if (t.text[0] == '\0')
-		return perr(p, t.col, "empty summary: say in a few words what the case shows");
+		return lex_err(&p->lx, t.col, "empty summary: say in a few words what the case shows");
 	if (strchr(t.text, '\n') != NULL)
-		return perr(p, t.col, "the summary must be one line (no \\n)");
-	if (want_end(p) < 0)
+		return lex_err(&p->lx, t.col, "the summary must be one line (no \\n)");
+	if (lex_want_end(&p->lx) < 0)
 		return -1;
 	p->sc->summary = strdup(t.text);
-	return p->sc->summary == NULL ? out_of_memory(p) : 0;
+	return p->sc->summary == NULL ? lex_out_of_memory(&p->lx) : 0;
 }
 
 /* timeout and quiet: more than 0, at most an hour. */
@@ -717,14 +141,14 @@ static int parse_limit(struct parser *p, const struct token *kw, int *first_line
 	struct token t;
 	int64_t v;
 
-	if (check_duplicate(p, kw, first_line) < 0 || want_duration(p, &t, &v) < 0)
+	if (check_duplicate(p, kw, first_line) < 0 || lex_want_duration(&p->lx, &t, &v) < 0)
 		return -1;
 	if (v == 0)
-		return perr(p, t.col, "bad %s %s: it must be more than 0", kw->text, show(p, &t).s);
-	if (v > US_PER_HOUR)
-		return perr(p, t.col, "bad %s %s: it must be at most 1h (60m)", kw->text,
-			    show(p, &t).s);
-	if (want_end(p) < 0)
+		return lex_err(&p->lx, t.col, "bad %s %s: it must be more than 0", kw->text, lex_show(&p->lx, &t).s);
+	if (v > LEX_US_PER_HOUR)
+		return lex_err(&p->lx, t.col, "bad %s %s: it must be at most 1h (60m)", kw->text,
+			    lex_show(&p->lx, &t).s);
+	if (lex_want_end(&p->lx) < 0)
 		return -1;
 	*us = v;
 	return 0;
@@ -735,8 +159,8 @@ static int parse_port(struct parser *p, const struct token *kw)
 	struct token t;
 	int64_t v;
 
-	if (check_duplicate(p, kw, &p->port_line) < 0 || want_word(p, &t, "a port number") < 0 ||
-	    parse_int(p, &t, "port", 1, 65535, &v) < 0 || want_end(p) < 0)
+	if (check_duplicate(p, kw, &p->port_line) < 0 || lex_want_word(&p->lx, &t, "a port number") < 0 ||
+	    lex_parse_int(&p->lx, &t, "port", 1, 65535, &v) < 0 || lex_want_end(&p->lx) < 0)
 		return -1;
 	p->sc->port = (int)v;
 	return 0;
@@ -749,7 +173,7 @@ static int parse_host(struct parser *p, const struct token *kw)
 	struct in6_addr a6;
 	bool ok = false;
 
-	if (check_duplicate(p, kw, &p->host_line) < 0 || want_word(p, &t, "an address") < 0)
+	if (check_duplicate(p, kw, &p->host_line) < 0 || lex_want_word(&p->lx, &t, "an address") < 0)
 		return -1;
 	if (inet_pton(AF_INET, t.text, &a4) == 1) {
 		ok = (ntohl(a4.s_addr) >> 24) == 127;
@@ -761,10 +185,10 @@ static int parse_host(struct parser *p, const struct token *kw)
 			inet_ntop(AF_INET6, &a6, p->sc->host, sizeof(p->sc->host));
 	}
 	if (!ok)
-		return perr(p, t.col,
+		return lex_err(&p->lx, t.col,
 			    "bad host %s: the lab runs on loopback only (use 127.x.x.x or ::1)",
-			    show(p, &t).s);
-	return want_end(p);
+			    lex_show(&p->lx, &t).s);
+	return lex_want_end(&p->lx);
 }
 
 static bool sysctl_name_ok(const char *name)
@@ -790,39 +214,39 @@ static int parse_sysctl(struct parser *p, const struct token *kw)
 	struct scenario *sc = p->sc;
 	struct scenario_sysctl *s;
 
-	if (want_word(p, &name, "a sysctl name (net.…)") < 0)
+	if (lex_want_word(&p->lx, &name, "a sysctl name (net.…)") < 0)
 		return -1;
 	if (strncmp(name.text, "net.", 4) != 0)
-		return perr(p, name.col,
+		return lex_err(&p->lx, name.col,
 			    "sysctl %s is not allowed: only net.* sysctls belong to the lab's network namespace",
-			    show(p, &name).s);
+			    lex_show(&p->lx, &name).s);
 	if (!sysctl_name_ok(name.text))
-		return perr(p, name.col,
+		return lex_err(&p->lx, name.col,
 			    "bad sysctl name %s: use letters, digits, _ and - between single dots",
-			    show(p, &name).s);
-	if (want(p, &value, "a value") < 0)
+			    lex_show(&p->lx, &name).s);
+	if (lex_want(&p->lx, &value, "a value") < 0)
 		return -1;
 	if (value.text[0] == '\0')
-		return perr(p, value.col, "empty sysctl value");
-	if (want_end(p) < 0)
+		return lex_err(&p->lx, value.col, "empty sysctl value");
+	if (lex_want_end(&p->lx) < 0)
 		return -1;
 	for (size_t i = 0; i < sc->n_sysctls; i++)
 		if (strcmp(sc->sysctls[i].name, name.text) == 0)
-			return perr(p, name.col, "duplicate sysctl %s (first set on line %d)",
-				    show(p, &name).s, sc->sysctls[i].line);
+			return lex_err(&p->lx, name.col, "duplicate sysctl %s (first set on line %d)",
+				    lex_show(&p->lx, &name).s, sc->sysctls[i].line);
 	if (sc->n_sysctls >= MAX_ITEMS)
-		return perr(p, kw->col, "too many sysctl lines (at most %d)", MAX_ITEMS);
+		return lex_err(&p->lx, kw->col, "too many sysctl lines (at most %d)", MAX_ITEMS);
 	s = grow(sc->sysctls, &p->cap_sysctls, sc->n_sysctls, sizeof(*s));
 	if (s == NULL)
-		return out_of_memory(p);
+		return lex_out_of_memory(&p->lx);
 	sc->sysctls = s;
 	s = &sc->sysctls[sc->n_sysctls];
-	s->line = p->line_no;
+	s->line = p->lx.line_no;
 	s->name = strdup(name.text);
 	s->value = strdup(value.text);
 	sc->n_sysctls++; /* counted even when strdup failed, so scenario_free frees */
 	if (s->name == NULL || s->value == NULL)
-		return out_of_memory(p);
+		return lex_out_of_memory(&p->lx);
 	return 0;
 }
 
@@ -830,25 +254,25 @@ static int parse_sysctl(struct parser *p, const struct token *kw)
 static int parse_program(struct parser *p, const struct token *kw,
 			 struct scenario_program *prog)
 {
-	size_t start = kw->end, end = p->line_len;
+	size_t start = kw->end, end = p->lx.line_len;
 
 	if (prog->line != 0)
-		return perr(p, kw->col, "duplicate \"%s\" (first set on line %d)", kw->text,
+		return lex_err(&p->lx, kw->col, "duplicate \"%s\" (first set on line %d)", kw->text,
 			    prog->line);
-	while (start < end && is_blank(p->line[start]))
+	while (start < end && lex_is_blank(p->lx.line[start]))
 		start++;
-	while (end > start && is_blank(p->line[end - 1]))
+	while (end > start && lex_is_blank(p->lx.line[end - 1]))
 		end--;
 	if (start == end)
-		return perr(p, col_at(p, kw->end), "expected a command after \"%s\"", kw->text);
-	if (p->line[start] == '#')
-		return perr(p, col_at(p, start),
+		return lex_err(&p->lx, lex_col_at(&p->lx, kw->end), "expected a command after \"%s\"", kw->text);
+	if (p->lx.line[start] == '#')
+		return lex_err(&p->lx, lex_col_at(&p->lx, start),
 			    "the command starts with \"#\": comments are not allowed on %s lines",
 			    kw->text);
-	prog->command = strndup(p->line + start, end - start);
+	prog->command = strndup(p->lx.line + start, end - start);
 	if (prog->command == NULL)
-		return out_of_memory(p);
-	prog->line = p->line_no;
+		return lex_out_of_memory(&p->lx);
+	prog->line = p->lx.line_no;
 	return 0;
 }
 
@@ -877,7 +301,7 @@ static int want_errno(struct parser *p, int *value)
 	const char *names[MAX_ERRNO + 8];
 	size_t n = 0;
 
-	if (want_word(p, &t, "an errno name (e.g. EINTR)") < 0)
+	if (lex_want_word(&p->lx, &t, "an errno name (e.g. EINTR)") < 0)
 		return -1;
 	for (int e = 1; e < MAX_ERRNO; e++) {
 		const char *name = strerrorname_np(e);
@@ -897,7 +321,7 @@ static int want_errno(struct parser *p, int *value)
 		}
 		names[n++] = errno_aliases[i].name;
 	}
-	return unknown_word(p, &t, "errno name", names, n,
+	return lex_unknown_word(&p->lx, &t, "errno name", names, n,
 			    "expected a name such as EINTR, EAGAIN or ECONNRESET");
 }
 
@@ -913,32 +337,32 @@ static int parse_fault_error(struct parser *p, struct fault *f)
 	int i;
 
 	f->kind = FAULT_ERROR;
-	if (want_keyword(p, &t, "call", call_words, sizeof(call_words) / sizeof(call_words[0]),
+	if (lex_want_keyword(&p->lx, &t, "call", call_words, sizeof(call_words) / sizeof(call_words[0]),
 			 &i) < 0)
 		return -1;
 	snprintf(f->call, sizeof(f->call), "%s", call_words[i]);
-	if (want_errno(p, &f->errno_value) < 0 || next_token(p, &t) < 0)
+	if (want_errno(p, &f->errno_value) < 0 || lex_next(&p->lx, &t) < 0)
 		return -1;
 	if (t.type == TOK_END) {
 		f->when = WHEN_ALWAYS;
 		return 0;
 	}
-	i = t.type == TOK_WORD ? find_word(t.text, when_words, 3) : -1;
+	i = t.type == TOK_WORD ? lex_find_word(t.text, when_words, 3) : -1;
 	if (i < 0)
-		return unknown_word(p, &t, "condition", when_words, 3, NULL);
+		return lex_unknown_word(&p->lx, &t, "condition", when_words, 3, NULL);
 	if (i == 0) {
 		f->when = WHEN_ONCE;
 	} else if (i == 1) {
 		f->when = WHEN_EVERY;
-		if (want_word(p, &t, "a count") < 0 ||
-		    parse_int(p, &t, "count", 1, INT64_MAX, &f->when_n) < 0)
+		if (lex_want_word(&p->lx, &t, "a count") < 0 ||
+		    lex_parse_int(&p->lx, &t, "count", 1, INT64_MAX, &f->when_n) < 0)
 			return -1;
 	} else {
 		f->when = WHEN_AFTER;
-		if (want_size(p, &t, &f->when_n) < 0)
+		if (lex_want_size(&p->lx, &t, &f->when_n) < 0)
 			return -1;
 	}
-	return want_end(p);
+	return lex_want_end(&p->lx);
 }
 
 static int parse_fault_buffers(struct parser *p, struct fault *f)
@@ -951,24 +375,24 @@ static int parse_fault_buffers(struct parser *p, struct fault *f)
 		int64_t *slot;
 		int i;
 
-		if (next_token(p, &t) < 0)
+		if (lex_next(&p->lx, &t) < 0)
 			return -1;
 		if (t.type == TOK_END) {
 			if (f->rcvbuf_bytes == 0 && f->sndbuf_bytes == 0)
-				return perr(p, t.col, "expected rcv or snd after \"buffers\"");
+				return lex_err(&p->lx, t.col, "expected rcv or snd after \"buffers\"");
 			return 0;
 		}
-		i = t.type == TOK_WORD ? find_word(t.text, buf_words, 2) : -1;
+		i = t.type == TOK_WORD ? lex_find_word(t.text, buf_words, 2) : -1;
 		if (i < 0)
-			return unknown_word(p, &t, "buffer", buf_words, 2, NULL);
+			return lex_unknown_word(&p->lx, &t, "buffer", buf_words, 2, NULL);
 		slot = i == 0 ? &f->rcvbuf_bytes : &f->sndbuf_bytes;
 		if (*slot != 0)
-			return perr(p, t.col, "duplicate \"%s\" in buffers", t.text);
-		if (want_size(p, &t, slot) < 0)
+			return lex_err(&p->lx, t.col, "duplicate \"%s\" in buffers", t.text);
+		if (lex_want_size(&p->lx, &t, slot) < 0)
 			return -1;
 		if (*slot == 0 || *slot > INT_MAX)
-			return perr(p, t.col, "bad buffer size %s: expected 1 to %d bytes",
-				    show(p, &t).s, INT_MAX);
+			return lex_err(&p->lx, t.col, "bad buffer size %s: expected 1 to %d bytes",
+				    lex_show(&p->lx, &t).s, INT_MAX);
 	}
 }
 
@@ -977,7 +401,7 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 	struct token t;
 	int i;
 
-	if (want_keyword(p, &t, "fault", fault_words, 7, &i) < 0)
+	if (lex_want_keyword(&p->lx, &t, "fault", fault_words, 7, &i) < 0)
 		return -1;
 	switch ((enum fault_word)i) {
 	case FW_SEND:
@@ -985,21 +409,21 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 		static const char *const sub[] = { "max", "delay" };
 		bool send = i == FW_SEND;
 
-		if (want_keyword(p, &t, "fault", sub, 2, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "fault", sub, 2, &i) < 0)
 			return -1;
 		if (i == 0) {
 			f->kind = send ? FAULT_SEND_MAX : FAULT_RECV_MAX;
-			if (want_size(p, &t, &f->bytes) < 0)
+			if (lex_want_size(&p->lx, &t, &f->bytes) < 0)
 				return -1;
 			if (f->bytes == 0)
-				return perr(p, t.col, "bad size %s: at least 1 byte must move",
-					    show(p, &t).s);
+				return lex_err(&p->lx, t.col, "bad size %s: at least 1 byte must move",
+					    lex_show(&p->lx, &t).s);
 		} else {
 			f->kind = send ? FAULT_SEND_DELAY : FAULT_RECV_DELAY;
-			if (want_duration(p, &t, &f->delay_us) < 0)
+			if (lex_want_duration(&p->lx, &t, &f->delay_us) < 0)
 				return -1;
 		}
-		return want_end(p);
+		return lex_want_end(&p->lx);
 	}
 	case FW_ERROR:
 		return parse_fault_error(p, f);
@@ -1007,28 +431,28 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 		return parse_fault_buffers(p, f);
 	case FW_RESET:
 		f->kind = FAULT_RESET_AFTER;
-		if (want_exact(p, "after") < 0 || want_size(p, &t, &f->bytes) < 0)
+		if (lex_want_exact(&p->lx, "after") < 0 || lex_want_size(&p->lx, &t, &f->bytes) < 0)
 			return -1;
-		return want_end(p);
+		return lex_want_end(&p->lx);
 	case FW_PAUSE:
 		f->kind = FAULT_PAUSE;
-		if (want_exact(p, "at") < 0 || want_duration(p, &t, &f->at_us) < 0 ||
+		if (lex_want_exact(&p->lx, "at") < 0 || lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
 		    defer(p, t.col, DEFER_PAUSE_AT, f->at_us) < 0)
 			return -1;
-		if (want_exact(p, "for") < 0 || want_duration(p, &t, &f->for_us) < 0)
+		if (lex_want_exact(&p->lx, "for") < 0 || lex_want_duration(&p->lx, &t, &f->for_us) < 0)
 			return -1;
 		if (f->for_us == 0)
-			return perr(p, t.col, "bad duration %s: a pause must last more than 0",
-				    show(p, &t).s);
+			return lex_err(&p->lx, t.col, "bad duration %s: a pause must last more than 0",
+				    lex_show(&p->lx, &t).s);
 		if (defer(p, t.col, DEFER_PAUSE_FOR, f->for_us) < 0)
 			return -1;
-		return want_end(p);
+		return lex_want_end(&p->lx);
 	case FW_KILL:
 		f->kind = FAULT_KILL;
-		if (want_exact(p, "at") < 0 || want_duration(p, &t, &f->at_us) < 0 ||
+		if (lex_want_exact(&p->lx, "at") < 0 || lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
 		    defer(p, t.col, DEFER_KILL_AT, f->at_us) < 0)
 			return -1;
-		return want_end(p);
+		return lex_want_end(&p->lx);
 	}
 	return -1;
 }
@@ -1056,16 +480,16 @@ static int parse_fault(struct parser *p, const struct token *kw)
 	struct fault f, *arr;
 
 	memset(&f, 0, sizeof(f));
-	f.line = p->line_no;
+	f.line = p->lx.line_no;
 	if (sc->n_faults >= MAX_ITEMS)
-		return perr(p, kw->col, "too many faults (at most %d)", MAX_ITEMS);
+		return lex_err(&p->lx, kw->col, "too many faults (at most %d)", MAX_ITEMS);
 	if (want_who(p, &who_tok, &f.who) < 0 || parse_fault_kind(p, &f) < 0)
 		return -1;
 	/* Faults that set one value per program cannot be given twice. */
 	if (f.kind != FAULT_ERROR && f.kind != FAULT_PAUSE) {
 		for (size_t i = 0; i < sc->n_faults; i++)
 			if (sc->faults[i].who == f.who && sc->faults[i].kind == f.kind)
-				return perr(p, kw->col,
+				return lex_err(&p->lx, kw->col,
 					    "duplicate fault \"%s\" on %s (first set on line %d)",
 					    fault_kind_words(f.kind), scenario_who_name(f.who),
 					    sc->faults[i].line);
@@ -1074,7 +498,7 @@ static int parse_fault(struct parser *p, const struct token *kw)
 		return -1;
 	arr = grow(sc->faults, &p->cap_faults, sc->n_faults, sizeof(*arr));
 	if (arr == NULL)
-		return out_of_memory(p);
+		return lex_out_of_memory(&p->lx);
 	sc->faults = arr;
 	sc->faults[sc->n_faults++] = f;
 	return 0;
@@ -1105,7 +529,7 @@ static int want_signal(struct parser *p, int64_t *value)
 	char full[64][16];
 	size_t n = 0;
 
-	if (want_word(p, &t, "a signal name (e.g. SIGKILL)") < 0)
+	if (lex_want_word(&p->lx, &t, "a signal name (e.g. SIGKILL)") < 0)
 		return -1;
 	for (int s = 1; s < 64 && s < NSIG; s++) {
 		const char *abbrev = sigabbrev_np(s);
@@ -1121,7 +545,7 @@ static int want_signal(struct parser *p, int64_t *value)
 		names[n++] = full[s];
 		names[n++] = abbrev;
 	}
-	return unknown_word(p, &t, "signal", names, n,
+	return lex_unknown_word(&p->lx, &t, "signal", names, n,
 			    "expected a name such as SIGTERM, SIGKILL or KILL");
 }
 
@@ -1140,7 +564,7 @@ static int check_filter_variables(struct parser *p, const struct token *t)
 		if ((len == 4 && strncmp(c + 1, "PORT", 4) == 0) ||
 		    (len == 4 && strncmp(c + 1, "HOST", 4) == 0))
 			continue;
-		return perr(p, t->col,
+		return lex_err(&p->lx, t->col,
 			    "unknown variable \"$%.*s\" in the filter (only $PORT and $HOST are replaced)",
 			    (int)len, c + 1);
 	}
@@ -1155,22 +579,22 @@ static int parse_expect_program(struct parser *p, struct expectation *e)
 	struct token t;
 	int i;
 
-	if (want_keyword(p, &t, "expectation", what_words, 5, &i) < 0)
+	if (lex_want_keyword(&p->lx, &t, "expectation", what_words, 5, &i) < 0)
 		return -1;
 	switch (i) {
 	case 0:
 		e->kind = EXPECT_EXIT;
-		if (want_word(p, &t, "an exit code") < 0)
+		if (lex_want_word(&p->lx, &t, "an exit code") < 0)
 			return -1;
 		if (t.text[0] != '\0' && strchr("=!<>", t.text[0]) != NULL) {
-			i = find_word(t.text, op_words, 6);
+			i = lex_find_word(t.text, op_words, 6);
 			if (i < 0)
-				return unknown_word(p, &t, "operator", op_words, 6, NULL);
+				return lex_unknown_word(&p->lx, &t, "operator", op_words, 6, NULL);
 			e->op = (enum scenario_op)i;
-			if (want_word(p, &t, "an exit code") < 0)
+			if (lex_want_word(&p->lx, &t, "an exit code") < 0)
 				return -1;
 		}
-		return parse_int(p, &t, "exit code", 0, 255, &e->value);
+		return lex_parse_int(&p->lx, &t, "exit code", 0, 255, &e->value);
 	case 1:
 		e->kind = EXPECT_KILLED;
 		return 0;
@@ -1182,21 +606,21 @@ static int parse_expect_program(struct parser *p, struct expectation *e)
 	}
 	e->kind = EXPECT_OUTPUT;
 	e->stream = i == 3 ? STREAM_STDOUT : STREAM_STDERR;
-	if (want_word(p, &t, "contains, matches or not") < 0)
+	if (lex_want_word(&p->lx, &t, "contains, matches or not") < 0)
 		return -1;
 	if (strcmp(t.text, "not") == 0) {
 		e->negate = true;
-		if (want_keyword(p, &t, "match", match_words, 2, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "output check", match_words, 2, &i) < 0)
 			return -1;
 	} else {
 		static const char *const all[] = { "contains", "matches", "not" };
 
-		i = find_word(t.text, match_words, 2);
+		i = lex_find_word(t.text, match_words, 2);
 		if (i < 0)
-			return unknown_word(p, &t, "match", all, 3, NULL);
+			return lex_unknown_word(&p->lx, &t, "output check", all, 3, NULL);
 	}
 	e->regex = i == 1;
-	if (want_string(p, &t, e->regex ? "the regular expression" : "the text") < 0)
+	if (lex_want_string(&p->lx, &t, e->regex ? "the regular expression" : "the text") < 0)
 		return -1;
 	if (e->regex) {
 		regex_t re;
@@ -1206,12 +630,12 @@ static int parse_expect_program(struct parser *p, struct expectation *e)
 			char why[256];
 
 			regerror(rc, &re, why, sizeof(why));
-			return perr(p, t.col, "bad regular expression %s: %s", show(p, &t).s, why);
+			return lex_err(&p->lx, t.col, "bad regular expression %s: %s", lex_show(&p->lx, &t).s, why);
 		}
 		regfree(&re);
 	}
 	e->text = strdup(t.text);
-	return e->text == NULL ? out_of_memory(p) : 0;
+	return e->text == NULL ? lex_out_of_memory(&p->lx) : 0;
 }
 
 /* The part after "expect"; who_col is set to the column of a program named. */
@@ -1220,7 +644,7 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 	struct token t;
 	int i;
 
-	if (want_keyword(p, &t, "expectation", expect_words,
+	if (lex_want_keyword(&p->lx, &t, "expectation", expect_words,
 			 sizeof(expect_words) / sizeof(expect_words[0]), &i) < 0)
 		return -1;
 	switch ((enum expect_word)i) {
@@ -1231,95 +655,95 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		return parse_expect_program(p, e);
 	case EW_OUTCOME:
 		e->kind = EXPECT_OUTCOME;
-		if (want_keyword(p, &t, "outcome", outcome_words, 3, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "outcome", outcome_words, 3, &i) < 0)
 			return -1;
 		e->value = i;
 		return 0;
 	case EW_DEADLOCK:
 		e->kind = EXPECT_DEADLOCK_WITHIN;
-		if (want_exact(p, "within") < 0 || want_duration(p, &t, &e->value) < 0)
+		if (lex_want_exact(&p->lx, "within") < 0 || lex_want_duration(&p->lx, &t, &e->value) < 0)
 			return -1;
 		if (e->value == 0)
-			return perr(p, t.col, "bad duration %s: it must be more than 0",
-				    show(p, &t).s);
+			return lex_err(&p->lx, t.col, "bad duration %s: it must be more than 0",
+				    lex_show(&p->lx, &t).s);
 		return defer(p, t.col, DEFER_DEADLOCK_WITHIN, e->value);
 	case EW_HANDSHAKE:
 		e->kind = EXPECT_HANDSHAKE;
-		if (want_keyword(p, &t, "handshake", handshake_words, 4, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "handshake", handshake_words, 4, &i) < 0)
 			return -1;
 		e->value = i;
 		return 0;
 	case EW_TEARDOWN:
 		e->kind = EXPECT_TEARDOWN;
-		if (want_keyword(p, &t, "teardown", teardown_words, 3, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "teardown", teardown_words, 3, &i) < 0)
 			return -1;
 		e->value = i;
 		return 0;
 	case EW_PACKETS:
 		e->kind = EXPECT_PACKETS;
-		if (want_string(p, &t, "the filter") < 0 || check_filter_variables(p, &t) < 0)
+		if (lex_want_string(&p->lx, &t, "the filter") < 0 || check_filter_variables(p, &t) < 0)
 			return -1;
 		e->text = strdup(t.text);
 		if (e->text == NULL)
-			return out_of_memory(p);
+			return lex_out_of_memory(&p->lx);
 		if (want_op(p, &e->op) < 0)
 			return -1;
-		return want_count(p, &t, &e->value);
+		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_ZERO_WINDOW:
 		e->kind = EXPECT_ZERO_WINDOW;
-		if (want_exact(p, "from") < 0 || want_who(p, &t, &e->who) < 0)
+		if (lex_want_exact(&p->lx, "from") < 0 || want_who(p, &t, &e->who) < 0)
 			return -1;
 		*who_col = t.col;
-		if (next_token(p, &t) < 0)
+		if (lex_next(&p->lx, &t) < 0)
 			return -1;
 		if (t.type == TOK_END) {
 			e->op = OP_GE;
 			e->value = 1;
 			return 0;
 		}
-		i = t.type == TOK_WORD ? find_word(t.text, op_words, 6) : -1;
+		i = t.type == TOK_WORD ? lex_find_word(t.text, op_words, 6) : -1;
 		if (i < 0)
-			return unknown_word(p, &t, "operator", op_words, 6, NULL);
+			return lex_unknown_word(&p->lx, &t, "operator", op_words, 6, NULL);
 		e->op = (enum scenario_op)i;
-		return want_count(p, &t, &e->value);
+		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_WINDOW_PROBES:
 		e->kind = EXPECT_WINDOW_PROBES;
-		if (want_exact(p, "from") < 0 || want_who(p, &t, &e->who) < 0)
+		if (lex_want_exact(&p->lx, "from") < 0 || want_who(p, &t, &e->who) < 0)
 			return -1;
 		*who_col = t.col;
 		if (want_op(p, &e->op) < 0)
 			return -1;
-		return want_count(p, &t, &e->value);
+		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_RETRANSMISSIONS:
 		e->kind = EXPECT_RETRANSMISSIONS;
 		if (want_op(p, &e->op) < 0)
 			return -1;
-		return want_count(p, &t, &e->value);
+		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_BYTES: {
 		static const char *const dir_words[] = { "client->server", "server->client" };
 
 		e->kind = EXPECT_BYTES;
-		if (want_keyword(p, &t, "direction", dir_words, 2, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "direction", dir_words, 2, &i) < 0)
 			return -1;
 		e->who = i == 0 ? WHO_CLIENT : WHO_SERVER;
 		*who_col = t.col;
 		if (want_op(p, &e->op) < 0)
 			return -1;
-		return want_size(p, &t, &e->value);
+		return lex_want_size(&p->lx, &t, &e->value);
 	}
 	case EW_SEGMENTS:
 		e->kind = EXPECT_SEGMENTS_PAYLOAD;
-		if (want_exact(p, "from") < 0 || want_who(p, &t, &e->who) < 0)
+		if (lex_want_exact(&p->lx, "from") < 0 || want_who(p, &t, &e->who) < 0)
 			return -1;
 		*who_col = t.col;
-		if (want_exact(p, "payload") < 0 || want_op(p, &e->op) < 0)
+		if (lex_want_exact(&p->lx, "payload") < 0 || want_op(p, &e->op) < 0)
 			return -1;
-		return want_size(p, &t, &e->value);
+		return lex_want_size(&p->lx, &t, &e->value);
 	case EW_DURATION:
 		e->kind = EXPECT_DURATION;
 		if (want_op(p, &e->op) < 0)
 			return -1;
-		return want_duration(p, &t, &e->value);
+		return lex_want_duration(&p->lx, &t, &e->value);
 	}
 	return -1;
 }
@@ -1331,20 +755,20 @@ static int parse_expect(struct parser *p, const struct token *kw)
 	int who_col = 0;
 
 	memset(&e, 0, sizeof(e));
-	e.line = p->line_no;
+	e.line = p->lx.line_no;
 	e.col = kw->col;
 	e.op = OP_EQ;
 	if (sc->n_expects >= MAX_ITEMS)
-		return perr(p, kw->col, "too many expectations (at most %d)", MAX_ITEMS);
-	if (parse_expect_body(p, &e, &who_col) < 0 || want_end(p) < 0)
+		return lex_err(&p->lx, kw->col, "too many expectations (at most %d)", MAX_ITEMS);
+	if (parse_expect_body(p, &e, &who_col) < 0 || lex_want_end(&p->lx) < 0)
 		goto fail;
 	if (who_col != 0 && e.who == WHO_SERVER &&
 	    defer(p, who_col, DEFER_SERVER_EXPECT, 0) < 0)
 		goto fail;
-	e.source = strndup(p->line + kw->start, p->last_end - kw->start);
+	e.source = strndup(p->lx.line + kw->start, p->lx.last_end - kw->start);
 	arr = grow(sc->expects, &p->cap_expects, sc->n_expects, sizeof(*arr));
 	if (e.source == NULL || arr == NULL) {
-		out_of_memory(p);
+		lex_out_of_memory(&p->lx);
 		goto fail;
 	}
 	sc->expects = arr;
@@ -1373,16 +797,15 @@ static int parse_line(struct parser *p)
 	struct token kw;
 	int d;
 
-	p->pos = p->last_end = p->arena_used = 0;
-	if (check_line(p) < 0 || next_token(p, &kw) < 0)
+	if (lex_check_line(&p->lx) < 0 || lex_next(&p->lx, &kw) < 0)
 		return -1;
 	if (kw.type == TOK_END)
 		return 0;
 	if (kw.type == TOK_STRING)
-		return perr(p, kw.col, "expected a directive, not a quoted string");
-	d = find_word(kw.text, directive_words, 10);
+		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
+	d = lex_find_word(kw.text, directive_words, 10);
 	if (d < 0)
-		return unknown_word(p, &kw, "directive", directive_words, 10, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 10, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO: return parse_summary(p, &kw);
 	case D_TIMEOUT: return parse_limit(p, &kw, &p->timeout_line, &p->sc->timeout_us);
@@ -1402,38 +825,38 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 {
 	char value[32], timeout[32];
 
-	p->line_no = d->line;
-	format_duration(d->value_us, value, sizeof(value));
-	format_duration(p->sc->timeout_us, timeout, sizeof(timeout));
+	p->lx.line_no = d->line;
+	lex_format_duration(d->value_us, value, sizeof(value));
+	lex_format_duration(p->sc->timeout_us, timeout, sizeof(timeout));
 	switch (d->kind) {
 	case DEFER_SERVER_FAULT:
 		if (p->sc->server.line == 0)
-			return perr(p, d->col, "fault on \"server\" but there is no server line");
+			return lex_err(&p->lx, d->col, "fault on \"server\" but there is no server line");
 		break;
 	case DEFER_SERVER_EXPECT:
 		if (p->sc->server.line == 0)
-			return perr(p, d->col,
+			return lex_err(&p->lx, d->col,
 				    "expectation about \"server\" but there is no server line");
 		break;
 	case DEFER_PAUSE_AT:
 		if (d->value_us >= p->sc->timeout_us)
-			return perr(p, d->col, "pause at %s is not before the timeout (%s)", value,
+			return lex_err(&p->lx, d->col, "pause at %s is not before the timeout (%s)", value,
 				    timeout);
 		break;
 	case DEFER_PAUSE_FOR:
 		if (d->value_us >= p->sc->timeout_us)
-			return perr(p, d->col,
+			return lex_err(&p->lx, d->col,
 				    "pause for %s is not shorter than the timeout (%s)", value,
 				    timeout);
 		break;
 	case DEFER_KILL_AT:
 		if (d->value_us >= p->sc->timeout_us)
-			return perr(p, d->col, "kill at %s is not before the timeout (%s)", value,
+			return lex_err(&p->lx, d->col, "kill at %s is not before the timeout (%s)", value,
 				    timeout);
 		break;
 	case DEFER_DEADLOCK_WITHIN:
 		if (d->value_us > p->sc->timeout_us)
-			return perr(p, d->col,
+			return lex_err(&p->lx, d->col,
 				    "deadlock within %s is longer than the timeout (%s)", value,
 				    timeout);
 		break;
@@ -1490,11 +913,11 @@ static int finish(struct parser *p)
 {
 	struct scenario *sc = p->sc;
 
-	p->line_no = 1;
+	p->lx.line_no = 1;
 	if (sc->summary == NULL)
-		return perr(p, 1, "no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
+		return lex_err(&p->lx, 1, "no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
 	if (sc->client.command == NULL)
-		return perr(p, 1, "no client line: a scenario needs \"client COMMAND\"");
+		return lex_err(&p->lx, 1, "no client line: a scenario needs \"client COMMAND\"");
 	for (size_t i = 0; i < p->n_deferred; i++)
 		if (check_deferred(p, &p->deferred[i]) < 0)
 			return -1;
@@ -1506,7 +929,7 @@ static int finish(struct parser *p)
 			continue;
 		expanded = expand_filter(e->text, sc->port, sc->host);
 		if (expanded == NULL)
-			return out_of_memory(p);
+			return lex_out_of_memory(&p->lx);
 		free(e->text);
 		e->text = expanded;
 	}
@@ -1541,28 +964,24 @@ static int parse_buffer(const char *path, const char *text, size_t len,
 		lab_err_set(err, "%s: out of memory", path);
 		goto out;
 	}
-	p->path = path;
-	p->err = err;
+	p->lx.path = path;
+	p->lx.err = err;
 	p->sc = sc;
-	sc->timeout_us = 10 * US_PER_S;
-	sc->quiet_us = 200 * US_PER_MS;
+	sc->timeout_us = 10 * LEX_US_PER_S;
+	sc->quiet_us = 200 * LEX_US_PER_MS;
 	sc->port = 1060;
 	snprintf(sc->host, sizeof(sc->host), "127.0.0.1");
 	sc->path = strdup(path);
 	sc->name = base_name(path);
 	if (sc->path == NULL || sc->name == NULL) {
-		out_of_memory(p);
+		lex_out_of_memory(&p->lx);
 		goto out;
 	}
 	while (off < len) {
 		const char *nl = memchr(text + off, '\n', len - off);
 		size_t line_len = nl ? (size_t)(nl - (text + off)) : len - off;
 
-		p->line_no++;
-		p->line = text + off;
-		p->line_len = line_len;
-		if (line_len > 0 && p->line[line_len - 1] == '\r')
-			p->line_len--;
+		lex_start_line(&p->lx, text + off, line_len);
 		if (parse_line(p) < 0)
 			goto out;
 		off += line_len + (nl ? 1 : 0);

@@ -655,6 +655,16 @@ static void test_unknown_expectation_suggests_the_closest(void **state)
 		     "t.scn:3:8: unknown expectation \"retransmisions\" (did you mean \"retransmissions\"?)");
 }
 
+static void test_missing_fixed_word_is_named(void **state)
+{
+	(void)state;
+	assert_error(HEAD "fault client pause\n", "t.scn:3:19: expected \"at\" after \"pause\"");
+	assert_error(HEAD "fault client pause in 1s for 1s\n",
+		     "t.scn:3:20: expected \"at\", not \"in\"");
+	assert_error(HEAD "expect deadlock witin 1s\n",
+		     "t.scn:3:17: unknown word \"witin\" (did you mean \"within\"?)");
+}
+
 static void test_missing_operator_lists_the_operators(void **state)
 {
 	(void)state;
@@ -816,6 +826,8 @@ static void test_invalid_utf8_and_control_characters_are_rejected(void **state)
 	(void)state;
 	assert_error("scenario \"a\xff\"\n", "t.scn:1:12: invalid UTF-8");
 	assert_error("scenario \"a\x01\"\n", "t.scn:1:12: control character 0x01");
+	assert_error("scenario \"a\rb\"\n",
+		     "t.scn:1:12: control character 0x0D (a carriage return not at the line end)");
 }
 
 static void test_long_line_is_rejected(void **state)
@@ -978,6 +990,51 @@ static void test_deadlock_example_parses(void **state)
 	scenario_free(sc);
 }
 
+static void test_sixteen_example_parses(void **state)
+{
+	struct scenario *sc = parse_ok(
+		"# scenarios/sixteen.scn\n"
+		"scenario \"Client and server exchange sixteen bytes each way, then close\"\n"
+		"timeout 5s\n"
+		"\n"
+		"server tcp_sixteen server $HOST -p $PORT\n"
+		"client tcp_sixteen client $HOST -p $PORT\n"
+		"\n"
+		"expect outcome completed\n"
+		"expect client exit 0\n"
+		"expect client stdout contains \"The server said b'Farewell, client'\"\n"
+		"expect server stdout contains \"Reply sent, socket closed\"\n"
+		"expect handshake complete\n"
+		"expect teardown fin\n"
+		"expect bytes client->server == 16   # \"Hi there, server\"\n"
+		"expect bytes server->client == 16   # \"Farewell, client\"\n");
+
+	(void)state;
+	assert_int_equal(sc->n_expects, 8);
+	assert_string_equal(sc->expects[7].source, "expect bytes server->client == 16");
+	assert_int_equal(sc->expects[7].line, 15);
+	scenario_free(sc);
+}
+
+static void test_partial_sends_example_parses(void **state)
+{
+	struct scenario *sc = parse_ok(
+		"scenario \"Every send() moves one byte; a sendall-style loop still delivers all 16\"\n"
+		"server tcp_sixteen server $HOST -p $PORT\n"
+		"client tcp_sixteen client $HOST -p $PORT\n"
+		"fault client send max 1\n"
+		"\n"
+		"expect client exit 0\n"
+		"expect client stdout contains \"Farewell, client\"\n"
+		"expect segments from client payload <= 1\n"
+		"expect bytes client->server == 16\n");
+
+	(void)state;
+	assert_int_equal(sc->n_faults, 1);
+	assert_int_equal(sc->n_expects, 4);
+	scenario_free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1029,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_expect_source_is_trimmed_without_comment),
 		cmocka_unit_test(test_expect_about_absent_server_is_rejected),
 		cmocka_unit_test(test_unknown_expectation_suggests_the_closest),
+		cmocka_unit_test(test_missing_fixed_word_is_named),
 		cmocka_unit_test(test_missing_operator_lists_the_operators),
 		cmocka_unit_test(test_unknown_directive_suggests_the_closest),
 		cmocka_unit_test(test_unknown_directive_without_near_match_lists_directives),
@@ -1057,6 +1115,8 @@ int main(void)
 		cmocka_unit_test(test_names_match_the_language),
 		cmocka_unit_test(test_server_down_example_parses),
 		cmocka_unit_test(test_deadlock_example_parses),
+		cmocka_unit_test(test_sixteen_example_parses),
+		cmocka_unit_test(test_partial_sends_example_parses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

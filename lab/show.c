@@ -18,10 +18,6 @@
 
 #define SHOW_LANE_COLUMNS 56
 
-struct show_row {
-	char *text;
-};
-
 struct show_conn {
 	char **rows;
 	size_t row_count, row_cap;
@@ -260,8 +256,7 @@ static void on_segment(const struct flow_segment *seg, void *arg)
 	sc = conn_slot(st, seg->conn->id);
 	if (sc == NULL)
 		goto fail;
-	if (sc->rows == NULL && sc->held_count == 0 && sc->run_segments == 0)
-		sc->start_us = seg->conn->first_time_us;
+	sc->start_us = seg->conn->first_time_us;
 	row = format_row(st->opts, seg, sc->start_us);
 	if (row == NULL)
 		goto fail;
@@ -277,7 +272,7 @@ static void on_segment(const struct flow_segment *seg, void *arg)
 	sc->run_last_us = seg->time_us;
 	sc->run_segments++;
 	sc->run_bytes += seg->payload_bytes;
-	if (sc->held_count < SHOW_FOLD_SEGMENTS) {
+	if (sc->run_segments <= SHOW_FOLD_SEGMENTS) {
 		sc->held[sc->held_count++] = row;
 		return;
 	}

@@ -216,7 +216,7 @@ static int watch_walk(struct watch *w, size_t len, unsigned int seq, watch_socke
  * SOCK_DIAG_BY_FAMILY with inet_diag_req_v2: v2 wants one family per dump, and
  * every dump of connected sockets walks the whole established hash table, which
  * is shared by all namespaces unless net.ipv4.tcp_child_ehash_entries was set
- * when the namespace was made (262144 buckets here, ~180 us a walk). The older
+ * when the namespace was made (262144 buckets here, ~190 us a walk). The older
  * request is the kernel's compatibility path for "any family" (it becomes a v2
  * dump with AF_UNSPEC inside the kernel): one walk instead of two. */
 static int watch_dump(struct watch *w, uint32_t states, uint8_t ext,

@@ -78,12 +78,16 @@ struct watch;
 struct watch *watch_open(struct lab_err *err);
 void watch_close(struct watch *w);
 
-/* Is any TCP socket (IPv4 or IPv6) in LISTEN on local port `port`? One filtered
- * dump per address family; cheap enough to poll every millisecond. */
+/* Is any TCP socket (IPv4 or IPv6) in LISTEN on local port `port`? One dump of
+ * the listening sockets, filtered by port in the kernel: ~15 us, cheap enough to
+ * poll every millisecond. */
 int watch_listening(struct watch *w, int port, bool *listening, struct lab_err *err);
 
 /* Fills *out with every TCP socket (not LISTEN, not TIME_WAIT) whose local or
- * remote port is `port`. */
+ * remote port is `port`. One dump, filtered in the kernel; its cost is the walk
+ * of the established-hash table: ~190 us when the namespace shares the kernel's
+ * global table (262144 buckets here), ~7 us when the namespace was created with
+ * its own (net.ipv4.tcp_child_ehash_entries = 1024 in its parent). */
 int watch_sample(struct watch *w, int port, struct watch_sample *out, struct lab_err *err);
 
 /* "ESTABLISHED", "FIN_WAIT1", ...; "UNKNOWN" for anything else. */

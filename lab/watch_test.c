@@ -574,7 +574,7 @@ static void test_sample_counts_overflow(void **state)
 
 /* Both ends fill their send queue and the peer's receive queue, and read nothing:
  * the tcp_deadlock case in one process. */
-static void test_real_deadlock_is_deadlock_after_quiet(void **state)
+static void check_real_deadlock(int port, int buf_bytes)
 {
 	static struct watch_detector det;
 	static struct watch_sample s;
@@ -584,14 +584,13 @@ static void test_real_deadlock_is_deadlock_after_quiet(void **state)
 	char text[512];
 	int client, server;
 
-	(void)state;
-	connect_pair(21080, 4096, &client, &server);
+	connect_pair(port, buf_bytes, &client, &server);
 	client_written = fill(client);
 	server_written = fill(server);
 	assert_true(client_written > 0 && server_written > 0);
 
 	watch_detector_init(&det, QUIET_US);
-	assert_int_equal(poll_until_verdict(w, 21080, &det, &s, &start), WATCH_DEADLOCK);
+	assert_int_equal(poll_until_verdict(w, port, &det, &s, &start), WATCH_DEADLOCK);
 
 	c = watch_detector_conn(&det);
 	assert_non_null(c);
@@ -608,11 +607,24 @@ static void test_real_deadlock_is_deadlock_after_quiet(void **state)
 	watch_detector_describe(&det, text, sizeof(text));
 	assert_non_null(strstr(text, "deadlock: no progress for "));
 	assert_non_null(strstr(text, "client->server"));
-	print_message("deadlock after %llu ms: %s\n",
+	print_message("buffers %d: verdict after %llu ms: %s\n", buf_bytes,
 		      (unsigned long long)((now_us() - start) / 1000), text);
 	close(client);
 	close(server);
 	watch_close(w);
+}
+
+static void test_real_deadlock_small_buffers_is_deadlock_after_quiet(void **state)
+{
+	(void)state;
+	check_real_deadlock(21080, 4096);
+}
+
+/* Default (autotuned) buffers: the queues hold megabytes, as with tcp_deadlock.py. */
+static void test_real_deadlock_default_buffers_is_deadlock_after_quiet(void **state)
+{
+	(void)state;
+	check_real_deadlock(21084, 0);
 }
 
 static void test_real_idle_connection_is_idle(void **state)
@@ -1153,7 +1165,8 @@ int main(void)
 		cmocka_unit_test(test_sample_reports_queues),
 		cmocka_unit_test(test_sample_sees_ipv6_pair),
 		cmocka_unit_test(test_sample_counts_overflow),
-		cmocka_unit_test(test_real_deadlock_is_deadlock_after_quiet),
+		cmocka_unit_test(test_real_deadlock_small_buffers_is_deadlock_after_quiet),
+		cmocka_unit_test(test_real_deadlock_default_buffers_is_deadlock_after_quiet),
 		cmocka_unit_test(test_real_idle_connection_is_idle),
 		cmocka_unit_test(test_real_one_way_stall_is_stall),
 		cmocka_unit_test(test_real_flowing_transfer_is_progress),

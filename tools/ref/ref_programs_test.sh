@@ -10,7 +10,7 @@
 #   3. tcp_sixteen over ::1 (IPv6 addresses print as 4-tuples, as in Python);
 #   4. no server: ConnectionRefusedError, exit 1;
 #   5. a peer that closes after 5 bytes: the book's EOFError, exit 1; a peer that
-#      resets: ConnectionResetError (server) ;
+#      resets before sending: the server prints ConnectionResetError;
 #   6. tcp_deadlock with 32 bytes (and 20, rounded up to 32) completes, upper-cased;
 #      a 200000-byte run shows the sparse progress lines;
 #   7. tcp_deadlock with 1 GiB: both directions' buffers fill and both processes stay
@@ -419,7 +419,7 @@ check "the server is stuck too (it processed less than was sent)" \
 	bash -c "! grep -q 'Socket closed' '$WORK/dsrv2.out'"
 check "the client ends when killed" stop "$DBIG"
 check "the server ends when killed" stop "$DSRV2"
-LEFT=$(ps -o pid=,comm= --ppid $$ | grep -E 'tcp_(sixteen|deadlock)' || true)
+LEFT=$(pgrep -l -P $$ | grep -E 'tcp_(sixteen|deadlock)' || true)
 check "no reference program is left behind" test -z "$LEFT"
 check "no connection is left on port $PORT" \
 	test -z "$(ss -Htn state established "( sport = :$PORT or dport = :$PORT )")"

@@ -246,7 +246,6 @@ static void test_sendall_reports_epipe_without_a_signal(void **state)
 
 struct drain {
 	int fd;
-	size_t expect_bytes;
 	size_t got_bytes;
 	int pattern_ok;
 };
@@ -274,7 +273,7 @@ static void test_sendall_moves_a_large_buffer_through_a_small_sndbuf(void **stat
 	int *fd = *state;
 	size_t len = 4 * 1024 * 1024;
 	unsigned char *data = malloc(len);
-	struct drain d = { .fd = fd[1], .expect_bytes = len };
+	struct drain d = { .fd = fd[1] };
 	int sndbuf = 4096;
 	pthread_t thread;
 	size_t i;
@@ -348,6 +347,72 @@ static void test_recvall_continues_after_eintr(void **state)
 	assert_true(it.ok);
 	assert_int_equal(signals_seen, 1);
 	assert_memory_equal(got, "Hi there, server", 16);
+}
+
+struct cutter {
+	pthread_t target;
+	pid_t target_tid;
+	struct drain drain;
+	int ok;
+};
+
+/* Waits until the sender is blocked with a full send buffer, signals it (its send
+ * then returns a short count), then drains the socket. */
+static void *cut_send_short(void *arg)
+{
+	struct cutter *c = arg;
+	long deadline = now_ms() + WAIT_LIMIT_MS;
+	int queued = 0;
+
+	c->ok = 0;
+	while (queued == 0 && now_ms() < deadline) {
+		if (ioctl(c->drain.fd, FIONREAD, &queued) < 0)
+			return NULL;
+		sched_yield();
+	}
+	if (queued == 0 || wait_sleeping(c->target_tid) < 0 ||
+	    pthread_kill(c->target, SIGUSR1) != 0)
+		return NULL;
+	while (signals_seen == 0)
+		sched_yield();
+	c->ok = 1;
+	return drain_reader(&c->drain);
+}
+
+static void test_sendall_continues_after_a_signal_cuts_a_send_short(void **state)
+{
+	int *fd = *state;
+	size_t len = 1024 * 1024;
+	unsigned char *data = malloc(len);
+	struct cutter c = {
+		.target = pthread_self(),
+		.target_tid = (pid_t)syscall(SYS_gettid),
+		.drain = { .fd = fd[1] },
+	};
+	struct sigaction sa;
+	struct sigaction old;
+	int sndbuf = 4096;
+	pthread_t thread;
+	size_t i;
+
+	assert_non_null(data);
+	for (i = 0; i < len; i++)
+		data[i] = (unsigned char)((i * 7) % 251);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_signal; /* no SA_RESTART: the blocked send returns early */
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	signals_seen = 0;
+	assert_int_equal(setsockopt(fd[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	assert_int_equal(pthread_create(&thread, NULL, cut_send_short, &c), 0);
+	assert_int_equal(sockio_sendall(fd[0], data, len), (ssize_t)len);
+	assert_int_equal(shutdown(fd[0], SHUT_WR), 0);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	sigaction(SIGUSR1, &old, NULL);
+	assert_true(c.ok);
+	assert_int_equal(signals_seen, 1);
+	assert_int_equal(c.drain.got_bytes, len);
+	assert_true(c.drain.pattern_ok);
+	free(data);
 }
 
 /* ---- formatting ------------------------------------------------------------- */
@@ -504,6 +569,9 @@ int main(void)
 			teardown_pair),
 		cmocka_unit_test_setup_teardown(test_recvall_continues_after_eintr, setup_pair,
 						teardown_pair),
+		cmocka_unit_test_setup_teardown(
+			test_sendall_continues_after_a_signal_cuts_a_send_short, setup_pair,
+			teardown_pair),
 		cmocka_unit_test(test_ipv4_address_prints_as_a_python_tuple),
 		cmocka_unit_test(test_ipv6_address_prints_with_flowinfo_and_scope),
 		cmocka_unit_test_setup_teardown(test_unnamed_unix_socket_prints_as_empty_string,

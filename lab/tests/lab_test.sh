@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Integration tests of `tcplab run` with real namespaces, processes and captures:
+# - the built-in scenarios pass, and every capture opens in tshark and holds the
+#   packets the verdicts claim;
+# - scenarios wrong on purpose FAIL, each with the words its `# want:` lines give;
+# - a listener on the host's port 1060 does not matter;
+# - a run killed by its timeout leaves no process, namespace or partial capture;
+# - bad input ends with FILE:LINE:COL, exit status 2 and nothing written;
+# (An ordinary user's run is lab/tests/user_test.sh: Bazel's sandbox maps no other uid.)
+# Usage: lab_test.sh TCPLAB (Bazel passes the path of //lab:tcplab).
+set -uo pipefail
+
+tcplab=$(realpath "$1")
+runfiles=$(realpath "${TEST_SRCDIR:-$(dirname "$tcplab")/tcplab.runfiles}/tcplab")
+scenarios="$runfiles/scenarios"
+failing="$runfiles/lab/tests/failing"
+work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/labtest.XXXXXX")
+failures=0
+checks=0
+
+pass() { checks=$((checks + 1)); echo "ok: $*"; }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAILED: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+tshark_count() { # tshark_count PCAP DISPLAY_FILTER
+	tshark -r "$1" -Y "$2" 2>/dev/null | wc -l
+}
+
+net_namespaces() { lsns -t net -n -o NS 2>/dev/null | sort -u | wc -l; }
+
+echo "== the built-in scenarios pass"
+"$tcplab" run --pcap-dir "$work/pcap" "$scenarios" >"$work/run.out" 2>&1
+status=$?
+cat "$work/run.out"
+check "tcplab run scenarios/ exits 0" test "$status" -eq 0
+for scn in "$scenarios"/*.scn; do
+	name=$(basename "$scn" .scn)
+	check "$name passes" grep -q "^PASS  $name " "$work/run.out"
+	check "$name.pcap opens in tshark" tshark -r "$work/pcap/$name.pcap" -q 2>/dev/null
+done
+check "no partial capture is left" test -z "$(find "$work/pcap" -name '*.part')"
+
+echo "== the captures hold what the verdicts claim (counted by tshark)"
+p="$work/pcap/server_down.pcap"
+check "server_down: one SYN" test "$(tshark_count "$p" 'tcp.flags.syn==1 && tcp.flags.ack==0')" -eq 1
+check "server_down: one RST from port 1060" test "$(tshark_count "$p" 'tcp.flags.reset==1 && tcp.srcport==1060')" -eq 1
+p="$work/pcap/sixteen.pcap"
+check "sixteen: SYN" test "$(tshark_count "$p" 'tcp.flags.syn==1 && tcp.flags.ack==0')" -eq 1
+check "sixteen: SYN/ACK" test "$(tshark_count "$p" 'tcp.flags.syn==1 && tcp.flags.ack==1')" -eq 1
+check "sixteen: the handshake's ACK" test "$(tshark_count "$p" 'tcp.seq==1 && tcp.ack==1 && tcp.len==0 && tcp.flags.syn==0')" -ge 1
+check "sixteen: two FINs" test "$(tshark_count "$p" 'tcp.flags.fin==1')" -eq 2
+check "sixteen: no RST" test "$(tshark_count "$p" 'tcp.flags.reset==1')" -eq 0
+check "sixteen: 16 bytes each way" test "$(tshark -r "$p" -Y 'tcp.len>0' -T fields -e tcp.len 2>/dev/null | awk '{s+=$1} END {print s+0}')" -eq 32
+p="$work/pcap/partial_sends.pcap"
+check "partial_sends: 16 one-byte segments to the server" test "$(tshark_count "$p" 'tcp.dstport==1060 && tcp.len==1')" -eq 16
+p="$work/pcap/deadlock.pcap"
+check "deadlock: zero windows from both ends" test "$(tshark_count "$p" 'tcp.analysis.zero_window && tcp.srcport==1060')" -ge 1 -a "$(tshark_count "$p" 'tcp.analysis.zero_window && tcp.dstport==1060')" -ge 1
+p="$work/pcap/reset_midstream.pcap"
+check "reset_midstream: a RST from the server" test "$(tshark_count "$p" 'tcp.flags.reset==1 && tcp.srcport==1060')" -ge 1
+
+echo "== faults really happened (the shim's counters)"
+"$tcplab" run -v --pcap-dir "$work/pcap" "$scenarios/short_reads.scn" "$scenarios/partial_sends.scn" "$scenarios/slow_reader.scn" >"$work/faults.out" 2>&1
+check "short_reads: the server's reads were cut" grep -qE "server faults: [1-9][0-9]* short reads" "$work/faults.out"
+check "partial_sends: 15 of the client's sends were cut" grep -q "client faults: 15 short sends" "$work/faults.out"
+check "slow_reader: the server's reads were delayed" grep -qE "server faults: [1-9][0-9]* delayed reads" "$work/faults.out"
+
+echo "== expectations that are wrong on purpose fail, in words"
+for scn in "$failing"/*.scn; do
+	name=$(basename "$scn" .scn)
+	"$tcplab" run --pcap-dir "$work/failing" "$scn" >"$work/$name.out" 2>&1
+	status=$?
+	check "$name exits 1" test "$status" -eq 1
+	while IFS= read -r want; do
+		check "$name says: $want" grep -qF -- "$want" "$work/$name.out"
+	done < <(sed -n 's/^# want: //p' "$scn")
+done
+
+echo "== a listener on the host's port 1060 does not matter"
+"$runfiles/tools/ref/tcp_sixteen" server 127.0.0.1 -p 1060 >/dev/null 2>&1 &
+host_server=$!
+for _ in $(seq 200); do
+	ss -ltnH 'sport = :1060' | grep -q . && break
+	sleep 0.01
+done
+check "the host listener is up" ss -ltnH 'sport = :1060' | grep -q .
+"$tcplab" run --pcap-dir "$work/host" "$scenarios/server_down.scn" "$scenarios/sixteen.scn" >"$work/host.out" 2>&1
+check "server_down and sixteen still pass" test $? -eq 0
+kill "$host_server"
+wait "$host_server" 2>/dev/null
+
+echo "== a run stopped by its timeout leaves nothing behind"
+mkdir -p "$work/hang"
+cat >"$work/hang/hang.scn" <<'EOF'
+scenario "A server that also starts a daemon, and a client that hangs"
+timeout 500ms
+server setsid sleep 97 & tcp_sixteen server $HOST -p $PORT
+client sleep 98
+expect outcome timeout
+EOF
+namespaces_before=$(net_namespaces)
+"$tcplab" run --pcap-dir "$work/hang" "$work/hang/hang.scn" >"$work/hang.out" 2>&1
+check "the timed-out run passes (outcome timeout)" test $? -eq 0
+check "no sleep survives, not even the daemon" test -z "$(pgrep -f 'sleep 9[78]')"
+check "no reference server survives" test -z "$(pgrep -x tcp_sixteen)"
+check "no network namespace survives" test "$(net_namespaces)" -le "$namespaces_before"
+check "the capture is complete, not partial" test -f "$work/hang/hang.pcap" -a ! -e "$work/hang/hang.pcap.part"
+
+echo "== bad input: FILE:LINE:COL, exit 2, nothing written"
+mkdir -p "$work/bad"
+printf 'scenario "bad"\nclient true\nexpect packets "tcp and and" == 1\n' >"$work/bad/badfilter.scn"
+printf 'scenario "bad"\nsever tcp_sixteen server\nclient true\n' >"$work/bad/typo.scn"
+for scn in badfilter typo; do
+	"$tcplab" run --pcap-dir "$work/bad/pcap" "$work/bad/$scn.scn" >"$work/bad/$scn.out" 2>&1
+	check "$scn: exit status 2" test $? -eq 2
+	check "$scn: message names FILE:LINE:COL" grep -qE "$scn.scn:[23]:[0-9]+: " "$work/bad/$scn.out"
+	check "$scn: no capture written" test ! -e "$work/bad/pcap"
+done
+cat "$work/bad/badfilter.out" "$work/bad/typo.out"
+
+echo "$checks checks, $failures failed"
+rm -rf "$work"
+test "$failures" -eq 0
