@@ -408,13 +408,15 @@ static size_t data_cut(uint32_t call, size_t len, size_t limit_bytes)
 	return limit_bytes;
 }
 
-/* After the real call: counts what moved; returns its result with errno intact. */
-static ssize_t data_end(int fd, uint32_t call, ssize_t result)
+/* After the real call: counts what moved; returns its result with errno intact.
+ * flags: the call's MSG_* flags (0 for read/write); what MSG_PEEK returns stays
+ * in the socket, so it is not counted as moved. */
+static ssize_t data_end(int fd, uint32_t call, ssize_t result, int flags)
 {
 	struct shim_fd *slot = fd_slot(fd);
 	int64_t moved_bytes;
 
-	if (result <= 0)
+	if (result <= 0 || (flags & MSG_PEEK))
 		return result;
 	if (call & SHIM_CALLS_SEND_DIR) {
 		count(&shim.stats->bytes_sent, (uint64_t)result);
@@ -495,7 +497,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	if (data_begin(fd, SHIM_CALL_SEND, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_SEND, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_SEND, call(fd, buf, len, flags));
+	return data_end(fd, SHIM_CALL_SEND, call(fd, buf, len, flags), flags);
 }
 
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
@@ -509,7 +511,8 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	if (data_begin(fd, SHIM_CALL_SENDTO, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_SENDTO, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_SENDTO, call(fd, buf, len, flags, addr, addr_len));
+	return data_end(fd, SHIM_CALL_SENDTO, call(fd, buf, len, flags, addr, addr_len),
+			flags);
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -526,11 +529,11 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		return -1;
 	n = iov_cut(SHIM_CALL_SENDMSG, msg->msg_iov, (int)msg->msg_iovlen, limit_bytes, cut);
 	if (n < 0)
-		return data_end(fd, SHIM_CALL_SENDMSG, call(fd, msg, flags));
+		return data_end(fd, SHIM_CALL_SENDMSG, call(fd, msg, flags), flags);
 	cut_msg = *msg;
 	cut_msg.msg_iov = cut;
 	cut_msg.msg_iovlen = (size_t)n;
-	return data_end(fd, SHIM_CALL_SENDMSG, call(fd, &cut_msg, flags));
+	return data_end(fd, SHIM_CALL_SENDMSG, call(fd, &cut_msg, flags), flags);
 }
 
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -543,7 +546,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	if (data_begin(fd, SHIM_CALL_WRITE, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_WRITE, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_WRITE, call(fd, buf, len));
+	return data_end(fd, SHIM_CALL_WRITE, call(fd, buf, len), 0);
 }
 
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
@@ -559,8 +562,8 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 		return -1;
 	n = iov_cut(SHIM_CALL_WRITEV, iov, iovcnt, limit_bytes, cut);
 	if (n < 0)
-		return data_end(fd, SHIM_CALL_WRITEV, call(fd, iov, iovcnt));
-	return data_end(fd, SHIM_CALL_WRITEV, call(fd, cut, n));
+		return data_end(fd, SHIM_CALL_WRITEV, call(fd, iov, iovcnt), 0);
+	return data_end(fd, SHIM_CALL_WRITEV, call(fd, cut, n), 0);
 }
 
 /* ---- the interposers: receiving ---------------------------------------------- */
@@ -575,7 +578,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (data_begin(fd, SHIM_CALL_RECV, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECV, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, flags));
+	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, flags), flags);
 }
 
 SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, int flags)
@@ -588,7 +591,7 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, in
 	if (data_begin(fd, SHIM_CALL_RECV, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECV, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, buf_len, flags));
+	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, buf_len, flags), flags);
 }
 
 SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
@@ -602,7 +605,8 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, flags, addr, addr_len));
+	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, flags, addr, addr_len),
+			flags);
 }
 
 SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len,
@@ -617,7 +621,7 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len
 		return -1;
 	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_RECVFROM,
-			call(fd, buf, len, buf_len, flags, addr, addr_len));
+			call(fd, buf, len, buf_len, flags, addr, addr_len), flags);
 }
 
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -635,7 +639,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		return -1;
 	n = iov_cut(SHIM_CALL_RECVMSG, msg->msg_iov, (int)msg->msg_iovlen, limit_bytes, cut);
 	if (n < 0)
-		return data_end(fd, SHIM_CALL_RECVMSG, call(fd, msg, flags));
+		return data_end(fd, SHIM_CALL_RECVMSG, call(fd, msg, flags), flags);
 	cut_msg = *msg;
 	cut_msg.msg_iov = cut;
 	cut_msg.msg_iovlen = (size_t)n;
@@ -644,7 +648,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	msg->msg_namelen = cut_msg.msg_namelen;
 	msg->msg_controllen = cut_msg.msg_controllen;
 	msg->msg_flags = cut_msg.msg_flags;
-	return data_end(fd, SHIM_CALL_RECVMSG, result);
+	return data_end(fd, SHIM_CALL_RECVMSG, result, flags);
 }
 
 SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
@@ -657,7 +661,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	if (data_begin(fd, SHIM_CALL_READ, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_READ, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len));
+	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len), 0);
 }
 
 SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buf_len)
@@ -670,7 +674,7 @@ SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buf_len)
 	if (data_begin(fd, SHIM_CALL_READ, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_READ, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len, buf_len));
+	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len, buf_len), 0);
 }
 
 SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
@@ -686,8 +690,8 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 		return -1;
 	n = iov_cut(SHIM_CALL_READV, iov, iovcnt, limit_bytes, cut);
 	if (n < 0)
-		return data_end(fd, SHIM_CALL_READV, call(fd, iov, iovcnt));
-	return data_end(fd, SHIM_CALL_READV, call(fd, cut, n));
+		return data_end(fd, SHIM_CALL_READV, call(fd, iov, iovcnt), 0);
+	return data_end(fd, SHIM_CALL_READV, call(fd, cut, n), 0);
 }
 
 /* ---- the interposers: connections -------------------------------------------- */

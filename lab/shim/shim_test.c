@@ -375,6 +375,36 @@ static void test_error_send_eintr_every_3_fails_every_third_send(void **state)
 	close(listen_fd);
 }
 
+static void test_error_once_and_after_bytes_schedules(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+
+	(void)state;
+	probe_start(&c, "eintr_once", "error=send:4:once", "tries", port, "3", NULL);
+	fd = accept_one(listen_fd);
+	assert_int_equal(drain(fd, &error_value), 2);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "EINTR\n1\n1\n");
+	free(out);
+	close(fd);
+
+	/* EPIPE (32) on every send once 5 bytes have been sent. */
+	probe_start(&c, "epipe_after_5", "error=send:32:after:5", "tries", port, "8", NULL);
+	fd = accept_one(listen_fd);
+	assert_int_equal(drain(fd, &error_value), 5);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "1\n1\n1\n1\n1\nEPIPE\nEPIPE\nEPIPE\n");
+	stats_of(&c, &stats);
+	assert_int_equal(stats.errors_injected, 3);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
 static void test_error_connect_once_refuses_the_connection(void **state)
 {
 	char port[16], *out;
@@ -761,6 +791,41 @@ static void test_python_sees_the_injected_errno(void **state)
 	close(listen_fd);
 }
 
+/* A forking program: parent and child send on the same connection; the child
+ * counts into the parent's slot (shared memory), so the sum is complete. */
+static void test_python_forked_child_is_counted(void **state)
+{
+	static const char script[] =
+		"import os, socket, sys\n"
+		"s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])))\n"
+		"pid = os.fork()\n"
+		"if pid == 0:\n"
+		"    s.sendall(b\"c\" * 7)\n"
+		"    os._exit(0)\n"
+		"os.waitpid(pid, 0)\n"
+		"s.sendall(b\"p\" * 5)\n"
+		"s.close()\n";
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value, i;
+
+	(void)state;
+	for (i = 0; i < paths.n_pythons; i++) {
+		python_start(&c, "python_fork", paths.pythons[i], "send_max=2", script, port);
+		fd = accept_one(listen_fd);
+		assert_int_equal(drain(fd, &error_value), 12);
+		assert_int_equal(child_finish(&c, &out), 0);
+		stats_of(&c, &stats);
+		assert_int_equal(stats.bytes_sent, 12);
+		assert_int_equal(stats.short_sends, 3 + 2); /* 7 = 2+2+2+1, 5 = 2+2+1 */
+		free(out);
+		close(fd);
+	}
+	close(listen_fd);
+}
+
 static void find_paths(int argc, char **argv)
 {
 	static char pyenv_python[PATH_MAX + 32];
@@ -790,6 +855,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_send_max_cuts_writev_and_sendmsg),
 		cmocka_unit_test(test_recv_max_3_cuts_every_receive),
 		cmocka_unit_test(test_error_send_eintr_every_3_fails_every_third_send),
+		cmocka_unit_test(test_error_once_and_after_bytes_schedules),
 		cmocka_unit_test(test_error_connect_once_refuses_the_connection),
 		cmocka_unit_test(test_send_delay_slows_every_send),
 		cmocka_unit_test(test_recv_delay_slows_every_receive),
@@ -805,6 +871,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_python_sendall_delivers_everything_one_byte_at_a_time),
 		cmocka_unit_test(test_python_recv_is_cut_to_recv_max),
 		cmocka_unit_test(test_python_sees_the_injected_errno),
+		cmocka_unit_test(test_python_forked_child_is_counted),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
