@@ -27,9 +27,16 @@ int capture_fd(const struct capture *c);
 int capture_dispatch(struct capture *c, struct lab_err *err);
 
 /* Drains the ring (until it has been quiet for grace_ms), records the kernel's
- * statistics, closes the file and renames it into place. Frees c. */
+ * statistics, closes the file and renames it into place. The capture socket stays
+ * open until capture_close. On error c is freed (as by capture_abort). */
 int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats,
 		 struct lab_err *err);
+
+/* Closes the capture socket and frees c. The kernel makes that close wait for an
+ * RCU grace period (tens of ms); nothing depends on it, so it happens in a
+ * detached thread when one can be made (not from a thread that entered a new PID
+ * namespace: those cannot make threads). NULL is allowed. */
+void capture_close(struct capture *c);
 
 /* Closes and deletes the partial file. Frees c. NULL is allowed. */
 void capture_abort(struct capture *c);

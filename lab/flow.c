@@ -31,6 +31,7 @@
 #define OUT_OF_ORDER_DEFAULT_US 3000
 
 #define WINDOW_UNSEEN UINT64_MAX
+#define RAW_WINDOW_UNSEEN UINT32_MAX
 
 /* Modular sequence comparisons, RFC 9293 §3.4 (sequence space wraps). */
 static bool seq_lt(uint32_t a, uint32_t b)
@@ -53,7 +54,10 @@ struct dir_state {
 	bool base_known;
 	uint32_t base_seq;          /* for relative numbers */
 	int win_scale;              /* -1 unknown, -2 not in use, >= 0 shift */
-	uint64_t window;            /* last window sent (scaled), WINDOW_UNSEEN */
+	/* Last window sent: as on the wire (Wireshark compares these for window
+	 * updates and duplicate ACKs) and scaled (for the window's right edge). */
+	uint32_t raw_window;        /* RAW_WINDOW_UNSEEN before the first segment */
+	uint64_t window;            /* scaled, WINDOW_UNSEEN before the first */
 	bool nextseq_known;
 	uint32_t nextseq;           /* highest seq + len (+1 for SYN/FIN) seen */
 	int64_t nextseq_time_us;
@@ -345,6 +349,7 @@ static void dir_init(struct dir_state *d)
 	memset(d, 0, sizeof(*d));
 	d->win_scale = -1;
 	d->window = WINDOW_UNSEEN;
+	d->raw_window = RAW_WINDOW_UNSEEN;
 }
 
 /* Picks the client (see struct flow_conn) and creates the connection. */
@@ -458,13 +463,13 @@ static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp
 	uint32_t seglen = t->payload_bytes;
 	uint32_t seq = t->seq, ack = t->ack;
 	bool acking = (t->flags & PACKET_TCP_ACK) != 0;
-	uint64_t window = scaled_window(fwd, t);
+	uint32_t window = t->window;
 	uint32_t nextseq;
 	uint32_t m = 0;
 
 	/* Zero window probe: one byte of new data while the peer's window is
 	 * closed (RFC 9293 §3.8.6.1). Such a byte does not advance nextseq. */
-	if (seglen == 1 && fwd->nextseq_known && seq == fwd->nextseq && rev->window == 0) {
+	if (seglen == 1 && fwd->nextseq_known && seq == fwd->nextseq && rev->raw_window == 0) {
 		flag(&m, FLOW_ZERO_WINDOW_PROBE);
 		goto finished_fwd;
 	}
@@ -479,7 +484,7 @@ static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp
 	if (seglen <= 1 && fwd->nextseq_known && seq == fwd->nextseq - 1 && plain)
 		flag(&m, FLOW_KEEP_ALIVE);
 	/* Window update: a pure ACK that only changes the window (RFC 9293 §3.8.6.2.2). */
-	if (seglen == 0 && window != 0 && window != fwd->window && fwd->nextseq_known &&
+	if (seglen == 0 && window != 0 && window != fwd->raw_window && fwd->nextseq_known &&
 	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack && plain)
 		flag(&m, FLOW_WINDOW_UPDATE);
 	/* Window full: this segment fills the peer's advertised window to its
@@ -489,14 +494,14 @@ static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp
 	    plain)
 		flag(&m, FLOW_WINDOW_FULL);
 	/* Keep-alive ACK: the unchanged ACK answering a keep-alive. */
-	if (seglen == 0 && window != 0 && window == fwd->window && fwd->nextseq_known &&
+	if (seglen == 0 && window != 0 && window == fwd->raw_window && fwd->nextseq_known &&
 	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack &&
 	    has(rev->last_flags, FLOW_KEEP_ALIVE) && plain) {
 		flag(&m, FLOW_KEEP_ALIVE_ACK);
 		goto finished_fwd;
 	}
 	/* Zero window probe ACK: the window stays closed after a probe. */
-	if (seglen == 0 && window == 0 && window == fwd->window && fwd->nextseq_known &&
+	if (seglen == 0 && window == 0 && window == fwd->raw_window && fwd->nextseq_known &&
 	    seq == fwd->nextseq && fwd->lastack_known &&
 	    (ack == fwd->lastack || ack == fwd->lastack + 1) &&
 	    has(rev->last_flags, FLOW_ZERO_WINDOW_PROBE) && plain) {
@@ -504,7 +509,7 @@ static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp
 		goto finished_fwd;
 	}
 	/* Duplicate ACK: same ack, same window, no data (RFC 5681 §2). */
-	if (seglen == 0 && window != 0 && window == fwd->window && fwd->nextseq_known &&
+	if (seglen == 0 && window != 0 && window == fwd->raw_window && fwd->nextseq_known &&
 	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack && plain) {
 		fwd->dupacks++;
 		flag(&m, FLOW_DUPLICATE_ACK);
@@ -566,7 +571,8 @@ finished_retransmission:
 		fwd->maxseqtobeacked = fwd->nextseq;
 		fwd->maxseq_known = true;
 	}
-	fwd->window = window;
+	fwd->raw_window = window;
+	fwd->window = scaled_window(fwd, t);
 	/* Only an ACK-bearing segment carries an acknowledgment number. */
 	fwd->lastack_known = acking;
 	fwd->lastack = acking ? ack : 0;
@@ -737,7 +743,7 @@ static int add_tcp(struct flow_analysis *fa, const struct packet_tcp *t, uint64_
 	m = analyse_segment(c, dir, t, now_us);
 	/* tcplab's window probe: either probe form while the peer's window is 0. */
 	if (has(m, FLOW_ZERO_WINDOW_PROBE) ||
-	    (has(m, FLOW_KEEP_ALIVE) && c->d[1 - dir].window == 0))
+	    (has(m, FLOW_KEEP_ALIVE) && c->d[1 - dir].raw_window == 0))
 		flag(&m, FLOW_WINDOW_PROBE);
 	track_state(c, dir, t, now_us);
 	update_stats(c, dir, t, m);

@@ -283,6 +283,7 @@ static void *pool_worker(void *arg)
 
 		if (pthread_create(&t, NULL, scenario_thread, job) == 0) {
 			pthread_join(t, NULL);
+			run_finish(&job->rec);
 		} else {
 			job->item.sc = job->sc;
 			job->item.status = REPORT_ERROR;
@@ -322,7 +323,7 @@ static int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
-	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 262144 };
+	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550 };
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	struct path_list paths = { 0 };
 	struct scenario **scs = NULL;

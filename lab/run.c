@@ -362,12 +362,14 @@ out:
 	return rc;
 }
 
-/* Ends both programs. After a deadlock or timeout both are killed at the same
- * moment (one dying first would let the other see a reset and exit on its own);
- * a client that finished leaves a server to be stopped politely. */
+/* Ends both programs. After a deadlock or timeout both are frozen first, then
+ * killed: killed one after the other, the first to die would send a RST that lets
+ * the other return from its blocked call and exit on its own before its SIGKILL
+ * lands. A client that finished leaves a server to be stopped politely. */
 static void stop_programs(struct run_ctx *ctx)
 {
 	bool at_once = ctx->rec->outcome != OUTCOME_COMPLETED;
+	int sigs[2] = { SIGSTOP, SIGKILL };
 
 	for (int who = WHO_CLIENT; who <= WHO_SERVER; who++) {
 		struct run_side *side = &ctx->rec->side[who];
@@ -376,9 +378,11 @@ static void stop_programs(struct run_ctx *ctx)
 			continue;
 		side->stopped_by_lab = true;
 		add_event(ctx, RUN_EV_STOP, "%s stopped by the lab", scenario_who_name(who));
-		if (at_once)
-			proc_signal(&side->proc, SIGKILL);
 	}
+	for (int i = 0; at_once && i < 2; i++)
+		for (int who = WHO_CLIENT; who <= WHO_SERVER; who++)
+			if (ctx->rec->side[who].stopped_by_lab)
+				proc_signal(&ctx->rec->side[who].proc, sigs[i]);
 	for (int who = WHO_CLIENT; who <= WHO_SERVER; who++) {
 		struct run_side *side = &ctx->rec->side[who];
 
@@ -466,6 +470,8 @@ out:
 		if (rc == 0) {
 			if (capture_stop(ctx.capture, RUN_CAPTURE_GRACE_MS, &rec->capture, err) < 0)
 				rc = -1;
+			else
+				rec->open_capture = ctx.capture;
 		} else {
 			capture_abort(ctx.capture);
 		}
@@ -477,8 +483,15 @@ out:
 	return rc;
 }
 
+void run_finish(struct run_record *rec)
+{
+	capture_close(rec->open_capture);
+	rec->open_capture = NULL;
+}
+
 void run_record_release(struct run_record *rec)
 {
+	run_finish(rec);
 	for (int who = 0; who < 2; who++)
 		if (rec->side[who].started)
 			proc_release(&rec->side[who].proc);

@@ -66,6 +66,7 @@ struct run_record {
 	char pcap_path[PATH_MAX];
 	struct run_event events[RUN_MAX_EVENTS];
 	int n_events;
+	struct capture *open_capture; /* open until run_finish */
 };
 
 /* Runs sc and fills rec. Must be called from a thread that exists for this run
@@ -74,7 +75,12 @@ struct run_record {
 int run_scenario(const struct scenario *sc, const struct run_opts *opts,
 		 struct run_record *rec, struct lab_err *err);
 
-/* Frees the programs' outputs held by rec. */
+/* Closes what the run left open beyond its thread: the capture socket, whose close
+ * waits for the kernel. Call it from a thread outside the scenario's namespaces,
+ * as soon as the scenario thread has ended. */
+void run_finish(struct run_record *rec);
+
+/* Frees the programs' outputs held by rec (and finishes it if need be). */
 void run_record_release(struct run_record *rec);
 
 #endif

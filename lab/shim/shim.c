@@ -7,6 +7,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -301,15 +303,19 @@ static void sleep_us(int64_t delay_us)
 }
 
 /* Sends a RST and leaves the fd open but dead: connect(AF_UNSPEC) disconnects a TCP
- * socket, and the kernel resets a connection it disconnects. */
+ * socket, and the kernel resets a connection it disconnects. The reset throws away
+ * what is still queued, so first TCP_NODELAY pushes out what Nagle holds back: the
+ * peer then gets every byte the program sent (unless its window is closed). */
 static void abort_connection(int fd, struct shim_fd *slot)
 {
 	int saved_errno = errno;
 	struct linger linger = { .l_onoff = 1, .l_linger = 0 };
 	struct sockaddr unspec;
+	int on = 1;
 
 	if (__atomic_exchange_n(&slot->aborted, 1, __ATOMIC_ACQ_REL))
 		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger));
 	memset(&unspec, 0, sizeof(unspec));
 	unspec.sa_family = AF_UNSPEC;

@@ -174,6 +174,13 @@ static int read_exact(int fd, void *buf, size_t len, off_t offset)
 	return 0;
 }
 
+int shim_stats_clear(const char *path, struct lab_err *err)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return lab_err_sys(err, errno, "%s", path);
+	return 0;
+}
+
 int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *err)
 {
 	struct shim_stats_header header;

@@ -19,6 +19,12 @@
 int shim_spec_format(const struct fault *faults, size_t n_faults, enum scenario_who who,
 		     char *buf, size_t len, struct lab_err *err);
 
+/* Makes path name no stats file, so that the next run starts from zero: unlinks it
+ * (a process of an earlier run still holding its slot keeps writing to the old,
+ * unlinked file and cannot disturb the new one). The shim creates the file when the
+ * first process loads it. Returns 0 (also when there was no file), or -1 with err. */
+int shim_stats_clear(const char *path, struct lab_err *err);
+
 /* Sums the counters of every slot of the stats file at path into *sum (zeroed
  * first; sum->processes = slots claimed). A missing or empty file means no process
  * loaded the shim: all zero, returns 0. Returns -1 with err set when the file

@@ -335,6 +335,33 @@ static void test_stats_read_of_missing_or_empty_file_is_zero(void **state)
 	assert_int_equal(sum.processes, 0);
 }
 
+static void test_stats_clear_removes_the_counts(void **state)
+{
+	struct shim_stats_header header;
+	struct shim_stats_slot slot;
+	struct shim_stats sum;
+	struct lab_err err;
+	char path[512];
+
+	(void)state;
+	temp_path(path, sizeof(path));
+	memset(&header, 0, sizeof(header));
+	memcpy(header.magic, SHIM_STATS_MAGIC, sizeof(header.magic));
+	header.slot_bytes = SHIM_STATS_SLOT_BYTES;
+	write_at(path, &header, sizeof(header), 0);
+	memset(&slot, 0, sizeof(slot));
+	slot.magic = SHIM_STATS_SLOT_MAGIC;
+	slot.counters.bytes_received = 5;
+	write_at(path, &slot, sizeof(slot), SHIM_STATS_SLOT_BYTES);
+	assert_int_equal(shim_stats_read(path, &sum, &err), 0);
+	assert_int_equal(sum.bytes_received, 5);
+	assert_int_equal(shim_stats_clear(path, &err), 0);
+	assert_int_equal(shim_stats_read(path, &sum, &err), 0);
+	assert_int_equal(sum.processes, 0);
+	assert_int_equal(sum.bytes_received, 0);
+	assert_int_equal(shim_stats_clear(path, &err), 0); /* no file: fine too */
+}
+
 static void test_stats_read_rejects_a_foreign_file(void **state)
 {
 	struct shim_stats sum;
@@ -363,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_call_names_cover_their_families),
 		cmocka_unit_test(test_stats_read_sums_claimed_slots),
 		cmocka_unit_test(test_stats_read_of_missing_or_empty_file_is_zero),
+		cmocka_unit_test(test_stats_clear_removes_the_counts),
 		cmocka_unit_test(test_stats_read_rejects_a_foreign_file),
 	};
 

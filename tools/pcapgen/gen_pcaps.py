@@ -170,6 +170,33 @@ def window_full(wscale=(None, None)):
     return c.packets
 
 
+def window_scaled():
+    """Scaled windows (RFC 7323): the server's window 125 << 3 = 1000 bytes.
+    Window updates compare the raw field, window full the scaled edge."""
+    c = Conv(win=(65535, 1000), wscale=(2, 3))
+    c.handshake()
+    c.ack('s', win=125)
+    c.data('c', 600)
+    c.data('c', 400)
+    c.ack('s', win=0)
+    c.ack('s', win=125, dt_us=5000)
+    c.data('c', 10)
+    c.ack('s', win=125)
+    c.close('s')
+    return c.packets
+
+
+def window_scale_one_side():
+    """Only the server offers window scaling: neither side scales (RFC 7323
+    §2.2), so the SYN/ACK's 1000 bytes is the window the client fills."""
+    c = Conv(win=(65535, 1000), wscale=(None, 3))
+    c.handshake()
+    c.data('c', 1000)
+    c.ack('s', win=1000)
+    c.close('c')
+    return c.packets
+
+
 def keepalive():
     """An idle connection kept alive by the client: two empty keep-alives and
     one with a garbage byte (RFC 1122 §4.2.3.6), each answered."""
@@ -306,6 +333,8 @@ def main():
         ('zero_window_linux', zero_window_linux(), L.DLT_EN10MB, {}),
         ('window_full', window_full(), L.DLT_EN10MB, {}),
         ('window_full_scaled', window_full(wscale=(2, 3)), L.DLT_EN10MB, {}),
+        ('window_scaled', window_scaled(), L.DLT_EN10MB, {}),
+        ('window_scale_one_side', window_scale_one_side(), L.DLT_EN10MB, {}),
         ('keepalive', keepalive(), L.DLT_EN10MB, {}),
         ('rst_midstream', rst_midstream(), L.DLT_EN10MB, {}),
         ('port_reuse', port_reuse(), L.DLT_EN10MB, {}),

@@ -1,0 +1,54 @@
+/* report_fmt: what the file reports (JSON, JUnit XML, HTML) share: names of
+ * statuses, events and signals, a forgiving UTF-8 decoder for programs' output
+ * (any bytes in, code points out, U+FFFD for what is not UTF-8), and report
+ * files written as PATH.tmp then renamed, so no half-written report is left. */
+#ifndef TCPLAB_REPORT_FMT_H
+#define TCPLAB_REPORT_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "report.h"
+#include "run.h"
+
+#define REPORT_FMT_REPLACEMENT 0xFFFDu
+
+/* "pass", "fail", "error" */
+const char *report_fmt_status_name(enum report_status status);
+/* "server_start", "listening", "client_start", "exit", "pause", "continue",
+ * "kill", "stall", "deadlock", "timeout", "stop" */
+const char *report_fmt_event_name(enum run_event_kind kind);
+/* "SIGKILL", "SIGTERM", ...; "SIG<n>" in buf for others. */
+const char *report_fmt_signal_name(int signal, char *buf, size_t len);
+/* "SYN/ACK", "PSH/ACK", "FIN/ACK", "none": the order of Wireshark's ladder. */
+void report_fmt_tcp_flags(uint8_t flags, char *buf, size_t len);
+/* "16 B", "13.6 kB", "13.6 MB", "1.1 GB" (decimal units) */
+void report_fmt_bytes(uint64_t bytes, char *buf, size_t len);
+
+/* Decodes the code point at s (len > 0 bytes available) into *cp and returns
+ * how many bytes it took. Bytes that are not well-formed UTF-8 (stray
+ * continuation bytes, overlong forms, surrogates, beyond U+10FFFF, cut short)
+ * give REPORT_FMT_REPLACEMENT and take one byte. */
+size_t report_fmt_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
+/* Writes cp as UTF-8 to out. */
+void report_fmt_put_utf8(FILE *out, uint32_t cp);
+
+/* A report file being written: `tmp_path` until report_fmt_commit renames it. */
+struct report_file {
+	FILE *out;
+	char path[4096];
+	char tmp_path[4096 + 8];
+};
+
+/* Opens PATH.tmp for writing. */
+int report_fmt_open(struct report_file *f, const char *path, struct lab_err *err);
+/* Flushes, closes and renames PATH.tmp to PATH; on any write error deletes
+ * PATH.tmp and returns -1 with err saying why. */
+int report_fmt_commit(struct report_file *f, struct lab_err *err);
+/* Closes and deletes PATH.tmp (after a failure elsewhere). */
+void report_fmt_abort(struct report_file *f);
+
+#endif
