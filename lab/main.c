@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,27 @@ static void *pool_worker(void *arg)
 	return NULL;
 }
 
+/* Ctrl-C, SIGTERM and SIGHUP are taken by this thread alone (the others block
+ * them), which asks every running scenario to stop: the scenarios kill their
+ * programs and delete their partial captures, and the run ends with status 130. */
+struct interrupter {
+	sigset_t signals;
+	atomic_bool stop;
+	atomic_int signal;
+};
+
+static void *interrupt_thread(void *arg)
+{
+	struct interrupter *in = arg;
+	int sig;
+
+	if (sigwait(&in->signals, &sig) == 0) {
+		atomic_store(&in->signal, sig);
+		atomic_store(&in->stop, true);
+	}
+	return NULL;
+}
+
 static int make_dirs(const char *path)
 {
 	char buf[PATH_MAX];
@@ -331,6 +353,8 @@ static int cmd_run(int argc, char **argv)
 	struct pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			     .changed = PTHREAD_COND_INITIALIZER };
 	pthread_t *workers = NULL;
+	struct interrupter interrupter = { .stop = false, .signal = 0 };
+	pthread_t interrupt_tid;
 	size_t printed = 0;
 	int64_t start_us = proc_now_us();
 	int status = 2;
@@ -386,6 +410,14 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "tcplab: %s\n", err.msg);
 		goto out;
 	}
+	sigemptyset(&interrupter.signals);
+	sigaddset(&interrupter.signals, SIGINT);
+	sigaddset(&interrupter.signals, SIGTERM);
+	sigaddset(&interrupter.signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &interrupter.signals, NULL);
+	if (pthread_create(&interrupt_tid, NULL, interrupt_thread, &interrupter) == 0)
+		pthread_detach(interrupt_tid);
+	opts.interrupted = &interrupter.stop;
 	pool.n = paths.n;
 	pool.jobs = calloc(paths.n, sizeof(*pool.jobs));
 	if ((size_t)jobs > paths.n)
@@ -431,6 +463,11 @@ static int cmd_run(int argc, char **argv)
 			report_summary(stdout, items, pool.n,
 				       (double)(proc_now_us() - start_us) / 1e6, &ropts);
 		free(items);
+		if (atomic_load(&interrupter.stop)) {
+			fprintf(stderr, "tcplab: interrupted by %s\n",
+				strsignal(atomic_load(&interrupter.signal)));
+			status = 130;
+		}
 	}
 out:
 	for (size_t i = 0; pool.jobs != NULL && i < pool.n; i++) {

@@ -254,6 +254,14 @@ static int pump(struct run_ctx *ctx, int timeout_ms, struct lab_err *err)
 	return 0;
 }
 
+static bool interrupted(const struct run_ctx *ctx, struct lab_err *err)
+{
+	if (ctx->opts->interrupted == NULL || !atomic_load(ctx->opts->interrupted))
+		return false;
+	lab_err_set(err, "interrupted: the programs were killed and the capture deleted");
+	return true;
+}
+
 static int64_t deadline_left_ms(const struct run_ctx *ctx)
 {
 	return (ctx->sc->timeout_us - since_start(ctx)) / 1000;
@@ -279,6 +287,8 @@ static int start_server(struct run_ctx *ctx, struct lab_err *err)
 		}
 		if (!server->proc.running || deadline_left_ms(ctx) <= 0)
 			return 0;
+		if (interrupted(ctx, err))
+			return -1;
 		if (pump(ctx, 0, err) < 0)
 			return -1;
 		usleep(RUN_LISTEN_POLL_US);
@@ -321,6 +331,8 @@ static int watch_client(struct run_ctx *ctx, struct lab_err *err)
 		int64_t sample_ms = (next_sample_us - proc_now_us() + 999) / 1000;
 		int wait_ms;
 
+		if (interrupted(ctx, err))
+			goto out;
 		if (left_ms <= 0) {
 			ctx->rec->outcome = OUTCOME_TIMEOUT;
 			add_event(ctx, RUN_EV_TIMEOUT, "timeout after %lld ms",

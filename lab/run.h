@@ -5,6 +5,7 @@
 #define TCPLAB_RUN_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct run_opts {
 	const char *tools_dir; /* prepended to PATH: the reference programs */
 	const char *shim_path; /* absolute path of libtcplab_shim.so */
 	int snaplen;
+	/* Set (by a signal handler's thread) to abandon the run: the programs are
+	 * killed, the partial capture deleted, and run_scenario fails. May be NULL. */
+	const atomic_bool *interrupted;
 };
 
 enum run_event_kind {

@@ -64,6 +64,7 @@ static void child_start(struct child *c, const char *name, const char *faults,
 			 "PATH=/usr/bin:/bin", NULL };
 	int out[2];
 
+	memset(c, 0, sizeof(*c));
 	snprintf(c->stats, sizeof(c->stats), "%s/%s.stats", paths.tmpdir, name);
 	unlink(c->stats);
 	snprintf(env_preload, sizeof(env_preload), "LD_PRELOAD=%s", paths.shim);
@@ -120,9 +121,11 @@ static int child_finish(struct child *c, char **out)
 		ssize_t n;
 
 		if (used + 1 >= cap) {
+			char *bigger = realloc(buf, cap * 2);
+
+			assert_non_null(bigger);
+			buf = bigger;
 			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
 		}
 		n = read(c->out_fd, buf + used, cap - used - 1);
 		if (n < 0 && errno == EINTR)

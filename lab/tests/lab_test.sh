@@ -109,6 +109,23 @@ check "no reference server survives" test -z "$(pgrep -x tcp_sixteen)"
 check "no network namespace survives" test "$(net_namespaces)" -le "$namespaces_before"
 check "the capture is complete, not partial" test -f "$work/hang/hang.pcap" -a ! -e "$work/hang/hang.pcap.part"
 
+echo "== Ctrl-C: programs killed, partial captures deleted, status 130"
+"$tcplab" run -j 2 --pcap-dir "$work/int" "$scenarios/deadlock.scn" "$scenarios/slow_reader.scn" >"$work/int.out" 2>&1 &
+lab=$!
+# Wait until both scenarios' partial captures exist: they are running.
+for _ in $(seq 500); do
+	[ "$(find "$work/int" -name '*.part' 2>/dev/null | wc -l)" -ge 2 ] && break
+	sleep 0.01
+done
+kill -INT "$lab"
+wait "$lab"
+status=$?
+cat "$work/int.out"
+check "interrupted run exits 130" test "$status" -eq 130
+check "it says so" grep -q "interrupted" "$work/int.out"
+check "no partial capture is left" test -z "$(find "$work/int" -name '*.part')"
+check "no program survives" test -z "$(pgrep -x tcp_deadlock)"
+
 echo "== bad input: FILE:LINE:COL, exit 2, nothing written"
 mkdir -p "$work/bad"
 printf 'scenario "bad"\nclient true\nexpect packets "tcp and and" == 1\n' >"$work/bad/badfilter.scn"
