@@ -94,7 +94,9 @@ uint32_t shim_call_mask(const char *name);
 /* Counters, summed over the processes that loaded the shim. Only calls on TCP
  * sockets (AF_INET/AF_INET6, SOCK_STREAM) count. */
 struct shim_stats {
-	uint64_t processes;         /* processes that claimed a slot */
+	uint64_t processes;         /* slots claimed: one per program image that loaded the
+				     * shim (`sh -c` then exec = 2; a fork without exec
+				     * shares its parent's slot) */
 	uint64_t calls_intercepted; /* interposed calls that were about a TCP socket */
 	uint64_t short_sends;       /* send-direction calls cut by send max (or reset after) */
 	uint64_t short_recvs;       /* receive-direction calls cut by recv max (or reset after) */
