@@ -125,11 +125,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "echo_server: the connection ended before a whole frame\n");
 		goto out;
 	}
+	/* Said before the echo goes out: once the client has its echo it exits, and
+	 * whoever runs us may stop us right then. */
+	printf("echo_server: echoing a frame of %zd bytes\n", frame_bytes);
+	fflush(stdout);
 	if (write_all(fd, frame, (size_t)frame_bytes) < 0) {
 		fprintf(stderr, "echo_server: write: %s\n", strerror(errno));
 		goto out;
 	}
-	printf("echo_server: echoed %zd bytes\n", frame_bytes);
 	status = 0;
 out:
 	if (fd >= 0)
