@@ -320,9 +320,10 @@ static const struct flow_conn *conn_at(const struct flow_facts *f, size_t i)
 	return flow_conn_at(f->fa, i);
 }
 
+/* Port 0 (`tcplab check --expect` without --port): every connection counts. */
 static bool is_to_port(const struct flow_facts *f, const struct flow_conn *c)
 {
-	return c->server_port == f->sc->port;
+	return f->sc->port == 0 || c->server_port == f->sc->port;
 }
 
 static enum scenario_handshake handshake_of(const struct flow_conn *c)
@@ -376,14 +377,17 @@ static void judge_connections(const struct flow_facts *f, const struct expectati
 		bool none = e->value == (handshake ? HANDSHAKE_NONE : TEARDOWN_NONE);
 
 		v->held = none;
-		say(v, "expected %s %s; the capture has no connection to port %d", what, want,
-		    f->sc->port);
+		if (f->sc->port == 0)
+			say(v, "expected %s %s; the capture has no TCP connection", what, want);
+		else
+			say(v, "expected %s %s; the capture has no connection to port %d", what, want,
+			    f->sc->port);
 		return;
 	}
 	v->held = matching == n;
 	if (v->held) {
-		say(v, "expected %s %s; saw %s on all %zu connection%s to port %d", what, want, want,
-		    n, n == 1 ? "" : "s", f->sc->port);
+		say(v, "expected %s %s; saw %s on %s%zu connection%s", what, want, want,
+		    n == 1 ? "its " : "all ", n, n == 1 ? "" : "s");
 	} else if (handshake) {
 		say(v, "expected handshake %s; saw %s on %s -> %s (%zu of %zu connections as expected)",
 		    want, flow_handshake_name(odd->handshake), odd->client_str, odd->server_str,

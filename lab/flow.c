@@ -69,7 +69,8 @@ struct dir_state {
 	unsigned dupacks;           /* duplicate ACKs in a row */
 	uint32_t last_flags;        /* analysis flags of the last segment */
 	bool data_end_known;
-	uint32_t data_end;          /* highest seq + len of payload, for data_bytes */
+	uint32_t data_start;        /* lowest seq of payload, for data_bytes */
+	uint32_t data_end;          /* highest seq + len of payload */
 	bool syn_seen;
 	uint32_t isn;
 };
@@ -648,16 +649,28 @@ static void update_stats(struct conn *c, int dir, const struct packet_tcp *t, ui
 	if (len == 0)
 		return;
 	st->payload_bytes += len;
-	/* Count each sequence number once: only bytes beyond the highest seen. */
+	/* Count each sequence number once: the payload covers a range from the
+	 * lowest to the highest sequence number seen; only a segment reaching
+	 * beyond either end adds bytes (retransmissions add none, a segment
+	 * arriving out of order before the first one adds its own). */
 	if (!fwd->data_end_known) {
 		st->data_bytes += len;
+		fwd->data_start = t->seq;
 		fwd->data_end = t->seq + len;
 		fwd->data_end_known = true;
-	} else if (seq_gt(t->seq + len, fwd->data_end)) {
-		uint32_t fresh = t->seq + len - fwd->data_end;
+	} else {
+		if (seq_gt(t->seq + len, fwd->data_end)) {
+			uint32_t fresh = t->seq + len - fwd->data_end;
 
-		st->data_bytes += fresh < len ? fresh : len;
-		fwd->data_end = t->seq + len;
+			st->data_bytes += fresh < len ? fresh : len;
+			fwd->data_end = t->seq + len;
+		}
+		if (seq_lt(t->seq, fwd->data_start)) {
+			uint32_t fresh = fwd->data_start - t->seq;
+
+			st->data_bytes += fresh < len ? fresh : len;
+			fwd->data_start = t->seq;
+		}
 	}
 	/* A keep-alive's byte is garbage, not data (RFC 1122 §4.2.3.6). */
 	if (has(m, FLOW_KEEP_ALIVE))

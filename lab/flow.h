@@ -68,7 +68,10 @@ enum { FLOW_DIR_C2S = 0, FLOW_DIR_S2C = 1 };
 struct flow_dir_stats {
 	uint64_t packets;
 	uint64_t data_bytes;        /* payload bytes, each sequence number once:
-				       retransmitted bytes are not counted again */
+				       retransmitted bytes are not counted again
+				       (the span from the lowest to the highest
+				       sequence number that carried payload, so a
+				       gap the capture missed counts as sent) */
 	uint64_t payload_bytes;     /* all payload, retransmissions included */
 	uint64_t data_segments;     /* segments with payload (keep-alive bytes excluded) */
 	uint32_t min_payload_bytes; /* over data segments; 0 when there are none */

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -361,7 +362,7 @@ static int cmd_run(int argc, char **argv)
 	int c;
 	struct lab_err err;
 
-	while ((c = getopt_long(argc, argv, "+j:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:vh", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -545,6 +546,8 @@ static int scenario_from_expects(char **lines, size_t n, int port, struct scenar
 	}
 	free(text);
 	(*out)->port = port; /* 0: every connection */
+	for (size_t i = 0; i < (*out)->n_expects; i++)
+		(*out)->expects[i].line = (int)i + 1; /* the N-th --expect */
 	return 0;
 }
 
@@ -580,7 +583,7 @@ static int cmd_check(int argc, char **argv)
 	int status = 2;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			scenario_path = optarg;
@@ -626,6 +629,16 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "tcplab: %s\n", err.msg);
 		goto out;
 	}
+	if (scenario_path == NULL) {
+		/* Name the verdict line after the capture, not after "--expect". */
+		char *name = strdup(argv[optind]);
+
+		if (name != NULL) {
+			free(sc->name);
+			sc->name = strdup(basename(name));
+			free(name);
+		}
+	}
 	item.sc = sc;
 	item.pcap_path = argv[optind];
 	item.status = REPORT_PASS;
@@ -657,7 +670,7 @@ static int cmd_show(int argc, char **argv)
 	int port = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			sopts.all = true;

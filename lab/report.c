@@ -98,8 +98,12 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 	const char *filter = NULL;
 	double secs = item->rec ? (double)item->rec->duration_us / 1e6 : 0.0;
 
-	fprintf(out, "%s%-5s%s %-28s %6.2fs  %s\n", opts->color ? status_color(item->status) : "",
-		status_word(item->status), opts->color ? "\033[0m" : "", sc->name, secs,
+	char time[16] = "      -";
+
+	if (item->rec != NULL)
+		snprintf(time, sizeof(time), "%6.2fs", secs);
+	fprintf(out, "%s%-5s%s %-28s %s  %s\n", opts->color ? status_color(item->status) : "",
+		status_word(item->status), opts->color ? "\033[0m" : "", sc->name, time,
 		item->pcap_path ? item->pcap_path : "-");
 	if (item->status == REPORT_ERROR) {
 		fprintf(out, "      %s\n", item->error);

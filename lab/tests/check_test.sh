@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `tcplab check` and `tcplab show` on captures the lab did not write (the analyser's
+# reference captures, crafted with scapy): verdicts that hold exit 0, wrong ones exit
+# 1 in words, bad input exits 2 with a message naming the file; show draws ladders.
+# Usage: check_test.sh TCPLAB PCAP_DIR
+set -uo pipefail
+
+tcplab=$(realpath "$1")
+pcaps=$(realpath "$2")
+work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/checktest.XXXXXX")
+failures=0
+checks=0
+
+pass() { checks=$((checks + 1)); echo "ok: $*"; }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAILED: $*"; }
+check() {
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+run() { # run NAME ARGS...: output in $work/NAME.out, status in $status
+	local name=$1
+	shift
+	"$tcplab" "$@" >"$work/$name.out" 2>&1
+	status=$?
+}
+
+run refused check "$pcaps/refused.pcap" --port 1060 --expect 'handshake refused' \
+	--expect 'packets "tcp[tcpflags] & tcp-rst != 0" == 1'
+check "refused: holds, exit 0" test "$status" -eq 0
+
+run refused_wrong check "$pcaps/refused.pcap" --expect 'handshake complete'
+check "refused judged complete: exit 1" test "$status" -eq 1
+check "... in words" grep -q "expected handshake complete; saw refused on 127.0.0.1:40000 -> 127.0.0.1:1060" "$work/refused_wrong.out"
+
+run echo_ok check "$pcaps/basic_echo.pcap" --port 1060 --expect 'handshake complete' \
+	--expect 'teardown fin' --expect 'retransmissions == 0'
+check "basic_echo: holds, exit 0" test "$status" -eq 0
+
+run retrans check "$pcaps/retransmission.pcap" --expect 'retransmissions == 0'
+check "retransmission capture judged without: exit 1" test "$status" -eq 1
+check "... says how many it saw" grep -qE "expected 0 retransmissions; saw [1-9]" "$work/retrans.out"
+
+run zero check "$pcaps/zero_window.pcap" --expect 'zero-window from server == 0' --expect 'zero-window from client == 0'
+check "zero_window capture judged without: exit 1" test "$status" -eq 1
+check "... names the zero windows" grep -qE "zero-window advertisements from the (client|server); saw [1-9]" "$work/zero.out"
+
+for p in link_sll link_sll2 link_raw link_null link_loop6 link_vlan link_ipv6; do
+	run "$p" check "$pcaps/$p.pcap" --expect 'handshake complete'
+	check "$p: a complete handshake on this link type" test "$status" -eq 0
+done
+
+printf 'scenario "judge a capture"\nclient true\nport 1060\nexpect handshake refused\nexpect client exit 0\n' >"$work/needs_run.scn"
+run needs_run check "$pcaps/refused.pcap" --scenario "$work/needs_run.scn"
+check "an expectation about programs on a bare capture: exit 2" test "$status" -eq 2
+check "... naming the file and line" grep -q "needs_run.scn:5:1: " "$work/needs_run.out"
+
+head -c 300 "$pcaps/bulk.pcap" >"$work/truncated.pcap"
+run truncated check "$work/truncated.pcap" --expect 'handshake complete'
+check "a truncated capture: exit 2" test "$status" -eq 2
+check "... naming the file" grep -q "truncated.pcap" "$work/truncated.out"
+
+echo "not a capture" >"$work/text.pcap"
+run text check "$work/text.pcap" --expect 'handshake complete'
+check "a file that is no capture: exit 2" test "$status" -eq 2
+
+run typo check "$pcaps/refused.pcap" --expect 'handshake sideways'
+check "a bad --expect: exit 2" test "$status" -eq 2
+check "... saying what is wrong" grep -q "unknown handshake \"sideways\"" "$work/typo.out"
+
+run show show "$pcaps/basic_echo.pcap"
+check "show: exit 0" test "$status" -eq 0
+check "show: a SYN arrow" grep -q "SYN seq=0" "$work/show.out"
+check "show: the summary line" grep -q "handshake complete" "$work/show.out"
+run show_bad show "$work/text.pcap"
+check "show on a non-capture: exit 2" test "$status" -eq 2
+
+cat "$work"/*.out
+echo "$checks checks, $failures failed"
+rm -rf "$work"
+test "$failures" -eq 0
