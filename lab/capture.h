@@ -1,5 +1,6 @@
 /* capture: a libpcap live capture of the namespace's lo into a pcap file.
- * Immediate mode, started before any process; the file is written as NAME.part and
+ * Started before any process, packets handed over within a millisecond (a
+ * TPACKET_V3 ring with a 1 ms block timeout); the file is written as NAME.part and
  * renamed to NAME only when the capture stops cleanly, so no half-written capture
  * is ever left under the final name. */
 #ifndef TCPLAB_CAPTURE_H
@@ -26,7 +27,8 @@ int capture_fd(const struct capture *c);
 /* Writes every packet waiting in the ring to the file; never blocks. */
 int capture_dispatch(struct capture *c, struct lab_err *err);
 
-/* Drains the ring (until it has been quiet for grace_ms), records the kernel's
+/* Drains the ring (until it has been quiet for grace_ms, which must be longer
+ * than the ring's 1 ms block timeout), records the kernel's
  * statistics, closes the file and renames it into place. The capture socket stays
  * open until capture_close. On error c is freed (as by capture_abort). */
 int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats,

@@ -52,13 +52,14 @@ void progress_start(struct progress *p, FILE *out)
 
 /* Appends s to buf while it fits in `room` visible columns (ASCII names; bytes
  * of a multi-byte character count as one column each, which only errs short). */
-static void put_clipped(char *buf, size_t len, size_t *used, int *room, const char *s)
+static bool put_clipped(char *buf, size_t len, size_t *used, int *room, const char *s)
 {
 	for (; *s && *room > 0 && *used + 1 < len; s++) {
 		buf[(*used)++] = *s;
 		(*room)--;
 	}
 	buf[*used] = '\0';
+	return *s != '\0';
 }
 
 void progress_update(struct progress *p, size_t done, size_t total,
@@ -68,6 +69,7 @@ void progress_update(struct progress *p, size_t done, size_t total,
 	int64_t elapsed_us;
 	int room;
 	size_t used = 0;
+	bool clipped;
 
 	if (!p->enabled)
 		return;
@@ -76,11 +78,12 @@ void progress_update(struct progress *p, size_t done, size_t total,
 	snprintf(rest, sizeof(rest), " %.1fs", (double)elapsed_us / 1e6);
 	/* one column stays free: writing the last one makes some terminals wrap */
 	room = p->width - 1 - (int)strlen(counter);
-	put_clipped(line, sizeof(line), &used, &room, rest);
-	for (size_t i = 0; i < n_running; i++)
-		put_clipped(line, sizeof(line), &used, &room, i == 0 ? " running: " : ", "),
-		put_clipped(line, sizeof(line), &used, &room, running[i]);
-	if (room <= 0 && used >= 3)
+	clipped = put_clipped(line, sizeof(line), &used, &room, rest);
+	for (size_t i = 0; i < n_running && !clipped; i++) {
+		clipped = put_clipped(line, sizeof(line), &used, &room, i == 0 ? " running: " : ", ") ||
+			  put_clipped(line, sizeof(line), &used, &room, running[i]);
+	}
+	if (clipped && used >= 3)
 		memcpy(line + used - 3, "...", 3);
 	if (p->color)
 		fprintf(p->out, "\r\033[K\033[1;36m%s\033[0m%s", counter, line);

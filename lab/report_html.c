@@ -416,8 +416,8 @@ static void write_fold(FILE *out, const struct html_row *r, int y, int64_t start
 	report_fmt_bytes(r->fold_bytes[1], b_s, sizeof(b_s));
 	format_duration(r->last_time_us - r->time_us, dur, sizeof(dur));
 	snprintf(line1, sizeof(line1), "… %s segments, %s in %s …", n_all, b_all, dur);
-	snprintf(line2, sizeof(line2), "client → server: %s segments, %s   ·   server → client: "
-		 "%s segments, %s", n_c, b_c, n_s, b_s);
+	snprintf(line2, sizeof(line2), "→ %s segments, %s    ← %s segments, %s", n_c, b_c, n_s,
+		 b_s);
 	write_time(out, y + 4, r->time_us - start_us);
 	write_fold_box(out, y, "fold", segs, bytes, line1, line2);
 }
@@ -602,7 +602,8 @@ static const char css[] =
 	"dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}\n"
 	"tr.failed td{background:#fef2f2}tr.failed td.mark{color:var(--fail)}"
 	"tr.held td.mark{color:var(--pass)}\n"
-	"td.mark{font-weight:bold;width:44px}\n"
+	"td.mark{font-weight:bold;width:70px;white-space:nowrap}\n"
+	"table.verdicts td{padding:4px 8px}td.loc{white-space:nowrap;color:var(--muted)}\n"
 	".why{color:#374151;margin-top:2px}\n"
 	".errorbox{background:#faf5ff;border:1px solid #d8b4fe;border-radius:6px;padding:10px 12px}\n"
 	".warn{color:#9a3412}\n"
@@ -745,7 +746,7 @@ static void write_verdicts(FILE *out, const struct report_item *item)
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		const struct verdict *v = &item->verdicts[i];
 
-		fprintf(out, "<tr class=\"%s\"><td class=\"mark\">%s</td><td class=\"mono\">",
+		fprintf(out, "<tr class=\"%s\"><td class=\"mark\">%s</td><td class=\"mono loc\">",
 			v->held ? "held" : "failed", v->held ? "✔ ok" : "✘ FAIL");
 		html_text(out, base_name(sc->path));
 		fprintf(out, ":%d</td><td><code>", v->exp->line);
@@ -929,8 +930,6 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 	}
 	if (item->verdicts != NULL)
 		write_verdicts(out, item);
-	if (rec != NULL)
-		write_watch(out, rec);
 	if (item->pcap_path != NULL) {
 		fputs("<h2>Connections</h2>\n", out);
 		if (report_html_write_diagrams(out, item->pcap_path, (uint16_t)sc->port, &derr) < 0) {
@@ -939,6 +938,8 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 			fputs("</p>\n", out);
 		}
 	}
+	if (rec != NULL)
+		write_watch(out, rec);
 	fputs("<h2>Programs</h2>\n", out);
 	write_program(out, "server", &sc->server, rec, WHO_SERVER);
 	write_program(out, "client", &sc->client, rec, WHO_CLIENT);

@@ -25,7 +25,8 @@
 #define RUN_LISTEN_POLL_US 500
 /* A stopped server gets this long to go after SIGTERM before SIGKILL. */
 #define RUN_STOP_GRACE_MS 100
-#define RUN_CAPTURE_GRACE_MS 2
+/* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
+#define RUN_CAPTURE_GRACE_MS 3
 
 extern char **environ;
 

@@ -400,6 +400,14 @@ static int data_begin(int fd, uint32_t call, size_t *limit_bytes)
 	}
 	if (max_bytes > 0 && (uint64_t)max_bytes < *limit_bytes)
 		*limit_bytes = (size_t)max_bytes;
+	if (sending && max_bytes > 0) {
+		/* Each short write leaves as a segment of its own: Nagle's algorithm
+		 * would otherwise hold the small writes that follow an unacknowledged
+		 * one and join them, and the capture would not show the fault. */
+		int on = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	}
 	return 0;
 }
 

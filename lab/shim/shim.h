@@ -21,6 +21,9 @@
  *   send max N / recv max N: the length (iovec total for *msg and *v calls; at most
  *     the first 64 non-empty iovecs are kept when cutting) is cut to N: a real short
  *     send or read; the caller deals with the rest.
+ *     Under send max the socket also gets TCP_NODELAY, so that every short write
+ *     leaves as its own segment (Nagle would join the small writes that wait for
+ *     an ACK, and the capture would hide the fault).
  *   send/recv delay: sleep (CLOCK_MONOTONIC, resumed after signals) before the call.
  *   error CALL ERRNO WHEN: the call is not done and returns -1 with errno = ERRNO.
  *     Schedules count per process: once = first matching call; every N = the N-th,

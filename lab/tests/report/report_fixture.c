@@ -118,7 +118,7 @@ int report_fixture_make(struct report_fixture *fx, const char *pcap_dir)
 	};
 	static const bool stuck_held[] = { true, false, false };
 	static const char *const stuck_said[] = {
-		"the server advertised a zero window 5 times",
+		"the server advertised a zero window 4 times",
 		"expected the client to exit with 0, it was killed by SIGKILL (the lab stopped it)",
 		"expected bytes client->server == 16, saw 5000 <- \"not\" & 'that'",
 	};
