@@ -118,6 +118,11 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 		if (item->rec->stall_text[0] != '\0')
 			fprintf(out, "      watch: %s\n", item->rec->stall_text);
 	}
+	if (item->rec != NULL && opts->verbose) {
+		for (int i = 0; i < item->rec->n_events; i++)
+			fprintf(out, "      %8.3f s  %s\n", (double)item->rec->events[i].at_us / 1e6,
+				item->rec->events[i].text);
+	}
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		const struct verdict *v = &item->verdicts[i];
 

@@ -260,7 +260,7 @@ static void on_segment(const struct flow_segment *seg, void *arg)
 	row = format_row(st->opts, seg, sc->start_us);
 	if (row == NULL)
 		goto fail;
-	ordinary = !st->opts->all && seg->analysis == 0 && !seg->truncated &&
+	ordinary = !st->opts->all && seg->analysis == 0 &&
 		   !(seg->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST));
 	if (!ordinary) {
 		if (flush_run(st, sc) < 0 || push_row(sc, row) < 0)
