@@ -42,7 +42,7 @@ enum run_event_kind {
 struct run_event {
 	int64_t at_us; /* since the run started */
 	enum run_event_kind kind;
-	char text[160];
+	char text[320];
 };
 
 #define RUN_MAX_EVENTS 64
