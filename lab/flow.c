@@ -336,7 +336,7 @@ static void linger_expire(struct flow_analysis *fa, int64_t now_us)
 static void endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf,
 			 size_t len)
 {
-	char a[64];
+	char a[48]; /* INET6_ADDRSTRLEN */
 
 	packet_addr_str(family, addr, a, sizeof(a));
 	if (family == AF_INET6)

@@ -21,7 +21,11 @@
 #include "expect.h"
 #include "flow.h"
 #include "proc.h"
+#include "progress.h"
 #include "report.h"
+#include "report_html.h"
+#include "report_json.h"
+#include "report_junit.h"
 #include "run.h"
 #include "sandbox.h"
 #include "scenario.h"
@@ -33,7 +37,7 @@ static const char usage_text[] =
 	"usage: tcplab COMMAND [options] ARGS\n"
 	"\n"
 	"commands:\n"
-	"  run [-j N] [--pcap-dir DIR] [-v] PATH...\n"
+	"  run [-j N] [--pcap-dir DIR] [--junit FILE] [--json FILE] [--html DIR] [-v] PATH...\n"
 	"        run scenario files (.scn), or every .scn in a directory, each in its own\n"
 	"        network namespace; capture each run to DIR/<name>.pcap (default pcap/)\n"
 	"  check PCAP (--scenario FILE | --expect 'LINE'...) [--port N]\n"
@@ -46,12 +50,16 @@ static const char usage_text[] =
 	"options:\n"
 	"  -j, --jobs N       scenarios run at once (default: number of CPUs)\n"
 	"      --pcap-dir DIR where captures go (default: pcap)\n"
+	"      --junit FILE   JUnit XML for CI (Jenkins, GitLab, GitHub)\n"
+	"      --json FILE    everything the run knows (docs/report-formats.md)\n"
+	"      --html DIR     index.html and a page per scenario with sequence diagrams\n"
 	"  -v, --verbose      show every verdict, not only the failed ones\n"
 	"  -h, --help         this text;  --version  the version\n"
 	"\n"
 	"examples:\n"
 	"  tcplab run scenarios/\n"
 	"  tcplab run -j 1 scenarios/deadlock.scn\n"
+	"  tcplab run --junit report.xml --html report/ scenarios/\n"
 	"  tcplab check pcap/server_down.pcap --port 1060 --expect 'handshake refused'\n"
 	"  tcplab show pcap/sixteen.pcap\n"
 	"\n"
@@ -233,6 +241,7 @@ struct job {
 	const struct run_opts *run_opts;
 	struct report_item item;
 	struct run_record rec;
+	bool started;
 	bool done;
 };
 
@@ -283,6 +292,10 @@ static void *pool_worker(void *arg)
 		struct job *job = &pool->jobs[i];
 		pthread_t t;
 
+		pthread_mutex_lock(&pool->lock);
+		job->started = true;
+		pthread_cond_broadcast(&pool->changed);
+		pthread_mutex_unlock(&pool->lock);
 		if (pthread_create(&t, NULL, scenario_thread, job) == 0) {
 			pthread_join(t, NULL);
 			run_finish(&job->rec);
@@ -320,6 +333,60 @@ static void *interrupt_thread(void *arg)
 	return NULL;
 }
 
+/* Under pool->lock: the progress line with the scenarios running now. */
+static void show_progress(struct pool *pool, struct progress *progress)
+{
+	const char *running[256];
+	size_t n_running = 0, done = 0;
+
+	if (!progress->enabled)
+		return;
+	for (size_t i = 0; i < pool->n; i++) {
+		if (pool->jobs[i].done)
+			done++;
+		else if (pool->jobs[i].started && n_running < 256)
+			running[n_running++] = pool->jobs[i].sc->name;
+	}
+	progress_update(progress, done, pool->n, running, n_running);
+}
+
+/* Under pool->lock: until a scenario starts or ends, or a quarter second passes
+ * (so that the progress line's clock ticks). */
+static void wait_a_little(struct pool *pool)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 250 * 1000 * 1000;
+	if (until.tv_nsec >= 1000 * 1000 * 1000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000 * 1000 * 1000;
+	}
+	pthread_cond_timedwait(&pool->changed, &pool->lock, &until);
+}
+
+/* The report files asked for; each failure is said on stderr. */
+static int write_reports(const struct report_item *items, size_t n, double wall_s,
+			 const char *junit_path, const char *json_path, const char *html_dir)
+{
+	struct lab_err err;
+	int rc = 0;
+
+	if (junit_path != NULL && report_junit_write(junit_path, items, n, wall_s, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = -1;
+	}
+	if (json_path != NULL && report_json_write(json_path, items, n, wall_s, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = -1;
+	}
+	if (html_dir != NULL && report_html_write(html_dir, items, n, wall_s, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = -1;
+	}
+	return rc;
+}
+
 static int make_dirs(const char *path)
 {
 	char buf[PATH_MAX];
@@ -342,11 +409,16 @@ static int cmd_run(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "pcap-dir", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "json", required_argument, NULL, 'O' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
 	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550 };
+	const char *junit_path = NULL, *json_path = NULL, *html_dir = NULL;
+	struct progress progress;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	struct path_list paths = { 0 };
 	struct scenario **scs = NULL;
@@ -376,6 +448,15 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'v':
 			ropts.verbose = true;
+			break;
+		case 'J':
+			junit_path = optarg;
+			break;
+		case 'O':
+			json_path = optarg;
+			break;
+		case 'H':
+			html_dir = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -430,22 +511,28 @@ static int cmd_run(int argc, char **argv)
 		pool.jobs[i].sc = scs[i];
 		pool.jobs[i].run_opts = &opts;
 	}
+	progress_start(&progress, stdout);
 	for (long w = 0; w < jobs; w++)
 		pthread_create(&workers[w], NULL, pool_worker, &pool);
-	/* Print in the order given, as soon as each prefix is done. */
+	/* Print in the order given, as soon as each prefix is done; between results,
+	 * a progress line on a terminal. */
 	pthread_mutex_lock(&pool.lock);
 	while (printed < pool.n) {
 		while (printed < pool.n && pool.jobs[printed].done) {
 			pthread_mutex_unlock(&pool.lock);
+			progress_clear(&progress);
 			report_item(stdout, &pool.jobs[printed].item, &ropts);
 			fflush(stdout);
 			pthread_mutex_lock(&pool.lock);
 			printed++;
 		}
-		if (printed < pool.n)
-			pthread_cond_wait(&pool.changed, &pool.lock);
+		if (printed < pool.n) {
+			show_progress(&pool, &progress);
+			wait_a_little(&pool);
+		}
 	}
 	pthread_mutex_unlock(&pool.lock);
+	progress_clear(&progress);
 	for (long w = 0; w < jobs; w++)
 		pthread_join(workers[w], NULL);
 	{
@@ -460,9 +547,13 @@ static int cmd_run(int argc, char **argv)
 			else if (pool.jobs[i].item.status == REPORT_FAIL && status == 0)
 				status = 1;
 		}
-		if (items != NULL)
-			report_summary(stdout, items, pool.n,
-				       (double)(proc_now_us() - start_us) / 1e6, &ropts);
+		if (items != NULL) {
+			double wall_s = (double)(proc_now_us() - start_us) / 1e6;
+
+			report_summary(stdout, items, pool.n, wall_s, &ropts);
+			if (write_reports(items, pool.n, wall_s, junit_path, json_path, html_dir) < 0)
+				status = 2;
+		}
 		free(items);
 		if (atomic_load(&interrupter.stop)) {
 			fprintf(stderr, "tcplab: interrupted by %s\n",

@@ -2,6 +2,7 @@
 #include "report_fmt.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,18 @@ void report_fmt_bytes(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
 	else
 		snprintf(buf, len, "%.1f GB", (double)bytes / 1e9);
+}
+
+void report_fmt_duration(int64_t us, char *buf, size_t len)
+{
+	if (us < 0)
+		snprintf(buf, len, "-");
+	else if (us < 1000)
+		snprintf(buf, len, "%" PRId64 " µs", us);
+	else if (us < 1000000)
+		snprintf(buf, len, "%.2f ms", (double)us / 1e3);
+	else
+		snprintf(buf, len, "%.3f s", (double)us / 1e6);
 }
 
 /* Unicode 15, table 3-7 (well-formed UTF-8 byte sequences). */
@@ -185,4 +198,48 @@ void report_fmt_abort(struct report_file *f)
 		fclose(f->out);
 	f->out = NULL;
 	unlink(f->tmp_path);
+}
+
+/* Text or attribute value: markup characters as entities, what is not UTF-8 as
+ * U+FFFD, control characters as their visible pictures (U+2400 block: ␛ for
+ * ESC), so that a program's odd output is shown, not interpreted. */
+void report_fmt_html(FILE *out, const char *data, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+
+		i += report_fmt_utf8_next(s + i, len - i, &cp);
+		switch (cp) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		case '\n':
+		case '\t':
+			putc((int)cp, out);
+			break;
+		default:
+			if (cp < 0x20)
+				cp += 0x2400;
+			else if (cp == 0x7f)
+				cp = 0x2421;
+			else if (cp == 0xFFFE || cp == 0xFFFF)
+				cp = REPORT_FMT_REPLACEMENT;
+			report_fmt_put_utf8(out, cp);
+		}
+	}
 }

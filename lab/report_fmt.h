@@ -28,6 +28,9 @@ void report_fmt_tcp_flags(uint8_t flags, char *buf, size_t len);
 /* "16 B", "13.6 kB", "13.6 MB", "1.1 GB" (decimal units) */
 void report_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 
+/* "250 µs", "12.34 ms", "2.500 s"; "-" for a negative value (never, unknown). */
+void report_fmt_duration(int64_t us, char *buf, size_t len);
+
 /* Decodes the code point at s (len > 0 bytes available) into *cp and returns
  * how many bytes it took. Bytes that are not well-formed UTF-8 (stray
  * continuation bytes, overlong forms, surrogates, beyond U+10FFFF, cut short)
@@ -35,6 +38,12 @@ void report_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 size_t report_fmt_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
 /* Writes cp as UTF-8 to out. */
 void report_fmt_put_utf8(FILE *out, uint32_t cp);
+
+/* Any bytes as HTML text or attribute value (in double or single quotes):
+ * markup characters as entities, what is not UTF-8 as U+FFFD, control
+ * characters as their visible pictures (U+2400 block: ␛ for ESC), so that a
+ * program's odd output is shown, not interpreted. Newlines and tabs stay. */
+void report_fmt_html(FILE *out, const char *data, size_t len);
 
 /* A report file being written: `tmp_path` until report_fmt_commit renames it. */
 struct report_file {

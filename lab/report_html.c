@@ -1,82 +1,30 @@
-/* report_html: the HTML report (see report_html.h).
- *
- * The sequence diagrams come from the analyser's per-segment callback: each
- * connection keeps its rows (a segment, or a fold of ordinary segments) while
- * the capture streams by, and is drawn once the summaries are final. A run of
- * ordinary segments (no analysis note, no SYN, FIN or RST) longer than
- * REPORT_HTML_FOLD_SEGMENTS collapses into one fold row as it grows, so memory
- * stays small for bulk transfers. Colours and layout are in one inline style
- * sheet; each arrow carries classes and data-* attributes for tests and CSS. */
+/* report_html: the HTML report (see report_html.h). Pages are written with one
+ * inline style sheet (the page's and report_seqdiag_css); programs' output and
+ * every other text from outside goes through report_fmt_html. */
 #include "report_html.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flow.h"
-#include "packet.h"
 #include "report_fmt.h"
+#include "report_seqdiag.h"
 
 /* Each stream of each program: at most its last this many bytes on the page. */
 #define HTML_OUTPUT_TAIL_BYTES (256 * 1024)
 
 /* ---- escaping ------------------------------------------------------------------- */
 
-/* Text or attribute value: markup characters as entities, what is not UTF-8 as
- * U+FFFD, control characters as their visible pictures (U+2400 block: ␛ for
- * ESC), so that a program's odd output is shown, not interpreted. */
-static void html_bytes(FILE *out, const char *data, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)data;
-	size_t i = 0;
-
-	while (i < len) {
-		uint32_t cp;
-
-		i += report_fmt_utf8_next(s + i, len - i, &cp);
-		switch (cp) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		case '\n':
-		case '\t':
-			putc((int)cp, out);
-			break;
-		default:
-			if (cp < 0x20)
-				cp += 0x2400;
-			else if (cp == 0x7f)
-				cp = 0x2421;
-			else if (cp == 0xFFFE || cp == 0xFFFF)
-				cp = REPORT_FMT_REPLACEMENT;
-			report_fmt_put_utf8(out, cp);
-		}
-	}
-}
-
 static void html_text(FILE *out, const char *s)
 {
 	if (s != NULL)
-		html_bytes(out, s, strlen(s));
+		report_fmt_html(out, s, strlen(s));
 }
 
 /* A relative URL to a file name: everything but RFC 3986's unreserved
@@ -90,487 +38,6 @@ static void html_href(FILE *out, const char *name)
 		else
 			fprintf(out, "%%%02X", *p);
 	}
-}
-
-static void format_duration(int64_t us, char *buf, size_t len)
-{
-	if (us < 0)
-		snprintf(buf, len, "-");
-	else if (us < 1000)
-		snprintf(buf, len, "%" PRId64 " µs", us);
-	else if (us < 1000000)
-		snprintf(buf, len, "%.2f ms", (double)us / 1e3);
-	else
-		snprintf(buf, len, "%.3f s", (double)us / 1e6);
-}
-
-/* ---- the rows of each connection -------------------------------------------------- */
-
-enum row_kind { ROW_SEGMENT, ROW_FOLD };
-
-struct html_row {
-	enum row_kind kind;
-	int dir;
-	uint64_t frame;
-	int64_t time_us;
-	uint8_t tcp_flags;
-	uint32_t seq_rel, ack_rel, payload_bytes;
-	uint64_t window_bytes;
-	uint32_t analysis;
-	bool truncated;
-	/* ROW_FOLD: per direction */
-	uint64_t fold_segments[2];
-	uint64_t fold_bytes[2];
-	int64_t last_time_us;
-};
-
-struct html_conn {
-	struct html_row *rows;
-	size_t n_rows, cap_rows;
-	size_t run_start; /* first row of the current run of ordinary segments */
-	size_t run_count; /* 0: no run */
-	uint64_t omitted_segments, omitted_bytes;
-};
-
-struct diagram_state {
-	struct html_conn *conns;
-	size_t n_conns;
-	bool failed;
-};
-
-static bool segment_is_ordinary(const struct flow_segment *seg)
-{
-	return seg->analysis == 0 && !seg->truncated &&
-	       !(seg->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST));
-}
-
-static struct html_row *push_row(struct html_conn *hc)
-{
-	if (hc->n_rows == hc->cap_rows) {
-		size_t cap = hc->cap_rows ? hc->cap_rows * 2 : 32;
-		struct html_row *rows = realloc(hc->rows, cap * sizeof(*rows));
-
-		if (rows == NULL)
-			return NULL;
-		hc->rows = rows;
-		hc->cap_rows = cap;
-	}
-	memset(&hc->rows[hc->n_rows], 0, sizeof(hc->rows[0]));
-	return &hc->rows[hc->n_rows++];
-}
-
-static void fold_add(struct html_row *fold, int dir, uint32_t payload_bytes, int64_t time_us)
-{
-	fold->fold_segments[dir]++;
-	fold->fold_bytes[dir] += payload_bytes;
-	fold->last_time_us = time_us;
-}
-
-/* The run has grown past the limit: its rows become one fold row. */
-static void fold_run(struct html_conn *hc)
-{
-	struct html_row fold = { .kind = ROW_FOLD };
-
-	fold.time_us = hc->rows[hc->run_start].time_us;
-	fold.frame = hc->rows[hc->run_start].frame;
-	for (size_t i = hc->run_start; i < hc->n_rows; i++)
-		fold_add(&fold, hc->rows[i].dir, hc->rows[i].payload_bytes, hc->rows[i].time_us);
-	hc->rows[hc->run_start] = fold;
-	hc->n_rows = hc->run_start + 1;
-}
-
-static struct html_conn *conn_slot(struct diagram_state *st, unsigned id)
-{
-	if (id > st->n_conns) {
-		size_t n = (size_t)id + 16;
-		struct html_conn *conns = realloc(st->conns, n * sizeof(*conns));
-
-		if (conns == NULL)
-			return NULL;
-		memset(conns + st->n_conns, 0, (n - st->n_conns) * sizeof(*conns));
-		st->conns = conns;
-		st->n_conns = n;
-	}
-	return &st->conns[id - 1];
-}
-
-static void on_segment(const struct flow_segment *seg, void *arg)
-{
-	struct diagram_state *st = arg;
-	struct html_conn *hc;
-	struct html_row *row;
-	bool ordinary = segment_is_ordinary(seg);
-
-	if (st->failed)
-		return;
-	hc = conn_slot(st, seg->conn->id);
-	if (hc == NULL)
-		goto fail;
-	if (!ordinary)
-		hc->run_count = 0;
-	if (ordinary && hc->run_count > REPORT_HTML_FOLD_SEGMENTS) {
-		fold_add(&hc->rows[hc->run_start], seg->dir, seg->payload_bytes, seg->time_us);
-		hc->run_count++;
-		return;
-	}
-	if (hc->n_rows >= REPORT_HTML_MAX_ROWS) {
-		hc->omitted_segments++;
-		hc->omitted_bytes += seg->payload_bytes;
-		return;
-	}
-	row = push_row(hc);
-	if (row == NULL)
-		goto fail;
-	row->kind = ROW_SEGMENT;
-	row->dir = seg->dir;
-	row->frame = seg->frame;
-	row->time_us = seg->time_us;
-	row->tcp_flags = seg->tcp_flags;
-	row->seq_rel = seg->seq_rel;
-	row->ack_rel = seg->ack_rel;
-	row->payload_bytes = seg->payload_bytes;
-	row->window_bytes = seg->window_bytes;
-	row->analysis = seg->analysis;
-	row->truncated = seg->truncated;
-	if (!ordinary)
-		return;
-	if (hc->run_count == 0)
-		hc->run_start = hc->n_rows - 1;
-	hc->run_count++;
-	if (hc->run_count > REPORT_HTML_FOLD_SEGMENTS)
-		fold_run(hc);
-	return;
-fail:
-	st->failed = true;
-}
-
-/* ---- drawing ------------------------------------------------------------------------ */
-
-#define SVG_WIDTH 1040
-#define SVG_TIME_X 92   /* right edge of the time column */
-#define SVG_CLIENT_X 200
-#define SVG_SERVER_X 740
-#define SVG_NOTE_X 756
-#define SVG_HEAD_H 58
-#define SVG_ROW_H 30
-#define SVG_FOLD_H 50
-#define SVG_SLOPE 10    /* how far an arrow falls: time passes while it flies */
-
-/* "retransmission", "zero window": the specific name wins over its general one. */
-static void format_notes(uint32_t m, bool truncated, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int f = 0; f < FLOW_FLAG_COUNT; f++) {
-		int n;
-
-		if (!(m & (1u << f)))
-			continue;
-		if (f == FLOW_RETRANSMISSION &&
-		    (m & (1u << FLOW_FAST_RETRANSMISSION | 1u << FLOW_SPURIOUS_RETRANSMISSION)))
-			continue;
-		if ((f == FLOW_KEEP_ALIVE || f == FLOW_ZERO_WINDOW_PROBE) &&
-		    (m & (1u << FLOW_WINDOW_PROBE)))
-			continue;
-		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-			     flow_flag_words((enum flow_flag)f));
-		if (n < 0 || (size_t)n >= len - used)
-			return;
-		used += (size_t)n;
-	}
-	if (truncated)
-		snprintf(buf + used, len - used, "%scut by snaplen", used ? ", " : "");
-}
-
-/* "seg syn ack data zero-window ..." */
-static void write_seg_classes(FILE *out, const struct html_row *r)
-{
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} bits[] = {
-		{ PACKET_TCP_SYN, "syn" }, { PACKET_TCP_FIN, "fin" }, { PACKET_TCP_RST, "rst" },
-		{ PACKET_TCP_PSH, "psh" }, { PACKET_TCP_ACK, "ack" }, { PACKET_TCP_URG, "urg" },
-		{ PACKET_TCP_ECE, "ece" }, { PACKET_TCP_CWR, "cwr" },
-	};
-
-	fputs("seg", out);
-	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-		if (r->tcp_flags & bits[i].bit)
-			fprintf(out, " %s", bits[i].name);
-	if (r->payload_bytes > 0)
-		fputs(" data", out);
-	for (int f = 0; f < FLOW_FLAG_COUNT; f++) {
-		if (!(r->analysis & (1u << f)))
-			continue;
-		putc(' ', out);
-		for (const char *p = flow_flag_name((enum flow_flag)f); *p; p++)
-			putc(*p == '_' ? '-' : *p, out);
-	}
-	if (r->truncated)
-		fputs(" truncated", out);
-	if (r->analysis != 0 || (r->tcp_flags & PACKET_TCP_RST))
-		fputs(" noted", out);
-}
-
-static void write_time(FILE *out, int y, int64_t rel_us)
-{
-	fprintf(out, "<text class=\"time\" x=\"%d\" y=\"%d\">%.6f</text>", SVG_TIME_X, y,
-		(double)rel_us / 1e6);
-}
-
-static void write_segment(FILE *out, const struct html_row *r, int y, int64_t start_us)
-{
-	int x0 = r->dir == FLOW_DIR_C2S ? SVG_CLIENT_X : SVG_SERVER_X;
-	int x1 = r->dir == FLOW_DIR_C2S ? SVG_SERVER_X : SVG_CLIENT_X;
-	int y0 = y, y1 = y + SVG_SLOPE;
-	double dx = x1 - x0, dy = y1 - y0, d = sqrt(dx * dx + dy * dy);
-	double ux = dx / d, uy = dy / d;
-	double bx = x1 - 11 * ux, by = y1 - 11 * uy;
-	char flags[48], label[192], notes[256];
-
-	report_fmt_tcp_flags(r->tcp_flags, flags, sizeof(flags));
-	if (r->tcp_flags & PACKET_TCP_ACK)
-		snprintf(label, sizeof(label), "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32
-			 " win=%" PRIu64, flags, r->seq_rel, r->ack_rel, r->payload_bytes,
-			 r->window_bytes);
-	else
-		snprintf(label, sizeof(label), "%s seq=%" PRIu32 " len=%" PRIu32 " win=%" PRIu64,
-			 flags, r->seq_rel, r->payload_bytes, r->window_bytes);
-	format_notes(r->analysis, r->truncated, notes, sizeof(notes));
-	fputs("<g class=\"", out);
-	write_seg_classes(out, r);
-	fprintf(out, "\" data-flags=\"%s\" data-dir=\"%s\" data-seq=\"%" PRIu32 "\" data-ack=\"%" PRIu32
-		"\" data-len=\"%" PRIu32 "\" data-win=\"%" PRIu64 "\" data-frame=\"%" PRIu64 "\"",
-		flags, r->dir == FLOW_DIR_C2S ? "c2s" : "s2c", r->seq_rel, r->ack_rel,
-		r->payload_bytes, r->window_bytes, r->frame);
-	if (notes[0])
-		fprintf(out, " data-notes=\"%s\"", notes);
-	fprintf(out, "><title>frame %" PRIu64 ": %s%s%s</title>", r->frame, label,
-		notes[0] ? " — " : "", notes);
-	if (r->analysis != 0 || (r->tcp_flags & PACKET_TCP_RST))
-		fprintf(out, "<rect class=\"hl\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>",
-			SVG_TIME_X + 8, y - 18, SVG_WIDTH - SVG_TIME_X - 12, SVG_ROW_H);
-	write_time(out, y + 4, r->time_us - start_us);
-	fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>", x0, y0, bx + ux,
-		by + uy);
-	fprintf(out, "<polygon points=\"%d,%d %.1f,%.1f %.1f,%.1f\"/>", x1, y1, bx - 4.5 * uy,
-		by + 4.5 * ux, bx + 4.5 * uy, by - 4.5 * ux);
-	fprintf(out, "<text class=\"label\" x=\"%d\" y=\"%d\">%s</text>",
-		(SVG_CLIENT_X + SVG_SERVER_X) / 2, y - 3, label);
-	if (notes[0])
-		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">%s</text>", SVG_NOTE_X,
-			y + 9, notes);
-	fputs("</g>\n", out);
-}
-
-static void write_fold_box(FILE *out, int y, const char *cls, uint64_t segments, uint64_t bytes,
-			   const char *line1, const char *line2)
-{
-	fprintf(out, "<g class=\"%s\" data-segments=\"%" PRIu64 "\" data-bytes=\"%" PRIu64 "\">",
-		cls, segments, bytes);
-	fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"6\"/>",
-		SVG_CLIENT_X + 14, y - 14, SVG_SERVER_X - SVG_CLIENT_X - 28, SVG_FOLD_H - 10);
-	fprintf(out, "<text class=\"fold1\" x=\"%d\" y=\"%d\">", (SVG_CLIENT_X + SVG_SERVER_X) / 2,
-		y + 3);
-	html_text(out, line1);
-	fprintf(out, "</text><text class=\"fold2\" x=\"%d\" y=\"%d\">",
-		(SVG_CLIENT_X + SVG_SERVER_X) / 2, y + 20);
-	html_text(out, line2);
-	fputs("</text></g>\n", out);
-}
-
-/* "8 123" */
-static void format_count(uint64_t n, char *buf, size_t len)
-{
-	char digits[32];
-	size_t nd, used = 0;
-
-	snprintf(digits, sizeof(digits), "%" PRIu64, n);
-	nd = strlen(digits);
-	for (size_t i = 0; i < nd && used + 4 < len; i++) {
-		if (i > 0 && (nd - i) % 3 == 0) {
-			/* a thin no-break space (U+202F) between groups */
-			buf[used++] = (char)0xE2;
-			buf[used++] = (char)0x80;
-			buf[used++] = (char)0xAF;
-		}
-		buf[used++] = digits[i];
-	}
-	buf[used] = '\0';
-}
-
-static void write_fold(FILE *out, const struct html_row *r, int y, int64_t start_us)
-{
-	uint64_t segs = r->fold_segments[0] + r->fold_segments[1];
-	uint64_t bytes = r->fold_bytes[0] + r->fold_bytes[1];
-	char n_all[48], n_c[48], n_s[48], b_all[32], b_c[32], b_s[32], dur[32];
-	char line1[256], line2[256];
-
-	format_count(segs, n_all, sizeof(n_all));
-	format_count(r->fold_segments[0], n_c, sizeof(n_c));
-	format_count(r->fold_segments[1], n_s, sizeof(n_s));
-	report_fmt_bytes(bytes, b_all, sizeof(b_all));
-	report_fmt_bytes(r->fold_bytes[0], b_c, sizeof(b_c));
-	report_fmt_bytes(r->fold_bytes[1], b_s, sizeof(b_s));
-	format_duration(r->last_time_us - r->time_us, dur, sizeof(dur));
-	snprintf(line1, sizeof(line1), "… %s segments, %s in %s …", n_all, b_all, dur);
-	snprintf(line2, sizeof(line2), "→ %s segments, %s    ← %s segments, %s", n_c, b_c, n_s,
-		 b_s);
-	write_time(out, y + 4, r->time_us - start_us);
-	write_fold_box(out, y, "fold", segs, bytes, line1, line2);
-}
-
-static void write_end_box(FILE *out, const char *who, const char *addr, int x)
-{
-	fprintf(out, "<g class=\"actor\"><rect x=\"%d\" y=\"4\" width=\"200\" height=\"40\" rx=\"6\"/>"
-		"<text class=\"who\" x=\"%d\" y=\"20\">%s</text><text class=\"addr\" x=\"%d\" "
-		"y=\"37\">", x - 100, x, who, x);
-	html_text(out, addr);
-	fputs("</text></g>\n", out);
-}
-
-static void write_svg(FILE *out, const struct flow_conn *c, const struct html_conn *hc)
-{
-	int height = SVG_HEAD_H + 24;
-	int y;
-
-	for (size_t i = 0; hc != NULL && i < hc->n_rows; i++)
-		height += hc->rows[i].kind == ROW_FOLD ? SVG_FOLD_H : SVG_ROW_H;
-	if (hc != NULL && hc->omitted_segments > 0)
-		height += SVG_FOLD_H;
-	fprintf(out, "<svg class=\"seqdiag\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" data-conn=\"%u\">\n", SVG_WIDTH,
-		height, SVG_WIDTH, height, c->id);
-	fprintf(out, "<title>connection %u: %s to %s</title>\n", c->id, c->client_str, c->server_str);
-	fprintf(out, "<text class=\"timehead\" x=\"%d\" y=\"37\">time (s)</text>\n", SVG_TIME_X);
-	fprintf(out, "<line class=\"life\" x1=\"%d\" y1=\"44\" x2=\"%d\" y2=\"%d\"/>"
-		"<line class=\"life\" x1=\"%d\" y1=\"44\" x2=\"%d\" y2=\"%d\"/>\n", SVG_CLIENT_X,
-		SVG_CLIENT_X, height - 4, SVG_SERVER_X, SVG_SERVER_X, height - 4);
-	write_end_box(out, "client", c->client_str, SVG_CLIENT_X);
-	write_end_box(out, "server", c->server_str, SVG_SERVER_X);
-	y = SVG_HEAD_H + 24;
-	for (size_t i = 0; hc != NULL && i < hc->n_rows; i++) {
-		const struct html_row *r = &hc->rows[i];
-
-		if (r->kind == ROW_FOLD) {
-			write_fold(out, r, y + 6, c->first_time_us);
-			y += SVG_FOLD_H;
-		} else {
-			write_segment(out, r, y, c->first_time_us);
-			y += SVG_ROW_H;
-		}
-	}
-	if (hc != NULL && hc->omitted_segments > 0) {
-		char n[48], b[32], line1[160];
-
-		format_count(hc->omitted_segments, n, sizeof(n));
-		report_fmt_bytes(hc->omitted_bytes, b, sizeof(b));
-		snprintf(line1, sizeof(line1), "… %s more segments (%s) not drawn …", n, b);
-		write_fold_box(out, y + 6, "fold omitted", hc->omitted_segments, hc->omitted_bytes,
-			       line1, "the diagram stops here: open the capture for the rest");
-	}
-	fputs("</svg>\n", out);
-}
-
-static void write_conn_table(FILE *out, struct flow_analysis *fa)
-{
-	fputs("<table class=\"conns\"><thead><tr><th>#</th><th>client</th><th>server</th>"
-	      "<th>handshake</th><th>rtt</th><th>client → server</th><th>server → client</th>"
-	      "<th>teardown</th><th>analysis</th></tr></thead><tbody>\n", out);
-	for (size_t i = 0; i < flow_conn_count(fa); i++) {
-		const struct flow_conn *c = flow_conn_at(fa, i);
-		char rtt[32], up[32], down[32];
-		const char *sep = "";
-
-		format_duration(c->rtt_us, rtt, sizeof(rtt));
-		report_fmt_bytes(c->dir[0].data_bytes, up, sizeof(up));
-		report_fmt_bytes(c->dir[1].data_bytes, down, sizeof(down));
-		fprintf(out, "<tr><td>%u</td><td>", c->id);
-		html_text(out, c->client_str);
-		fputs("</td><td>", out);
-		html_text(out, c->server_str);
-		fprintf(out, "</td><td>%s</td><td>%s</td><td>%s in %" PRIu64 " segments</td>"
-			"<td>%s in %" PRIu64 " segments</td><td>%s", flow_handshake_name(c->handshake),
-			rtt, up, c->dir[0].data_segments, down, c->dir[1].data_segments,
-			flow_teardown_name(c->teardown));
-		if (c->teardown_dir >= 0)
-			fprintf(out, " by %s", c->teardown_dir == FLOW_DIR_C2S ? "client" : "server");
-		fputs("</td><td>", out);
-		for (int f = 0; f < FLOW_FLAG_COUNT; f++) {
-			uint64_t n = flow_conn_flag_count(c, (enum flow_flag)f);
-
-			if (n == 0)
-				continue;
-			fprintf(out, "%s%s %" PRIu64, sep, flow_flag_words((enum flow_flag)f), n);
-			sep = ", ";
-		}
-		fputs(sep[0] ? "</td></tr>\n" : "none</td></tr>\n", out);
-	}
-	fputs("</tbody></table>\n", out);
-}
-
-static const char legend_html[] =
-	"<p class=\"legend\"><span class=\"k syn\">SYN / FIN</span>"
-	"<span class=\"k data\">data</span><span class=\"k ack\">ACK only</span>"
-	"<span class=\"k zero-window\">zero window</span>"
-	"<span class=\"k window-probe\">window probe</span>"
-	"<span class=\"k window-full\">window full / update</span>"
-	"<span class=\"k retransmission\">retransmission</span>"
-	"<span class=\"k rst\">RST</span>"
-	"<span class=\"k foldk\">folded run of ordinary segments</span></p>\n";
-
-int report_html_write_diagrams(FILE *out, const char *pcap_path, uint16_t port,
-			       struct lab_err *err)
-{
-	struct diagram_state st = { 0 };
-	struct flow_opts fo = { .port = port, .on_segment = on_segment, .arg = &st };
-	struct flow_analysis *fa = NULL;
-	const struct flow_totals *tot;
-	int rc = -1;
-
-	if (flow_analyse_file(pcap_path, &fo, &fa, err) < 0)
-		goto out;
-	if (st.failed) {
-		lab_err_sys(err, ENOMEM, "%s: sequence diagram", pcap_path);
-		goto out;
-	}
-	tot = flow_totals(fa);
-	fprintf(out, "<p class=\"totals\">%" PRIu64 " packets: %" PRIu64 " TCP, %" PRIu64
-		" other, %" PRIu64 " malformed, %" PRIu64 " truncated</p>\n", tot->packets,
-		tot->tcp_packets, tot->non_tcp, tot->malformed, tot->truncated);
-	if (tot->file_note[0]) {
-		fputs("<p class=\"warn\">", out);
-		html_text(out, tot->file_note);
-		fputs("</p>\n", out);
-	}
-	if (flow_conn_count(fa) == 0) {
-		fputs("<p>No TCP connection in the capture.</p>\n", out);
-		rc = 0;
-		goto out;
-	}
-	write_conn_table(out, fa);
-	fputs(legend_html, out);
-	for (size_t i = 0; i < flow_conn_count(fa); i++) {
-		const struct flow_conn *c = flow_conn_at(fa, i);
-		const struct html_conn *hc = c->id <= st.n_conns ? &st.conns[c->id - 1] : NULL;
-
-		fprintf(out, "<h3>Connection %u</h3>\n", c->id);
-		if (!c->client_from_syn)
-			fputs("<p class=\"warn\">No SYN captured: client and server guessed from the "
-			      "ports.</p>\n", out);
-		fputs("<div class=\"diagram\">\n", out);
-		write_svg(out, c, hc);
-		fputs("</div>\n", out);
-	}
-	rc = 0;
-out:
-	for (size_t i = 0; i < st.n_conns; i++)
-		free(st.conns[i].rows);
-	free(st.conns);
-	flow_free(fa);
-	return rc;
 }
 
 /* ---- pages -------------------------------------------------------------------------- */
@@ -608,37 +75,6 @@ static const char css[] =
 	".errorbox{background:#faf5ff;border:1px solid #d8b4fe;border-radius:6px;padding:10px 12px}\n"
 	".warn{color:#9a3412}\n"
 	".watch{background:#fff7ed;border:1px solid #fdba74;border-radius:6px;padding:10px 12px}\n"
-	".legend{font-size:12.5px;color:var(--muted)}\n"
-	".legend .k{display:inline-block;margin-right:14px}\n"
-	".legend .k::before{content:'';display:inline-block;width:22px;height:3px;margin-right:5px;"
-	"vertical-align:middle;background:var(--c)}\n"
-	".legend .foldk::before{height:10px;background:#f3f4f6;border:1px dashed #9ca3af}\n"
-	".diagram{overflow-x:auto;border:1px solid var(--line);border-radius:6px;margin:6px 0 16px}\n"
-	"svg.seqdiag{display:block;font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace}\n"
-	"svg .life{stroke:#94a3b8;stroke-width:2}\n"
-	"svg .actor rect{fill:#f1f5f9;stroke:#94a3b8}\n"
-	"svg .actor text{text-anchor:middle}svg .who{font-weight:bold;font-size:13px;"
-	"font-family:'DejaVu Sans',sans-serif}svg .addr{font-size:11.5px;fill:#475569}\n"
-	"svg .time,svg .timehead{text-anchor:end;font-size:11px;fill:#64748b}\n"
-	"svg .label{text-anchor:middle;font-size:11.5px}\n"
-	"svg .note{font-size:11.5px;font-weight:bold;font-family:'DejaVu Sans',sans-serif}\n"
-	".seg,.k{--c:#64748b}\n"
-	".seg.data,.k.data{--c:#1f2937}\n"
-	".seg.syn,.seg.fin,.k.syn{--c:#2563eb}\n"
-	".seg.window-full,.seg.window-update,.k.window-full{--c:#a16207}\n"
-	".seg.retransmission,.seg.fast-retransmission,.seg.spurious-retransmission,"
-	".seg.out-of-order,.seg.lost-segment,.seg.duplicate-ack,.k.retransmission{--c:#db2777}\n"
-	".seg.keep-alive,.seg.window-probe,.seg.zero-window-probe,.k.window-probe{--c:#7c3aed}\n"
-	".seg.zero-window,.k.zero-window{--c:#ea580c}\n"
-	".seg.rst,.k.rst{--c:#dc2626}\n"
-	".seg line{stroke:var(--c);stroke-width:1.6}.seg polygon{fill:var(--c)}"
-	".seg .label,.seg .note{fill:var(--c)}\n"
-	".seg.rst line{stroke-width:2.6}"
-	".seg.retransmission line,.seg.fast-retransmission line{stroke-dasharray:6 3}\n"
-	".seg .hl{fill:var(--c);opacity:.07}\n"
-	".fold rect{fill:#f3f4f6;stroke:#9ca3af;stroke-dasharray:5 3}"
-	".fold text{text-anchor:middle;fill:#374151}"
-	".fold .fold1{font-size:12.5px;font-weight:bold}.fold .fold2{font-size:11px}\n"
 	"footer{margin-top:36px;color:var(--muted);font-size:12px}\n";
 
 static void write_head(FILE *out, const char *title)
@@ -647,7 +83,8 @@ static void write_head(FILE *out, const char *title)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta name=\"generator\" content=\"tcplab\">\n<title>", out);
 	html_text(out, title);
-	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", css);
+	fprintf(out, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n<main>\n", css,
+		report_seqdiag_css);
 }
 
 static void write_foot(FILE *out)
@@ -764,8 +201,8 @@ static void write_watch(FILE *out, const struct run_record *rec)
 
 	if (rec->stall_text[0] == '\0' && rec->verdict_us < 0)
 		return;
-	format_duration(rec->last_progress_us, last, sizeof(last));
-	format_duration(rec->verdict_us, verdict, sizeof(verdict));
+	report_fmt_duration(rec->last_progress_us, last, sizeof(last));
+	report_fmt_duration(rec->verdict_us, verdict, sizeof(verdict));
 	report_fmt_bytes(rec->stall_bytes[0], up, sizeof(up));
 	report_fmt_bytes(rec->stall_bytes[1], down, sizeof(down));
 	report_fmt_bytes(rec->stall_queued[0], q0, sizeof(q0));
@@ -792,7 +229,7 @@ static void write_output(FILE *out, const char *label, const struct proc_output 
 	if (len == 0)
 		return;
 	fputs("<pre>", out);
-	html_bytes(out, o->data + skip, len - skip);
+	report_fmt_html(out, o->data + skip, len - skip);
 	fputs("</pre>\n", out);
 }
 
@@ -849,7 +286,7 @@ static void write_program(FILE *out, const char *who, const struct scenario_prog
 	if (side->stopped_by_lab)
 		fputs(" (stopped by the lab)", out);
 	if (!side->proc.running && side->proc.end_us >= side->proc.start_us) {
-		format_duration(side->proc.end_us - side->proc.start_us, dur, sizeof(dur));
+		report_fmt_duration(side->proc.end_us - side->proc.start_us, dur, sizeof(dur));
 		fprintf(out, " after %s", dur);
 	}
 	fputs("</p>\n", out);
@@ -867,7 +304,7 @@ static void write_events(FILE *out, const struct run_record *rec)
 	for (int i = 0; i < rec->n_events && i < RUN_MAX_EVENTS; i++) {
 		char at[32];
 
-		format_duration(rec->events[i].at_us, at, sizeof(at));
+		report_fmt_duration(rec->events[i].at_us, at, sizeof(at));
 		fprintf(out, "<tr><td class=\"num\">%s</td><td>%s</td><td>", at,
 			report_fmt_event_name(rec->events[i].kind));
 		html_text(out, rec->events[i].text);
@@ -896,7 +333,7 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 	html_text(out, sc->path);
 	fputs("</dd>", out);
 	if (rec != NULL) {
-		format_duration(rec->duration_us, dur, sizeof(dur));
+		report_fmt_duration(rec->duration_us, dur, sizeof(dur));
 		fprintf(out, "<dt>outcome</dt><dd>%s after %s</dd>", scenario_outcome_name(rec->outcome),
 			dur);
 		fprintf(out, "<dt>captured</dt><dd>%" PRIu64 " packets", rec->capture.packets);
@@ -932,7 +369,7 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 		write_verdicts(out, item);
 	if (item->pcap_path != NULL) {
 		fputs("<h2>Connections</h2>\n", out);
-		if (report_html_write_diagrams(out, item->pcap_path, (uint16_t)sc->port, &derr) < 0) {
+		if (report_seqdiag_write(out, item->pcap_path, (uint16_t)sc->port, &derr) < 0) {
 			fputs("<p class=\"warn\">", out);
 			html_text(out, derr.msg);
 			fputs("</p>\n", out);
@@ -997,7 +434,7 @@ static void write_index(FILE *out, const struct report_item *items, size_t n, do
 		fputs("</a></td><td>", out);
 		write_badge(out, item->status);
 		if (item->rec != NULL) {
-			format_duration(item->rec->duration_us, dur, sizeof(dur));
+			report_fmt_duration(item->rec->duration_us, dur, sizeof(dur));
 			fprintf(out, "</td><td class=\"num\">%s</td><td class=\"num\">%" PRIu64 "</td>",
 				dur, item->rec->capture.packets);
 		} else {

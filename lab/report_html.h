@@ -8,16 +8,10 @@
 #define TCPLAB_REPORT_HTML_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
 #include "report.h"
-
-/* More ordinary segments than this in a row fold into one box. */
-#define REPORT_HTML_FOLD_SEGMENTS 8
-/* Rows drawn per connection at most; the rest is counted in a last box. */
-#define REPORT_HTML_MAX_ROWS 2000
 
 /* Makes dir (and its parents) and writes dir/index.html, dir/<page>.html per
  * scenario and a copy of each capture into dir (each file as NAME.tmp, then
@@ -29,13 +23,5 @@ int report_html_write(const char *dir, const struct report_item *items, size_t n
 /* The page of a scenario: "<name>.html" with characters other than letters,
  * digits, '.', '_' and '-' made '_' (and never "index.html"). */
 void report_html_page_name(const char *scenario_name, char *buf, size_t len);
-
-/* The connections of the capture at pcap_path (port non-zero: only those from or
- * to it) as one summary table and one <svg class="seqdiag"> per connection.
- * Every segment arrow is <g class="seg FLAGS NOTES" data-flags="SYN/ACK"
- * data-dir="c2s|s2c" data-seq= data-ack= data-len= data-win= data-frame=>;
- * a fold is <g class="fold" data-segments= data-bytes=>. */
-int report_html_write_diagrams(FILE *out, const char *pcap_path, uint16_t port,
-			       struct lab_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "lab/flow.h"
 #include "lab/report_html.h"
+#include "lab/report_seqdiag.h"
 #include "lab/tests/report/report_fixture.h"
 
 static char pcap_dir[4096];
@@ -31,7 +32,7 @@ static char *diagrams_of(const char *name, uint16_t port)
 
 	snprintf(path, sizeof(path), "%s/%s", pcap_dir, name);
 	assert_non_null(out);
-	if (report_html_write_diagrams(out, path, port, &err) < 0)
+	if (report_seqdiag_write(out, path, port, &err) < 0)
 		fail_msg("%s", err.msg);
 	fclose(out);
 	return buf;
@@ -153,7 +154,7 @@ static void test_bulk_folds_and_counts_every_segment(void **state)
 	     p = strstr(p + 1, "<g class=\"fold\" data-segments=\"")) {
 		uint64_t n = strtoull(p + strlen("<g class=\"fold\" data-segments=\""), NULL, 10);
 
-		assert_true(n > REPORT_HTML_FOLD_SEGMENTS);
+		assert_true(n > REPORT_SEQDIAG_FOLD_SEGMENTS);
 		folded += n;
 	}
 	assert_int_equal(drawn + folded, flow_totals(fa)->tcp_packets);
@@ -171,7 +172,7 @@ static void test_not_a_capture_is_an_error(void **state)
 	struct lab_err err = { { 0 } };
 
 	(void)state;
-	assert_int_equal(report_html_write_diagrams(out, "/nonexistent.pcap", 0, &err), -1);
+	assert_int_equal(report_seqdiag_write(out, "/nonexistent.pcap", 0, &err), -1);
 	assert_non_null(strstr(err.msg, "/nonexistent.pcap"));
 	fclose(out);
 	free(buf);

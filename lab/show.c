@@ -157,8 +157,9 @@ static void format_notes(uint32_t m, bool truncated, char *buf, size_t len)
 		append(buf, len, &used, "%s[%s]", used ? " " : "",
 		       flow_flag_words((enum flow_flag)f));
 	}
-	if (truncated)
-		append(buf, len, &used, "%s[payload cut by snaplen]", used ? " " : "");
+	/* a payload cut by the snaplen is not news on every row: the totals
+	 * line at the end counts those segments */
+	(void)truncated;
 }
 
 /* One row: time, then the lane with the arrow and label, then notes. */

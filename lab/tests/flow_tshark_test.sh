@@ -4,12 +4,12 @@
 # marks with that flag, i.e. `tshark -r F -Y tcp.analysis.FLAG | wc -l`.
 # One tshark run per capture (PDML, frames counted per field present) gives
 # the same numbers as one -Y run per flag, 14 times faster.
-# usage: flow_tshark_test.sh FLOWDUMP [PCAP...]   (default: lab/tests/pcaps/*.pcap)
+# usage: flow_tshark_test.sh FLOWDUMP [PCAP...]   (default: lab/tests/pcaps/*.pcap*)
 set -u
 flowdump=$1
 shift
 if [ $# -eq 0 ]; then
-	set -- lab/tests/pcaps/*.pcap
+	set -- lab/tests/pcaps/*.pcap lab/tests/pcaps/*.pcapng
 fi
 if ! command -v tshark >/dev/null 2>&1; then
 	echo "tshark not found: install Debian's tshark package" >&2

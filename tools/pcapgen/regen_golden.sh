@@ -2,7 +2,7 @@
 # regen_golden: rewrites the golden `show` outputs lab/tests/pcaps/*.show from
 # the current code. Run it on purpose when show's output changes (or after
 # gen_pcaps.py), then review the diff: show_test compares them byte for byte.
-#   NAME.show        flowdump --show NAME.pcap
+#   NAME.show        flowdump --show NAME.pcap (or NAME.pcapng)
 #   NAME.ascii.show  flowdump --show --ascii NAME.pcap
 #   NAME.all.show    flowdump --show --all NAME.pcap
 # usage: tools/pcapgen/regen_golden.sh   (BAZEL_OUTPUT_BASE to pick the output base)
@@ -13,8 +13,8 @@ bazel --output_base="$ob" build //lab:flowdump >/dev/null 2>&1 ||
 	{ echo "regen_golden: building //lab:flowdump failed" >&2; exit 1; }
 flowdump=$(bazel --output_base="$ob" info bazel-bin 2>/dev/null)/lab/flowdump
 dir=lab/tests/pcaps
-for pcap in "$dir"/*.pcap; do
-	"$flowdump" --show "$pcap" >"${pcap%.pcap}.show"
+for pcap in "$dir"/*.pcap "$dir"/*.pcapng; do
+	"$flowdump" --show "$pcap" >"${pcap%.pcap*}.show"
 done
 "$flowdump" --show --ascii "$dir/zero_window.pcap" >"$dir/zero_window.ascii.show"
 "$flowdump" --show --all "$dir/bulk.pcap" >"$dir/bulk.all.show"

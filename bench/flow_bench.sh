@@ -1,0 +1,57 @@
+#!/bin/sh
+# flow_bench: tcplab's analyser against tshark on a large synthetic capture.
+# Generates ~1 million TCP packets (tools/pcapgen/gen_bench.py: ~10 000
+# connections, 64 interleaved, with retransmissions, zero windows and RSTs),
+# then times `flowdump` (the full analysis: every tcp.analysis flag, every
+# connection) and `tshark -Y tcp.analysis.retransmission` on it, printing wall
+# time, peak RSS and the ratio. A second, 4x smaller capture shows whether the
+# analyser's memory stays flat in the packet count.
+# usage: bench/flow_bench.sh [PACKETS]    (default 1000000; needs /usr/bin/time)
+set -eu
+cd "$(dirname "$0")/.."
+packets=${1:-1000000}
+ob=${BAZEL_OUTPUT_BASE:-/tmp/bazel-ob-flow}
+work=${TMPDIR:-/tmp}/flow_bench.$$
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT INT TERM
+
+[ -x /usr/bin/time ] || { echo "flow_bench: /usr/bin/time missing (apt-get install -y time)" >&2; exit 1; }
+bazel --output_base="$ob" build -c opt //lab:flowdump >/dev/null 2>&1 ||
+	{ echo "flow_bench: building //lab:flowdump failed" >&2; exit 1; }
+flowdump=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/flowdump
+
+/usr/bin/python3 tools/pcapgen/gen_bench.py "$work/big.pcap" "$packets"
+/usr/bin/python3 tools/pcapgen/gen_bench.py "$work/quarter.pcap" $((packets / 4))
+ls -l "$work/big.pcap" | awk '{ printf "capture: %.1f MB\n", $5 / 1e6 }'
+
+# measure NAME COMMAND...: runs it once under /usr/bin/time -v; sets
+# NAME_wall (s), NAME_rss (kB), NAME_out (its stdout)
+measure() {
+	name=$1
+	shift
+	/usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.out" 2>/dev/null
+	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
+		for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/$name.time")
+	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/$name.time")
+	eval "${name}_wall=\$wall ${name}_rss=\$rss"
+}
+
+measure ours "$flowdump" "$work/big.pcap"
+measure quarter "$flowdump" "$work/quarter.pcap"
+measure tshark sh -c "tshark -n -r '$work/big.pcap' -Y tcp.analysis.retransmission \
+	-T fields -e frame.number | wc -l"
+
+our_retrans=$(awk '$1 == "retransmission" { print $2; exit }' "$work/ours.out")
+their_retrans=$(cat "$work/tshark.out")
+row() {
+	awk -v n="$1" -v w="$2" -v r="$3" 'BEGIN { printf "%-34s %10s %14.1f\n", n, w, r / 1024 }'
+}
+printf '%-34s %10s %14s\n' "" "wall (s)" "peak RSS (MB)"
+row "flowdump, $packets packets" "$ours_wall" "$ours_rss"
+row "flowdump, $((packets / 4)) packets" "$quarter_wall" "$quarter_rss"
+row "tshark -Y retransmission" "$tshark_wall" "$tshark_rss"
+echo "retransmissions: flowdump $our_retrans, tshark $their_retrans"
+awk -v a="$tshark_wall" -v b="$ours_wall" 'BEGIN { if (b <= 0) b = 0.01;
+	printf "speed-up: %.1fx faster than tshark (target >= 20x)\n", a / b }'
+awk -v a="$tshark_rss" -v b="$ours_rss" 'BEGIN { printf "memory: %.1fx less than tshark\n", a / b }'
+[ "$our_retrans" = "$their_retrans" ] || { echo "flow_bench: retransmission counts differ" >&2; exit 1; }
