@@ -7,7 +7,22 @@
  *   window full, keep-alive ACK, zero window probe ACK, duplicate ACK;
  *   then ACKed unseen segment; then for segments that occupy sequence space:
  *   fast retransmission, out-of-order, spurious retransmission, retransmission.
- * Deliberate differences from tshark are marked "Differs from Wireshark".
+ * Windows: window updates, duplicate ACKs and the probe checks compare the raw
+ * window field as Wireshark does; window full uses the scaled right edge.
+ *
+ * Deliberate differences from Wireshark (tshark 4.0 was the reference):
+ * - A closed connection's analysis state is dropped flow_opts.linger_us (60 s)
+ *   of capture time after it closed; a segment on its 4-tuple after that
+ *   starts a new, mid-stream connection. Wireshark keeps every conversation
+ *   for the whole file (and its memory grows with it).
+ * - IPv4/IPv6 fragments are not reassembled: a first fragment is analysed
+ *   with the payload it carries, later fragments count as non-TCP.
+ *   Wireshark reassembles and analyses the whole segment at the last one.
+ * - "Known" flags instead of Wireshark's "0 means unset" for next sequence
+ *   and last ACK numbers: differs only when a real number is 0.
+ * - No limit on unacknowledged segments (Wireshark stops tracking after
+ *   TCP_MAX_UNACKED_SEGMENTS); we keep no per-segment list at all.
+ * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h).
  *
  * State: a hash table of open connections (struct conn, constant size each).
  * A closed connection lingers for flow_opts.linger_us of capture time so late
