@@ -16,9 +16,10 @@ mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT INT TERM
 
 [ -x /usr/bin/time ] || { echo "flow_bench: /usr/bin/time missing (apt-get install -y time)" >&2; exit 1; }
-bazel --output_base="$ob" build -c opt //lab:flowdump >/dev/null 2>&1 ||
-	{ echo "flow_bench: building //lab:flowdump failed" >&2; exit 1; }
+bazel --output_base="$ob" build -c opt //lab:flowdump //lab:tcplab >/dev/null 2>&1 ||
+	{ echo "flow_bench: building //lab:flowdump and //lab:tcplab failed" >&2; exit 1; }
 flowdump=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/flowdump
+tcplab=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/tcplab
 
 /usr/bin/python3 tools/pcapgen/gen_bench.py "$work/big.pcap" "$packets"
 /usr/bin/python3 tools/pcapgen/gen_bench.py "$work/quarter.pcap" $((packets / 4))
@@ -43,15 +44,23 @@ measure tshark sh -c "tshark -n -r '$work/big.pcap' -Y tcp.analysis.retransmissi
 
 our_retrans=$(awk '$1 == "retransmission" { print $2; exit }' "$work/ours.out")
 their_retrans=$(cat "$work/tshark.out")
+# The same question through the product's command line: does the capture hold
+# exactly as many retransmissions as tshark counted?
+measure check "$tcplab" check "$work/big.pcap" --expect "retransmissions == $their_retrans"
+check_verdict=$(awk '{ print $1; exit }' "$work/check.out")
 row() {
 	awk -v n="$1" -v w="$2" -v r="$3" 'BEGIN { printf "%-34s %10s %14.1f\n", n, w, r / 1024 }'
 }
 printf '%-34s %10s %14s\n' "" "wall (s)" "peak RSS (MB)"
 row "flowdump, $packets packets" "$ours_wall" "$ours_rss"
 row "flowdump, $((packets / 4)) packets" "$quarter_wall" "$quarter_rss"
+row "tcplab check --expect retransmissions" "$check_wall" "$check_rss"
 row "tshark -Y retransmission" "$tshark_wall" "$tshark_rss"
 echo "retransmissions: flowdump $our_retrans, tshark $their_retrans"
+echo "tcplab check --expect 'retransmissions == $their_retrans': $check_verdict"
 awk -v a="$tshark_wall" -v b="$ours_wall" 'BEGIN { if (b <= 0) b = 0.01;
 	printf "speed-up: %.1fx faster than tshark (target >= 20x)\n", a / b }'
+awk -v a="$tshark_wall" -v b="$check_wall" 'BEGIN { if (b <= 0) b = 0.01;
+	printf "tcplab check: %.1fx faster than tshark\n", a / b }'
 awk -v a="$tshark_rss" -v b="$ours_rss" 'BEGIN { printf "memory: %.1fx less than tshark\n", a / b }'
 [ "$our_retrans" = "$their_retrans" ] || { echo "flow_bench: retransmission counts differ" >&2; exit 1; }

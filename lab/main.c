@@ -200,7 +200,7 @@ static void free_scenarios(struct scenario **scs, size_t n)
 
 static bool is_home(const char *dir)
 {
-	char probe[PATH_MAX];
+	char probe[2 * PATH_MAX];
 
 	snprintf(probe, sizeof(probe), "%s/tools/ref/tcp_sixteen", dir);
 	return access(probe, X_OK) == 0;

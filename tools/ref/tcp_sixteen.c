@@ -259,7 +259,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct args args;
+	struct args args = { 0 };
 	int rc;
 
 	/* Line-buffered even into a pipe or file: a killed server has shown its lines. */
