@@ -59,18 +59,14 @@ static void describe_end(const struct run_side *side, char *buf, size_t len)
 		snprintf(buf, len, "ended in an unknown way");
 }
 
-/* The end of a program's output, quoted on one line, for "it said ..." */
-static void quote_output(const struct proc_output *o, char *buf, size_t len)
+/* text on one line, quoted, control characters escaped; only its last tail_max
+ * bytes when it is longer ("..." before them). */
+static void quote(const char *text, size_t tail_max, char *buf, size_t len)
 {
-	const char *text = o->data ? o->data : "";
 	size_t n = strlen(text);
-	size_t start = n > 120 ? n - 120 : 0;
+	size_t start = n > tail_max ? n - tail_max : 0;
 	size_t w = 0;
 
-	if (n == 0) {
-		snprintf(buf, len, "nothing");
-		return;
-	}
 	buf[w++] = '"';
 	if (start > 0)
 		w += (size_t)snprintf(buf + w, len - w, "...");
@@ -88,6 +84,15 @@ static void quote_output(const struct proc_output *o, char *buf, size_t len)
 	buf[w] = '\0';
 }
 
+/* The end of a program's output, for "it said ..." */
+static void quote_output(const struct proc_output *o, char *buf, size_t len)
+{
+	if (o->data == NULL || o->data[0] == '\0')
+		snprintf(buf, len, "nothing");
+	else
+		quote(o->data, 120, buf, len);
+}
+
 static void judge_output(const struct expectation *e, const struct run_side *side,
 			 struct verdict *v)
 {
@@ -97,6 +102,7 @@ static void judge_output(const struct expectation *e, const struct run_side *sid
 	const char *text = o->data ? o->data : "";
 	bool found;
 	char quoted[200];
+	char wanted[200];
 
 	if (e->regex) {
 		regex_t re;
@@ -112,8 +118,9 @@ static void judge_output(const struct expectation *e, const struct run_side *sid
 	}
 	v->held = found != e->negate;
 	quote_output(o, quoted, sizeof(quoted));
-	say(v, "expected %s %s %s%s \"%s\"; %s (%s said %s)", who, stream,
-	    e->negate ? "not to " : "to ", e->regex ? "match" : "contain", e->text,
+	quote(e->text, 160, wanted, sizeof(wanted));
+	say(v, "expected %s %s %s%s %s; %s (%s said %s)", who, stream,
+	    e->negate ? "not to " : "to ", e->regex ? "match" : "contain", wanted,
 	    v->held ? "it does" : (found ? "it does" : "it does not"), stream, quoted);
 }
 

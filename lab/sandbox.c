@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -98,12 +99,20 @@ static int apply_sysctls(const struct scenario *sc, struct lab_err *err)
 	return 0;
 }
 
-/* The PID namespace's init: reaps whatever is reparented to it until killed. */
-static void init_loop(void)
+/* The PID namespace's init: mounts the namespace's own /proc (so that programs
+ * and their tools, ps or LeakSanitizer, see their own processes), says so on
+ * ready_fd, then reaps whatever is reparented to it until killed. */
+static void init_loop(int ready_fd)
 {
 	sigset_t set;
+	int result = 0;
 
 	prctl(PR_SET_NAME, "tcplab-init");
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		result = errno;
+	if (write(ready_fd, &result, sizeof(result)) < 0)
+		_exit(1);
+	close(ready_fd);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -116,23 +125,45 @@ static void init_loop(void)
 
 int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err *err)
 {
+	int ready[2];
+	int result = 0;
+	ssize_t n;
 	pid_t pid;
 
 	sb->init_pid = -1;
-	if (unshare(CLONE_NEWNET | CLONE_NEWPID) < 0)
-		return lab_err_sys(err, errno, "cannot make network and PID namespaces");
+	/* A mount namespace too, private from the start, for the PID namespace's
+	 * /proc (CLONE_FS comes with it: this thread gets its own root and cwd). */
+	if (unshare(CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS) < 0)
+		return lab_err_sys(err, errno, "cannot make network, PID and mount namespaces");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return lab_err_sys(err, errno, "cannot make the mount namespace private");
 	if (bring_lo_up(err) < 0 || apply_sysctls(sc, err) < 0)
 		return -1;
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return lab_err_sys(err, errno, "cannot make a pipe");
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
 		return lab_err_sys(err, errno, "cannot start the namespace's init");
+	}
 	if (pid == 0) {
 		/* Dies with the thread that made it, so a crashed lab leaves nothing. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		init_loop();
+		close(ready[0]);
+		init_loop(ready[1]);
 		_exit(0);
 	}
 	sb->init_pid = pid;
+	close(ready[1]);
+	do {
+		n = read(ready[0], &result, sizeof(result));
+	} while (n < 0 && errno == EINTR);
+	close(ready[0]);
+	if (n != sizeof(result))
+		return lab_err_set(err, "the namespace's init died before it was ready");
+	if (result != 0)
+		return lab_err_sys(err, result, "cannot mount /proc for the PID namespace");
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* sandbox: the private namespaces a scenario runs in. The calling thread enters a
- * new network namespace (only lo, brought up) and a new PID namespace for the
+ * new network namespace (only lo, brought up), a new PID namespace for the
  * processes it starts, whose init reaps orphans and takes every process with it
- * when it dies: nothing outlives a scenario, whatever happens. */
+ * when it dies (nothing outlives a scenario, whatever happens), and a private
+ * mount namespace where /proc shows that PID namespace. */
 #ifndef TCPLAB_SANDBOX_H
 #define TCPLAB_SANDBOX_H
 
