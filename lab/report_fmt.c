@@ -30,6 +30,7 @@ const char *report_fmt_event_name(enum run_event_kind kind)
 		[RUN_EV_PAUSE] = "pause",               [RUN_EV_CONTINUE] = "continue",
 		[RUN_EV_KILL] = "kill",                 [RUN_EV_STALL] = "stall",
 		[RUN_EV_DEADLOCK] = "deadlock",         [RUN_EV_TIMEOUT] = "timeout",
+		[RUN_EV_HANG] = "hang",
 		[RUN_EV_STOP] = "stop",
 	};
 

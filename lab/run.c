@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hang.h"
 #include "sandbox.h"
 #include "watch.h"
 
@@ -315,7 +316,32 @@ static void note_watch(struct run_ctx *ctx, enum watch_state state)
 	watch_detector_describe(ctx->detector, rec->stall_text, sizeof(rec->stall_text));
 }
 
-/* Runs until the client ends, a deadlock is seen, or the timeout. */
+/* Called when the sockets have been idle for the quiet period: a hang when there
+ * is a connection and every program (all but paused ones) waits for ever. */
+static bool is_hang(struct run_ctx *ctx, struct lab_err *err)
+{
+	struct run_record *rec = ctx->rec;
+	char why[200];
+	bool hung = false;
+
+	if (ctx->detector->conn_count == 0 || ctx->paused[WHO_CLIENT] || ctx->paused[WHO_SERVER])
+		return false;
+	if (hang_check("/proc", &hung, why, sizeof(why), err) < 0 || !hung)
+		return false;
+	rec->last_progress_us = (int64_t)ctx->detector->last_progress_us - ctx->start_us;
+	rec->verdict_us = since_start(ctx);
+	rec->stall_bytes[0] = ctx->detector->client_to_server_bytes;
+	rec->stall_bytes[1] = ctx->detector->server_to_client_bytes;
+	snprintf(rec->stall_text, sizeof(rec->stall_text),
+		 "hang: nothing moved or queued for %lld ms after %llu bytes client->server "
+		 "and %llu server->client, and every program waits for ever: %s",
+		 (long long)((rec->verdict_us - rec->last_progress_us) / 1000),
+		 (unsigned long long)rec->stall_bytes[0], (unsigned long long)rec->stall_bytes[1],
+		 why);
+	return true;
+}
+
+/* Runs until the client ends, a deadlock or hang is seen, or the timeout. */
 static int watch_client(struct run_ctx *ctx, struct lab_err *err)
 {
 	struct run_side *client = &ctx->rec->side[WHO_CLIENT];
@@ -353,6 +379,11 @@ static int watch_client(struct run_ctx *ctx, struct lab_err *err)
 				note_watch(ctx, state);
 				ctx->rec->outcome = OUTCOME_DEADLOCK;
 				add_event(ctx, RUN_EV_DEADLOCK, "%s", ctx->rec->stall_text);
+				break;
+			}
+			if (state == WATCH_IDLE && is_hang(ctx, err)) {
+				ctx->rec->outcome = OUTCOME_HANG;
+				add_event(ctx, RUN_EV_HANG, "%s", ctx->rec->stall_text);
 				break;
 			}
 			if (state == WATCH_STALL && !ctx->stall_noted) {

@@ -35,6 +35,7 @@ enum run_event_kind {
 	RUN_EV_KILL,
 	RUN_EV_STALL,
 	RUN_EV_DEADLOCK,
+	RUN_EV_HANG,
 	RUN_EV_TIMEOUT,
 	RUN_EV_STOP,
 };
@@ -64,7 +65,7 @@ struct run_record {
 	int64_t verdict_us;        /* deadlock: when the watcher concluded */
 	uint64_t stall_bytes[2];   /* bytes moved client->server, server->client */
 	uint64_t stall_queued[2];  /* bytes queued in the client's, the server's send queue */
-	char stall_text[256];
+	char stall_text[400];
 	struct run_side side[2];   /* indexed by enum scenario_who */
 	struct capture_stats capture;
 	char pcap_path[PATH_MAX];

@@ -518,7 +518,7 @@ static const char *const expect_words[] = {
 	"retransmissions", "bytes",     "segments",        "duration",
 };
 
-static const char *const outcome_words[] = { "completed", "deadlock", "timeout" };
+static const char *const outcome_words[] = { "completed", "deadlock", "timeout", "hang" };
 static const char *const handshake_words[] = { "complete", "refused", "unanswered", "none" };
 static const char *const teardown_words[] = { "fin", "reset", "none" };
 
@@ -655,7 +655,8 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		return parse_expect_program(p, e);
 	case EW_OUTCOME:
 		e->kind = EXPECT_OUTCOME;
-		if (lex_want_keyword(&p->lx, &t, "outcome", outcome_words, 3, &i) < 0)
+		if (lex_want_keyword(&p->lx, &t, "outcome", outcome_words,
+				     sizeof(outcome_words) / sizeof(outcome_words[0]), &i) < 0)
 			return -1;
 		e->value = i;
 		return 0;
@@ -1090,7 +1091,9 @@ const char *scenario_op_text(enum scenario_op op)
 
 const char *scenario_outcome_name(enum scenario_outcome outcome)
 {
-	return (unsigned)outcome < 3 ? outcome_words[outcome] : "?";
+	return (unsigned)outcome < sizeof(outcome_words) / sizeof(outcome_words[0])
+		       ? outcome_words[outcome]
+		       : "?";
 }
 
 const char *scenario_handshake_name(enum scenario_handshake handshake)

@@ -51,7 +51,9 @@ struct fault {
 	int64_t sndbuf_bytes;
 };
 
-enum scenario_outcome { OUTCOME_COMPLETED, OUTCOME_DEADLOCK, OUTCOME_TIMEOUT };
+/* hang: the sockets idle (nothing queued, nothing moving) while every program
+ * waits with no time limit (in read, recv, accept, poll without timeout ...). */
+enum scenario_outcome { OUTCOME_COMPLETED, OUTCOME_DEADLOCK, OUTCOME_TIMEOUT, OUTCOME_HANG };
 enum scenario_handshake { HANDSHAKE_COMPLETE, HANDSHAKE_REFUSED, HANDSHAKE_UNANSWERED, HANDSHAKE_NONE };
 enum scenario_teardown { TEARDOWN_FIN, TEARDOWN_RESET, TEARDOWN_NONE };
 enum scenario_stream { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
