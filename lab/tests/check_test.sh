@@ -60,6 +60,12 @@ run truncated check "$work/truncated.pcap" --expect 'handshake complete'
 check "a truncated capture: exit 2" test "$status" -eq 2
 check "... naming the file" grep -q "truncated.pcap" "$work/truncated.out"
 
+# Cut inside the last record: the analyser stops there, and check refuses to judge.
+head -c 700 "$pcaps/basic_echo.pcap" >"$work/cut.pcap"
+run cut check "$work/cut.pcap" --expect 'handshake complete'
+check "a capture cut inside a record, no packet filter: exit 2" test "$status" -eq 2
+check "... saying where reading stopped" grep -q "cut.pcap: reading stopped after 8 packets" "$work/cut.out"
+
 echo "not a capture" >"$work/text.pcap"
 run text check "$work/text.pcap" --expect 'handshake complete'
 check "a file that is no capture: exit 2" test "$status" -eq 2
