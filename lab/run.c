@@ -72,9 +72,28 @@ __attribute__((format(printf, 3, 4))) static void add_event(struct run_ctx *ctx,
 	va_end(ap);
 }
 
+/* Appends "NAME=value" to extra[*n]; -1 when out of memory (extra[*n] stays NULL). */
+__attribute__((format(printf, 3, 4))) static int add_env(char **extra, size_t *n,
+							  const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&extra[*n], fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		extra[*n] = NULL;
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
 /* The environment of one program: the lab's own, plus HOST, PORT, PATH with the
  * reference programs first, unbuffered Python output (a killed program's last
- * lines still reach the report), and the fault shim where faults name it. */
+ * lines still reach the report), and the fault shim where faults name it (before
+ * any LD_PRELOAD the user set). */
 static char **make_env(struct run_ctx *ctx, enum scenario_who who, struct lab_err *err)
 {
 	char faults[2048];
@@ -83,22 +102,24 @@ static char **make_env(struct run_ctx *ctx, enum scenario_who who, struct lab_er
 	size_t n_env = 0;
 	char **env;
 	const char *path = getenv("PATH");
+	const char *preload = getenv("LD_PRELOAD");
 
 	if (shim_spec_format(ctx->sc->faults, ctx->sc->n_faults, who, faults, sizeof(faults),
 			     err) < 0)
 		return NULL;
-	if (asprintf(&extra[n_extra++], "HOST=%s", ctx->sc->host) < 0 ||
-	    asprintf(&extra[n_extra++], "PORT=%d", ctx->sc->port) < 0 ||
-	    asprintf(&extra[n_extra++], "PATH=%s:%s", ctx->opts->tools_dir,
-		     path ? path : "/usr/bin:/bin") < 0 ||
-	    asprintf(&extra[n_extra++], "PYTHONUNBUFFERED=1") < 0)
+	if (add_env(extra, &n_extra, "HOST=%s", ctx->sc->host) < 0 ||
+	    add_env(extra, &n_extra, "PORT=%d", ctx->sc->port) < 0 ||
+	    add_env(extra, &n_extra, "PATH=%s:%s", ctx->opts->tools_dir,
+		    path ? path : "/usr/bin:/bin") < 0 ||
+	    add_env(extra, &n_extra, "PYTHONUNBUFFERED=1") < 0)
 		goto oom;
 	if (faults[0] != '\0') {
 		snprintf(ctx->stats_path[who], sizeof(ctx->stats_path[who]), "%s/%s.stats",
 			 ctx->stats_dir, scenario_who_name(who));
-		if (asprintf(&extra[n_extra++], "LD_PRELOAD=%s", ctx->opts->shim_path) < 0 ||
-		    asprintf(&extra[n_extra++], "TCPLAB_FAULTS=%s", faults) < 0 ||
-		    asprintf(&extra[n_extra++], "TCPLAB_SHIM_STATS=%s", ctx->stats_path[who]) < 0)
+		if (add_env(extra, &n_extra, "LD_PRELOAD=%s%s%s", ctx->opts->shim_path,
+			    preload ? ":" : "", preload ? preload : "") < 0 ||
+		    add_env(extra, &n_extra, "TCPLAB_FAULTS=%s", faults) < 0 ||
+		    add_env(extra, &n_extra, "TCPLAB_SHIM_STATS=%s", ctx->stats_path[who]) < 0)
 			goto oom;
 		ctx->rec->side[who].faulted = true;
 	}
