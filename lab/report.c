@@ -99,11 +99,16 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 	double secs = item->rec ? (double)item->rec->duration_us / 1e6 : 0.0;
 
 	char time[16] = "      -";
+	char packets[24] = "          -";
 
-	if (item->rec != NULL)
+	if (item->rec != NULL) {
 		snprintf(time, sizeof(time), "%6.2fs", secs);
-	fprintf(out, "%s%-5s%s %-28s %s  %s\n", opts->color ? status_color(item->status) : "",
-		status_word(item->status), opts->color ? "\033[0m" : "", sc->name, time,
+		if (item->status != REPORT_ERROR)
+			snprintf(packets, sizeof(packets), "%6llu pkts",
+				 (unsigned long long)item->rec->capture.packets);
+	}
+	fprintf(out, "%s%-5s%s %-28s %s %s  %s\n", opts->color ? status_color(item->status) : "",
+		status_word(item->status), opts->color ? "\033[0m" : "", sc->name, time, packets,
 		item->pcap_path ? item->pcap_path : "-");
 	if (item->status == REPORT_ERROR) {
 		fprintf(out, "      %s\n", item->error);
