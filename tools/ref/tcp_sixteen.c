@@ -13,18 +13,15 @@
  *
  * usage: tcp_sixteen [-h] [-p PORT] {client,server} host */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "refcli.h"
 #include "sockio.h"
 
 #define PROG "tcp_sixteen"
-#define DEFAULT_PORT 1060
 #define MESSAGE_BYTES 16
 
 static const char CLIENT_MESSAGE[] = "Hi there, server";
@@ -32,114 +29,21 @@ static const char SERVER_MESSAGE[] = "Farewell, client";
 _Static_assert(sizeof(CLIENT_MESSAGE) - 1 == MESSAGE_BYTES, "client message is 16 bytes");
 _Static_assert(sizeof(SERVER_MESSAGE) - 1 == MESSAGE_BYTES, "server message is 16 bytes");
 
-enum role { ROLE_CLIENT, ROLE_SERVER };
-
-struct args {
-	enum role role;
-	const char *host;
-	uint16_t port;
+static const struct refcli_spec CLI = {
+	.prog = PROG,
+	.usage = "usage: " PROG " [-h] [-p PORT] {client,server} host\n",
+	.help = "\n"
+		"Send and receive over TCP\n"
+		"\n"
+		"positional arguments:\n"
+		"  {client,server}  which role to play\n"
+		"  host             interface the server listens at; host the client sends to\n"
+		"\n"
+		"options:\n"
+		"  -h, --help       show this help message and exit\n"
+		"  -p PORT          TCP port (default 1060)\n",
+	.takes_bytecount = false,
 };
-
-static const char USAGE[] = "usage: " PROG " [-h] [-p PORT] {client,server} host\n";
-
-static void print_help(void)
-{
-	fputs(USAGE, stdout);
-	fputs("\n"
-	      "Send and receive over TCP\n"
-	      "\n"
-	      "positional arguments:\n"
-	      "  {client,server}  which role to play\n"
-	      "  host             interface the server listens at; host the client sends to\n"
-	      "\n"
-	      "options:\n"
-	      "  -h, --help       show this help message and exit\n"
-	      "  -p PORT          TCP port (default 1060)\n",
-	      stdout);
-}
-
-/* An argument error, the way argparse reports it: usage and message on stderr, exit 2. */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(USAGE, stderr);
-	fputs(PROG ": error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
-/* Returns -1 when the arguments are good, else the exit status (0 after --help). */
-static int parse_args(int argc, char **argv, struct args *args)
-{
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t port = DEFAULT_PORT;
-	int c;
-
-	opterr = 0; /* our own messages, argparse style */
-	while ((c = getopt_long(argc, argv, ":hp:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			print_help();
-			return 0;
-		case 'p':
-			if (sockio_parse_uint(optarg, UINT64_MAX, &port) < 0)
-				return usage_error("argument -p: invalid int value: '%s'", optarg);
-			if (port > 65535)
-				return usage_error("argument -p: port must be 0-65535, not %s", optarg);
-			break;
-		case ':':
-			return usage_error("argument %s: expected one argument", argv[optind - 1]);
-		default:
-			return usage_error("unrecognized arguments: %s", argv[optind - 1]);
-		}
-	}
-	if (argc - optind < 2)
-		return usage_error("the following arguments are required: %s",
-				   argc - optind == 0 ? "role, host" : "host");
-	if (strcmp(argv[optind], "client") == 0)
-		args->role = ROLE_CLIENT;
-	else if (strcmp(argv[optind], "server") == 0)
-		args->role = ROLE_SERVER;
-	else
-		return usage_error("argument role: invalid choice: '%s' (choose from 'client', 'server')",
-				   argv[optind]);
-	if (argc - optind > 2)
-		return usage_error("unrecognized arguments: %s", argv[optind + 2]);
-	args->host = argv[optind + 1];
-	args->port = (uint16_t)port;
-	return -1;
-}
-
-/* Python's uncaught OSError: the traceback's last line on stderr, exit status 1. */
-static int fail_errno(int errno_value)
-{
-	char line[256];
-
-	sockio_format_error(line, sizeof(line), errno_value);
-	fprintf(stderr, "%s\n", line);
-	return 1;
-}
-
-/* A failed sockio_listen_tcp/sockio_connect_tcp: a lookup error or an errno. */
-static int fail_open(int gai_error, int errno_value)
-{
-	char line[256];
-
-	if (gai_error == 0)
-		return fail_errno(errno_value);
-	sockio_format_gai_error(line, sizeof(line), gai_error);
-	fprintf(stderr, "%s\n", line);
-	return 1;
-}
 
 /* The book's recvall raising EOFError. */
 static int fail_eof(size_t expected_bytes, size_t received_bytes)
@@ -157,7 +61,7 @@ static int receive_message(int fd, char *buf)
 	ssize_t got = sockio_recvall(fd, buf, MESSAGE_BYTES);
 
 	if (got < 0)
-		return fail_errno(errno);
+		return refcli_fail_errno(stderr, errno);
 	if (got < MESSAGE_BYTES)
 		return fail_eof(MESSAGE_BYTES, (size_t)got);
 	return 0;
@@ -174,10 +78,10 @@ static int serve_one(int cfd, const struct sockaddr_storage *peer, socklen_t pee
 	sockio_format_addr(addr, sizeof(addr), (const struct sockaddr *)peer, peer_len);
 	printf("We have accepted a connection from %s\n", addr);
 	if (sockio_format_local(addr, sizeof(addr), cfd) < 0)
-		return fail_errno(errno);
+		return refcli_fail_errno(stderr, errno);
 	printf("  Socket name: %s\n", addr);
 	if (sockio_format_peer(addr, sizeof(addr), cfd) < 0)
-		return fail_errno(errno);
+		return refcli_fail_errno(stderr, errno);
 	printf("  Socket peer: %s\n", addr);
 	rc = receive_message(cfd, message);
 	if (rc != 0)
@@ -185,12 +89,12 @@ static int serve_one(int cfd, const struct sockaddr_storage *peer, socklen_t pee
 	sockio_format_bytes(text, sizeof(text), message, MESSAGE_BYTES);
 	printf("  Incoming sixteen-octet message: %s\n", text);
 	if (sockio_sendall(cfd, SERVER_MESSAGE, MESSAGE_BYTES) < 0)
-		return fail_errno(errno);
+		return refcli_fail_errno(stderr, errno);
 	return 0;
 }
 
 /* Serves one connection after another, forever (like the book), or until an error. */
-static int run_server(const struct args *args)
+static int run_server(const struct refcli_args *args)
 {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -202,9 +106,9 @@ static int run_server(const struct args *args)
 
 	lfd = sockio_listen_tcp(args->host, args->port, 1, &gai_error);
 	if (lfd < 0)
-		return fail_open(gai_error, errno);
+		return refcli_fail_open(stderr, gai_error, errno);
 	if (sockio_format_local(addr, sizeof(addr), lfd) < 0) {
-		rc = fail_errno(errno);
+		rc = refcli_fail_errno(stderr, errno);
 		goto out;
 	}
 	printf("Listening at %s\n", addr);
@@ -212,7 +116,7 @@ static int run_server(const struct args *args)
 		peer_len = sizeof(peer);
 		cfd = sockio_accept(lfd, &peer, &peer_len);
 		if (cfd < 0) {
-			rc = fail_errno(errno);
+			rc = refcli_fail_errno(stderr, errno);
 			goto out;
 		}
 		rc = serve_one(cfd, &peer, peer_len);
@@ -226,7 +130,7 @@ out:
 	return rc;
 }
 
-static int run_client(const struct args *args)
+static int run_client(const struct refcli_args *args)
 {
 	char addr[160];
 	char reply[MESSAGE_BYTES];
@@ -237,14 +141,14 @@ static int run_client(const struct args *args)
 
 	fd = sockio_connect_tcp(args->host, args->port, &gai_error);
 	if (fd < 0)
-		return fail_open(gai_error, errno);
+		return refcli_fail_open(stderr, gai_error, errno);
 	if (sockio_format_local(addr, sizeof(addr), fd) < 0) {
-		rc = fail_errno(errno);
+		rc = refcli_fail_errno(stderr, errno);
 		goto out;
 	}
 	printf("Client has been assigned socket name %s\n", addr);
 	if (sockio_sendall(fd, CLIENT_MESSAGE, MESSAGE_BYTES) < 0) {
-		rc = fail_errno(errno);
+		rc = refcli_fail_errno(stderr, errno);
 		goto out;
 	}
 	rc = receive_message(fd, reply);
@@ -259,18 +163,19 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct args args = { 0 };
-	int rc;
+	struct refcli_args args = { 0 };
+	struct refcli_error error;
+	enum refcli_outcome outcome;
 
 	/* Line-buffered even into a pipe or file: a killed server has shown its lines. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Like Python: a write to a closed peer is an EPIPE error, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = parse_args(argc, argv, &args);
-	if (rc >= 0)
-		return rc;
-	if (args.role == ROLE_SERVER)
+	outcome = refcli_parse(&CLI, argc, argv, &args, &error);
+	if (outcome != REFCLI_RUN)
+		return refcli_report(&CLI, outcome, &error, stdout, stderr);
+	if (args.role == REFCLI_SERVER)
 		return run_server(&args);
 	return run_client(&args);
 }

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# The reports of real runs: the lab runs scenarios/sixteen.scn, deadlock.scn and
-# server_down.scn (real namespaces, programs and captures), report_demo writes
-# the JSON, JUnit and HTML reports through the same calls `tcplab run` makes,
-# and this script checks what they show:
+# The reports of real runs: `tcplab run --json --junit --html` runs
+# scenarios/sixteen.scn, deadlock.scn and server_down.scn (real namespaces,
+# programs and captures) and writes the JSON, JUnit and HTML reports, and this
+# script checks what they show:
 # - sixteen's sequence diagram: SYN, SYN/ACK, the handshake's ACK, 16 bytes each
 #   way, a FIN each way, no RST (the same counts tshark gives for its capture);
 # - deadlock's diagram marks zero windows; its JSON says deadlock;
 # - the JUnit XML is well-formed (xmllint) with the right counts (ElementTree);
 # - headless Chromium renders the deadlock page to a non-empty PNG.
-# Usage: report_lab_test.sh REPORT_DEMO
+# Usage: report_lab_test.sh TCPLAB
 set -uo pipefail
 
-demo=$(realpath "$1")
+tcplab=$(realpath "$1")
 scenarios="${TEST_SRCDIR:-.}/tcplab/scenarios"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/reportlab.XXXXXX")
 failures=0
@@ -33,10 +33,10 @@ arrows() { # arrows FILE PATTERN: the <g class="seg ..."> elements matching PATT
 	grep -oE '<g class="seg[^>]*>' "$1" | grep -cE "$2"
 }
 
-"$demo" run --pcap-dir "$work/pcap" --json "$work/report.json" --junit "$work/junit.xml" \
+"$tcplab" run --pcap-dir "$work/pcap" --json "$work/report.json" --junit "$work/junit.xml" \
 	--html "$work/html" "$scenarios/sixteen.scn" "$scenarios/deadlock.scn" \
 	"$scenarios/server_down.scn" | tee "$work/run.out"
-check "report_demo run wrote the reports" test "${PIPESTATUS[0]}" -eq 0
+check "tcplab run passed and wrote the reports" test "${PIPESTATUS[0]}" -eq 0
 check "all three scenarios passed" test "$(grep -c '^PASS ' "$work/run.out")" -eq 3
 
 page="$work/html/sixteen.html"

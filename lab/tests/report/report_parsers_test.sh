@@ -4,10 +4,10 @@
 # by real parsers: xmllint and Python's ElementTree for the JUnit XML, Python's
 # strict json for the JSON, Python's html.parser for the pages (every element
 # closed, every local link and capture present).
-# Usage: report_parsers_test.sh REPORT_DEMO
+# Usage: report_parsers_test.sh REPORT_FIXTURE_WRITER
 set -uo pipefail
 
-demo=$(realpath "$1")
+writer=$(realpath "$1")
 pcaps="${TEST_SRCDIR:-.}/tcplab/lab/tests/pcaps"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/parsers.XXXXXX")
 failures=0
@@ -18,7 +18,7 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; failures=$((failures + 1)); fi
 }
 
-"$demo" fixture "$pcaps" "$work" || { echo "FAILED: report_demo fixture"; exit 1; }
+"$writer" "$pcaps" "$work" || { echo "FAILED: report_fixture_writer"; exit 1; }
 
 check "junit.xml is well-formed for xmllint" xmllint --noout "$work/junit.xml"
 check "junit.xml counts for ElementTree" /usr/bin/python3 - "$work/junit.xml" <<'PY'
