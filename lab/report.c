@@ -123,7 +123,8 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 		if (item->rec->stall_text[0] != '\0')
 			fprintf(out, "      watch: %s\n", item->rec->stall_text);
 	}
-	if (item->rec != NULL && opts->verbose) {
+	/* The run's timeline says what happened when a verdict alone cannot. */
+	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
 		for (int i = 0; i < item->rec->n_events; i++)
 			fprintf(out, "      %8.3f s  %s\n", (double)item->rec->events[i].at_us / 1e6,
 				item->rec->events[i].text);

@@ -308,7 +308,12 @@ static int start_server(struct run_ctx *ctx, struct lab_err *err)
 				  ctx->sc->port);
 			return 0;
 		}
-		if (!server->proc.running || deadline_left_ms(ctx) <= 0)
+		if (!server->proc.running) {
+			add_event(ctx, RUN_EV_EXIT, "the server ended before it listened on port %d; "
+				  "the client starts anyway", ctx->sc->port);
+			return 0;
+		}
+		if (deadline_left_ms(ctx) <= 0)
 			return 0;
 		if (interrupted(ctx, err))
 			return -1;
@@ -521,7 +526,9 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts,
 		goto out;
 	if (deadline_left_ms(&ctx) <= 0) {
 		rec->outcome = OUTCOME_TIMEOUT;
-		add_event(&ctx, RUN_EV_TIMEOUT, "timeout before the server listened");
+		add_event(&ctx, RUN_EV_TIMEOUT,
+			  "timeout: the server never listened on port %d, so the client never started",
+			  sc->port);
 	} else {
 		if (start_program(&ctx, WHO_CLIENT, err) < 0 || watch_client(&ctx, err) < 0)
 			goto out;
