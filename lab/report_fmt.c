@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "packet.h"
 
 const char *report_fmt_status_name(enum report_status status)
 {
@@ -48,47 +47,6 @@ const char *report_fmt_signal_name(int signal, char *buf, size_t len)
 	else
 		snprintf(buf, len, "SIG%d", signal);
 	return buf;
-}
-
-void report_fmt_tcp_flags(uint8_t flags, char *buf, size_t len)
-{
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} order[] = {
-		{ PACKET_TCP_SYN, "SYN" }, { PACKET_TCP_FIN, "FIN" }, { PACKET_TCP_RST, "RST" },
-		{ PACKET_TCP_PSH, "PSH" }, { PACKET_TCP_ACK, "ACK" }, { PACKET_TCP_URG, "URG" },
-		{ PACKET_TCP_ECE, "ECE" }, { PACKET_TCP_CWR, "CWR" },
-	};
-	size_t used = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		int n;
-
-		if (!(flags & order[i].bit))
-			continue;
-		n = snprintf(buf + used, len - used, "%s%s", used ? "/" : "", order[i].name);
-		if (n < 0 || (size_t)n >= len - used)
-			return;
-		used += (size_t)n;
-	}
-	if (used == 0)
-		snprintf(buf, len, "none");
-}
-
-void report_fmt_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes < 10000)
-		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-	else if (bytes < 10000000ULL)
-		snprintf(buf, len, "%.1f kB", (double)bytes / 1e3);
-	else if (bytes < 10000000000ULL)
-		snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
-	else
-		snprintf(buf, len, "%.1f GB", (double)bytes / 1e9);
 }
 
 void report_fmt_duration(int64_t us, char *buf, size_t len)

@@ -23,10 +23,8 @@ const char *report_fmt_status_name(enum report_status status);
 const char *report_fmt_event_name(enum run_event_kind kind);
 /* "SIGKILL", "SIGTERM", ...; "SIG<n>" in buf for others. */
 const char *report_fmt_signal_name(int signal, char *buf, size_t len);
-/* "SYN/ACK", "PSH/ACK", "FIN/ACK", "none": the order of Wireshark's ladder. */
-void report_fmt_tcp_flags(uint8_t flags, char *buf, size_t len);
-/* "16 B", "13.6 kB", "13.6 MB", "1.1 GB" (decimal units) */
-void report_fmt_bytes(uint64_t bytes, char *buf, size_t len);
+/* Flags and byte counts are written by ladder_format_flags and ladder_format_bytes
+ * (ladder.h), the same words as `tcplab show`. */
 
 /* "250 µs", "12.34 ms", "2.500 s"; "-" for a negative value (never, unknown). */
 void report_fmt_duration(int64_t us, char *buf, size_t len);

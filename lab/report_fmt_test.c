@@ -108,18 +108,6 @@ static void test_names(void **state)
 	assert_string_equal(report_fmt_signal_name(SIGKILL, buf, sizeof(buf)), "SIGKILL");
 	assert_string_equal(report_fmt_signal_name(SIGTERM, buf, sizeof(buf)), "SIGTERM");
 	assert_string_equal(report_fmt_signal_name(1000, buf, sizeof(buf)), "SIG1000");
-	report_fmt_tcp_flags(0x12, buf, sizeof(buf));
-	assert_string_equal(buf, "SYN/ACK");
-	report_fmt_tcp_flags(0x18, buf, sizeof(buf));
-	assert_string_equal(buf, "PSH/ACK");
-	report_fmt_tcp_flags(0x11, buf, sizeof(buf));
-	assert_string_equal(buf, "FIN/ACK");
-	report_fmt_tcp_flags(0, buf, sizeof(buf));
-	assert_string_equal(buf, "none");
-	report_fmt_bytes(16, buf, sizeof(buf));
-	assert_string_equal(buf, "16 B");
-	report_fmt_bytes(13600000, buf, sizeof(buf));
-	assert_string_equal(buf, "13.6 MB");
 }
 
 static void test_file_appears_only_when_committed(void **state)

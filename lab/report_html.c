@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ladder.h"
 #include "report_fmt.h"
 #include "report_seqdiag.h"
 
@@ -203,10 +204,10 @@ static void write_watch(FILE *out, const struct run_record *rec)
 		return;
 	report_fmt_duration(rec->last_progress_us, last, sizeof(last));
 	report_fmt_duration(rec->verdict_us, verdict, sizeof(verdict));
-	report_fmt_bytes(rec->stall_bytes[0], up, sizeof(up));
-	report_fmt_bytes(rec->stall_bytes[1], down, sizeof(down));
-	report_fmt_bytes(rec->stall_queued[0], q0, sizeof(q0));
-	report_fmt_bytes(rec->stall_queued[1], q1, sizeof(q1));
+	ladder_format_bytes(rec->stall_bytes[0], up, sizeof(up));
+	ladder_format_bytes(rec->stall_bytes[1], down, sizeof(down));
+	ladder_format_bytes(rec->stall_queued[0], q0, sizeof(q0));
+	ladder_format_bytes(rec->stall_queued[1], q1, sizeof(q1));
 	fputs("<h2>Stall and deadlock watch</h2>\n<div class=\"watch\"><p><b>", out);
 	html_text(out, rec->stall_text);
 	fputs("</b></p><dl class=\"facts\">", out);

@@ -1,22 +1,22 @@
 /* report_seqdiag: sequence diagrams (see report_seqdiag.h).
  *
- * The diagrams come from the analyser's per-segment callback: each connection
- * keeps its rows (a segment, or a fold of ordinary segments) while the capture
- * streams by, and is drawn once the summaries are final. A run of ordinary
- * segments (no analysis note, no SYN, FIN or RST) longer than
- * REPORT_SEQDIAG_FOLD_SEGMENTS collapses into one fold row as it grows, so
- * memory stays small for bulk transfers. Each arrow carries classes and data-*
- * attributes for tests and for the style sheet (report_seqdiag_css). */
+ * The rows come from ladder.h, fed by the analyser's per-segment callback: each
+ * connection keeps its rows (a segment, or a fold of more than
+ * REPORT_SEQDIAG_FOLD_SEGMENTS ordinary segments, which holds only counters;
+ * at most REPORT_SEQDIAG_MAX_ROWS rows) while the capture streams by, and is
+ * drawn once the summaries are final. A segment cut by the snaplen is always a
+ * row of its own. Each arrow carries classes and data-* attributes for tests and
+ * for the style sheet (report_seqdiag_css). */
 #include "report_seqdiag.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "flow.h"
+#include "ladder.h"
 #include "packet.h"
 #include "report_fmt.h"
 
@@ -25,148 +25,6 @@ static void html_text(FILE *out, const char *s)
 	if (s != NULL)
 		report_fmt_html(out, s, strlen(s));
 }
-
-/* ---- the rows of each connection -------------------------------------------------- */
-
-enum row_kind { ROW_SEGMENT, ROW_FOLD };
-
-struct html_row {
-	enum row_kind kind;
-	int dir;
-	uint64_t frame;
-	int64_t time_us;
-	uint8_t tcp_flags;
-	uint32_t seq_rel, ack_rel, payload_bytes;
-	uint64_t window_bytes;
-	uint32_t analysis;
-	bool truncated;
-	/* ROW_FOLD: per direction */
-	uint64_t fold_segments[2];
-	uint64_t fold_bytes[2];
-	int64_t last_time_us;
-};
-
-struct html_conn {
-	struct html_row *rows;
-	size_t n_rows, cap_rows;
-	size_t run_start; /* first row of the current run of ordinary segments */
-	size_t run_count; /* 0: no run */
-	uint64_t omitted_segments, omitted_bytes;
-};
-
-struct diagram_state {
-	struct html_conn *conns;
-	size_t n_conns;
-	bool failed;
-};
-
-static bool segment_is_ordinary(const struct flow_segment *seg)
-{
-	return seg->analysis == 0 && !seg->truncated &&
-	       !(seg->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST));
-}
-
-static struct html_row *push_row(struct html_conn *hc)
-{
-	if (hc->n_rows == hc->cap_rows) {
-		size_t cap = hc->cap_rows ? hc->cap_rows * 2 : 32;
-		struct html_row *rows = realloc(hc->rows, cap * sizeof(*rows));
-
-		if (rows == NULL)
-			return NULL;
-		hc->rows = rows;
-		hc->cap_rows = cap;
-	}
-	memset(&hc->rows[hc->n_rows], 0, sizeof(hc->rows[0]));
-	return &hc->rows[hc->n_rows++];
-}
-
-static void fold_add(struct html_row *fold, int dir, uint32_t payload_bytes, int64_t time_us)
-{
-	fold->fold_segments[dir]++;
-	fold->fold_bytes[dir] += payload_bytes;
-	fold->last_time_us = time_us;
-}
-
-/* The run has grown past the limit: its rows become one fold row. */
-static void fold_run(struct html_conn *hc)
-{
-	struct html_row fold = { .kind = ROW_FOLD };
-
-	fold.time_us = hc->rows[hc->run_start].time_us;
-	fold.frame = hc->rows[hc->run_start].frame;
-	for (size_t i = hc->run_start; i < hc->n_rows; i++)
-		fold_add(&fold, hc->rows[i].dir, hc->rows[i].payload_bytes, hc->rows[i].time_us);
-	hc->rows[hc->run_start] = fold;
-	hc->n_rows = hc->run_start + 1;
-}
-
-static struct html_conn *conn_slot(struct diagram_state *st, unsigned id)
-{
-	if (id > st->n_conns) {
-		size_t n = (size_t)id + 16;
-		struct html_conn *conns = realloc(st->conns, n * sizeof(*conns));
-
-		if (conns == NULL)
-			return NULL;
-		memset(conns + st->n_conns, 0, (n - st->n_conns) * sizeof(*conns));
-		st->conns = conns;
-		st->n_conns = n;
-	}
-	return &st->conns[id - 1];
-}
-
-static void on_segment(const struct flow_segment *seg, void *arg)
-{
-	struct diagram_state *st = arg;
-	struct html_conn *hc;
-	struct html_row *row;
-	bool ordinary = segment_is_ordinary(seg);
-
-	if (st->failed)
-		return;
-	hc = conn_slot(st, seg->conn->id);
-	if (hc == NULL)
-		goto fail;
-	if (!ordinary)
-		hc->run_count = 0;
-	if (ordinary && hc->run_count > REPORT_SEQDIAG_FOLD_SEGMENTS) {
-		fold_add(&hc->rows[hc->run_start], seg->dir, seg->payload_bytes, seg->time_us);
-		hc->run_count++;
-		return;
-	}
-	if (hc->n_rows >= REPORT_SEQDIAG_MAX_ROWS) {
-		hc->omitted_segments++;
-		hc->omitted_bytes += seg->payload_bytes;
-		return;
-	}
-	row = push_row(hc);
-	if (row == NULL)
-		goto fail;
-	row->kind = ROW_SEGMENT;
-	row->dir = seg->dir;
-	row->frame = seg->frame;
-	row->time_us = seg->time_us;
-	row->tcp_flags = seg->tcp_flags;
-	row->seq_rel = seg->seq_rel;
-	row->ack_rel = seg->ack_rel;
-	row->payload_bytes = seg->payload_bytes;
-	row->window_bytes = seg->window_bytes;
-	row->analysis = seg->analysis;
-	row->truncated = seg->truncated;
-	if (!ordinary)
-		return;
-	if (hc->run_count == 0)
-		hc->run_start = hc->n_rows - 1;
-	hc->run_count++;
-	if (hc->run_count > REPORT_SEQDIAG_FOLD_SEGMENTS)
-		fold_run(hc);
-	return;
-fail:
-	st->failed = true;
-}
-
-/* ---- drawing ------------------------------------------------------------------------ */
 
 #define SVG_WIDTH 1040
 #define SVG_TIME_X 92   /* right edge of the time column */
@@ -178,35 +36,17 @@ fail:
 #define SVG_FOLD_H 50
 #define SVG_SLOPE 10    /* how far an arrow falls: time passes while it flies */
 
-/* "retransmission", "zero window": the specific name wins over its general one. */
-static void format_notes(uint32_t m, bool truncated, char *buf, size_t len)
+/* "retransmission, zero window, cut by snaplen" */
+static void format_notes(const struct ladder_row *r, char *buf, size_t len)
 {
-	size_t used = 0;
+	size_t used = ladder_format_notes(r->analysis, "", "", ", ", buf, len);
 
-	buf[0] = '\0';
-	for (int f = 0; f < FLOW_FLAG_COUNT; f++) {
-		int n;
-
-		if (!(m & (1u << f)))
-			continue;
-		if (f == FLOW_RETRANSMISSION &&
-		    (m & (1u << FLOW_FAST_RETRANSMISSION | 1u << FLOW_SPURIOUS_RETRANSMISSION)))
-			continue;
-		if ((f == FLOW_KEEP_ALIVE || f == FLOW_ZERO_WINDOW_PROBE) &&
-		    (m & (1u << FLOW_WINDOW_PROBE)))
-			continue;
-		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-			     flow_flag_words((enum flow_flag)f));
-		if (n < 0 || (size_t)n >= len - used)
-			return;
-		used += (size_t)n;
-	}
-	if (truncated)
+	if (r->truncated)
 		snprintf(buf + used, len - used, "%scut by snaplen", used ? ", " : "");
 }
 
 /* "seg syn ack data zero-window ..." */
-static void write_seg_classes(FILE *out, const struct html_row *r)
+static void write_seg_classes(FILE *out, const struct ladder_row *r)
 {
 	static const struct {
 		uint8_t bit;
@@ -242,7 +82,7 @@ static void write_time(FILE *out, int y, int64_t rel_us)
 		(double)rel_us / 1e6);
 }
 
-static void write_segment(FILE *out, const struct html_row *r, int y, int64_t start_us)
+static void write_segment(FILE *out, const struct ladder_row *r, int y, int64_t start_us)
 {
 	int x0 = r->dir == FLOW_DIR_C2S ? SVG_CLIENT_X : SVG_SERVER_X;
 	int x1 = r->dir == FLOW_DIR_C2S ? SVG_SERVER_X : SVG_CLIENT_X;
@@ -252,15 +92,9 @@ static void write_segment(FILE *out, const struct html_row *r, int y, int64_t st
 	double bx = x1 - 11 * ux, by = y1 - 11 * uy;
 	char flags[48], label[192], notes[256];
 
-	report_fmt_tcp_flags(r->tcp_flags, flags, sizeof(flags));
-	if (r->tcp_flags & PACKET_TCP_ACK)
-		snprintf(label, sizeof(label), "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32
-			 " win=%" PRIu64, flags, r->seq_rel, r->ack_rel, r->payload_bytes,
-			 r->window_bytes);
-	else
-		snprintf(label, sizeof(label), "%s seq=%" PRIu32 " len=%" PRIu32 " win=%" PRIu64,
-			 flags, r->seq_rel, r->payload_bytes, r->window_bytes);
-	format_notes(r->analysis, r->truncated, notes, sizeof(notes));
+	ladder_format_flags(r->tcp_flags, flags, sizeof(flags));
+	ladder_format_label(r, label, sizeof(label));
+	format_notes(r, notes, sizeof(notes));
 	fputs("<g class=\"", out);
 	write_seg_classes(out, r);
 	fprintf(out, "\" data-flags=\"%s\" data-dir=\"%s\" data-seq=\"%" PRIu32 "\" data-ack=\"%" PRIu32
@@ -303,27 +137,13 @@ static void write_fold_box(FILE *out, int y, const char *cls, uint64_t segments,
 	fputs("</text></g>\n", out);
 }
 
-/* "8 123" */
+/* "8 123": a thin no-break space (U+202F) between groups */
 static void format_count(uint64_t n, char *buf, size_t len)
 {
-	char digits[32];
-	size_t nd, used = 0;
-
-	snprintf(digits, sizeof(digits), "%" PRIu64, n);
-	nd = strlen(digits);
-	for (size_t i = 0; i < nd && used + 4 < len; i++) {
-		if (i > 0 && (nd - i) % 3 == 0) {
-			/* a thin no-break space (U+202F) between groups */
-			buf[used++] = (char)0xE2;
-			buf[used++] = (char)0x80;
-			buf[used++] = (char)0xAF;
-		}
-		buf[used++] = digits[i];
-	}
-	buf[used] = '\0';
+	ladder_format_count(n, "\xe2\x80\xaf", buf, len);
 }
 
-static void write_fold(FILE *out, const struct html_row *r, int y, int64_t start_us)
+static void write_fold(FILE *out, const struct ladder_row *r, int y, int64_t start_us)
 {
 	uint64_t segs = r->fold_segments[0] + r->fold_segments[1];
 	uint64_t bytes = r->fold_bytes[0] + r->fold_bytes[1];
@@ -333,9 +153,9 @@ static void write_fold(FILE *out, const struct html_row *r, int y, int64_t start
 	format_count(segs, n_all, sizeof(n_all));
 	format_count(r->fold_segments[0], n_c, sizeof(n_c));
 	format_count(r->fold_segments[1], n_s, sizeof(n_s));
-	report_fmt_bytes(bytes, b_all, sizeof(b_all));
-	report_fmt_bytes(r->fold_bytes[0], b_c, sizeof(b_c));
-	report_fmt_bytes(r->fold_bytes[1], b_s, sizeof(b_s));
+	ladder_format_bytes(bytes, b_all, sizeof(b_all));
+	ladder_format_bytes(r->fold_bytes[0], b_c, sizeof(b_c));
+	ladder_format_bytes(r->fold_bytes[1], b_s, sizeof(b_s));
 	report_fmt_duration(r->last_time_us - r->time_us, dur, sizeof(dur));
 	snprintf(line1, sizeof(line1), "… %s segments, %s in %s …", n_all, b_all, dur);
 	snprintf(line2, sizeof(line2), "→ %s segments, %s    ← %s segments, %s", n_c, b_c, n_s,
@@ -353,14 +173,14 @@ static void write_end_box(FILE *out, const char *who, const char *addr, int x)
 	fputs("</text></g>\n", out);
 }
 
-static void write_svg(FILE *out, const struct flow_conn *c, const struct html_conn *hc)
+static void write_svg(FILE *out, const struct flow_conn *c, const struct ladder_conn *lc)
 {
 	int height = SVG_HEAD_H + 24;
 	int y;
 
-	for (size_t i = 0; hc != NULL && i < hc->n_rows; i++)
-		height += hc->rows[i].kind == ROW_FOLD ? SVG_FOLD_H : SVG_ROW_H;
-	if (hc != NULL && hc->omitted_segments > 0)
+	for (size_t i = 0; lc != NULL && i < lc->row_count; i++)
+		height += lc->rows[i].kind == LADDER_ROW_FOLD ? SVG_FOLD_H : SVG_ROW_H;
+	if (lc != NULL && lc->omitted_segments > 0)
 		height += SVG_FOLD_H;
 	fprintf(out, "<svg class=\"seqdiag\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" data-conn=\"%u\">\n", SVG_WIDTH,
@@ -373,10 +193,10 @@ static void write_svg(FILE *out, const struct flow_conn *c, const struct html_co
 	write_end_box(out, "client", c->client_str, SVG_CLIENT_X);
 	write_end_box(out, "server", c->server_str, SVG_SERVER_X);
 	y = SVG_HEAD_H + 24;
-	for (size_t i = 0; hc != NULL && i < hc->n_rows; i++) {
-		const struct html_row *r = &hc->rows[i];
+	for (size_t i = 0; lc != NULL && i < lc->row_count; i++) {
+		const struct ladder_row *r = &lc->rows[i];
 
-		if (r->kind == ROW_FOLD) {
+		if (r->kind == LADDER_ROW_FOLD) {
 			write_fold(out, r, y + 6, c->first_time_us);
 			y += SVG_FOLD_H;
 		} else {
@@ -384,13 +204,13 @@ static void write_svg(FILE *out, const struct flow_conn *c, const struct html_co
 			y += SVG_ROW_H;
 		}
 	}
-	if (hc != NULL && hc->omitted_segments > 0) {
+	if (lc != NULL && lc->omitted_segments > 0) {
 		char n[48], b[32], line1[160];
 
-		format_count(hc->omitted_segments, n, sizeof(n));
-		report_fmt_bytes(hc->omitted_bytes, b, sizeof(b));
+		format_count(lc->omitted_segments, n, sizeof(n));
+		ladder_format_bytes(lc->omitted_bytes, b, sizeof(b));
 		snprintf(line1, sizeof(line1), "… %s more segments (%s) not drawn …", n, b);
-		write_fold_box(out, y + 6, "fold omitted", hc->omitted_segments, hc->omitted_bytes,
+		write_fold_box(out, y + 6, "fold omitted", lc->omitted_segments, lc->omitted_bytes,
 			       line1, "the diagram stops here: open the capture for the rest");
 	}
 	fputs("</svg>\n", out);
@@ -407,8 +227,8 @@ static void write_conn_table(FILE *out, struct flow_analysis *fa)
 		const char *sep = "";
 
 		report_fmt_duration(c->rtt_us, rtt, sizeof(rtt));
-		report_fmt_bytes(c->dir[0].data_bytes, up, sizeof(up));
-		report_fmt_bytes(c->dir[1].data_bytes, down, sizeof(down));
+		ladder_format_bytes(c->dir[0].data_bytes, up, sizeof(up));
+		ladder_format_bytes(c->dir[1].data_bytes, down, sizeof(down));
 		fprintf(out, "<tr><td>%u</td><td>", c->id);
 		html_text(out, c->client_str);
 		fputs("</td><td>", out);
@@ -446,15 +266,21 @@ static const char legend_html[] =
 
 int report_seqdiag_write(FILE *out, const char *pcap_path, uint16_t port, struct lab_err *err)
 {
-	struct diagram_state st = { 0 };
-	struct flow_opts fo = { .port = port, .on_segment = on_segment, .arg = &st };
+	static const struct ladder_opts lo = { .fold_segments = REPORT_SEQDIAG_FOLD_SEGMENTS,
+					       .max_rows = REPORT_SEQDIAG_MAX_ROWS };
+	struct ladder *ladder = ladder_new(&lo);
+	struct flow_opts fo = { .port = port, .on_segment = ladder_on_segment, .arg = ladder };
 	struct flow_analysis *fa = NULL;
 	const struct flow_totals *tot;
 	int rc = -1;
 
+	if (ladder == NULL) {
+		lab_err_sys(err, ENOMEM, "%s: sequence diagram", pcap_path);
+		goto out;
+	}
 	if (flow_analyse_file(pcap_path, &fo, &fa, err) < 0)
 		goto out;
-	if (st.failed) {
+	if (ladder_failed(ladder)) {
 		lab_err_sys(err, ENOMEM, "%s: sequence diagram", pcap_path);
 		goto out;
 	}
@@ -476,21 +302,19 @@ int report_seqdiag_write(FILE *out, const char *pcap_path, uint16_t port, struct
 	fputs(legend_html, out);
 	for (size_t i = 0; i < flow_conn_count(fa); i++) {
 		const struct flow_conn *c = flow_conn_at(fa, i);
-		const struct html_conn *hc = c->id <= st.n_conns ? &st.conns[c->id - 1] : NULL;
+		const struct ladder_conn *lc = ladder_conn(ladder, c->id);
 
 		fprintf(out, "<h3>Connection %u</h3>\n", c->id);
 		if (!c->client_from_syn)
 			fputs("<p class=\"warn\">No SYN captured: client and server guessed from the "
 			      "ports.</p>\n", out);
 		fputs("<div class=\"diagram\">\n", out);
-		write_svg(out, c, hc);
+		write_svg(out, c, lc);
 		fputs("</div>\n", out);
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < st.n_conns; i++)
-		free(st.conns[i].rows);
-	free(st.conns);
+	ladder_free(ladder);
 	flow_free(fa);
 	return rc;
 }

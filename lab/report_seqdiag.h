@@ -2,7 +2,8 @@
  * inline SVG for the HTML report: client and server lifelines, time on the left,
  * one arrow per segment labelled with flags, relative seq/ack, length and window;
  * analysis notes (zero window, probe, retransmission, RST) in colour; long runs
- * of ordinary segments folded into one box. Analyses through flow.h. */
+ * of ordinary segments folded into one box. Analyses through flow.h; the rows
+ * come from ladder.h. */
 #ifndef TCPLAB_REPORT_SEQDIAG_H
 #define TCPLAB_REPORT_SEQDIAG_H
 

@@ -1,7 +1,8 @@
 /* show: renders each TCP connection of a capture as a ladder diagram (client
  * column, server column, one arrow per segment) with a one-line summary on top,
  * into a FILE*. Long runs of ordinary segments fold into one line. It analyses
- * through flow.h and decides nothing about exit codes. */
+ * through flow.h, takes its rows from ladder.h and decides nothing about exit
+ * codes. */
 #ifndef TCPLAB_SHOW_H
 #define TCPLAB_SHOW_H
 
