@@ -783,7 +783,9 @@ static int cmd_show(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_error("%s", "show wants one capture file");
 	sopts.port = (uint16_t)port;
-	if (show_file(stdout, argv[optind], &sopts, &err) < 0) {
+	/* A damaged capture is drawn as far as it goes, and is still bad input. */
+	if (show_file(stdout, argv[optind], &sopts, &err) != 0) {
+		fflush(stdout);
 		fprintf(stderr, "tcplab: %s\n", err.msg);
 		return 2;
 	}

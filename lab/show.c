@@ -153,9 +153,12 @@ int show_file(FILE *out, const char *path, const struct show_opts *opts,
 		flow_conn_count(fa) ? "\n" : "", (unsigned long long)tot->packets,
 		(unsigned long long)tot->tcp_packets, (unsigned long long)tot->non_tcp,
 		(unsigned long long)tot->malformed, (unsigned long long)tot->truncated);
-	if (tot->file_note[0])
-		fprintf(out, "note: %s\n", tot->file_note);
 	rc = 0;
+	if (tot->file_note[0]) {
+		fprintf(out, "note: %s\n", tot->file_note);
+		lab_err_set(err, "%s", tot->file_note);
+		rc = 1;
+	}
 out:
 	ladder_free(ladder);
 	flow_free(fa);

@@ -78,6 +78,10 @@ run show show "$pcaps/basic_echo.pcap"
 check "show: exit 0" test "$status" -eq 0
 check "show: a SYN arrow" grep -q "SYN seq=0" "$work/show.out"
 check "show: the summary line" grep -q "handshake complete" "$work/show.out"
+run show_cut show "$work/cut.pcap"
+check "show on a capture cut short: exit 2" test "$status" -eq 2
+check "... drawing what came before" grep -q "SYN seq=0" "$work/show_cut.out"
+check "... and saying where reading stopped" grep -q "tcplab: .*cut.pcap: reading stopped after 8 packets" "$work/show_cut.out"
 run show_bad show "$work/text.pcap"
 check "show on a non-capture: exit 2" test "$status" -eq 2
 
