@@ -1,12 +1,12 @@
-/* main: tcplab's command line. Parses arguments, loads every scenario before
- * running any (bad input stops everything with exit status 2), runs scenarios in
+/* main: tcplab's command line: run and list here, check and show in
+ * main_capture.c. Parses arguments, loads every scenario before running any (bad
+ * input stops everything with exit status 2), runs scenarios in
  * threads of their own (each enters its own namespaces), judges them and decides
  * the exit status: 0 all expectations held, 1 some did not, 2 bad input or the lab
  * could not run. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "expect.h"
-#include "flow.h"
+#include "main.h"
 #include "proc.h"
 #include "progress.h"
 #include "report.h"
@@ -29,11 +29,10 @@
 #include "run.h"
 #include "sandbox.h"
 #include "scenario.h"
-#include "show.h"
 
 #define TCPLAB_VERSION "0.1.0"
 
-static const char usage_text[] =
+const char main_usage_text[] =
 	"usage: tcplab COMMAND [options] ARGS\n"
 	"\n"
 	"commands:\n"
@@ -66,7 +65,7 @@ static const char usage_text[] =
 	"exit status: 0 every expectation held; 1 some did not; 2 bad input, or the lab\n"
 	"could not run (the message names the file and line).\n";
 
-static int usage_error(const char *fmt, const char *arg)
+int main_usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "tcplab: ");
 	fprintf(stderr, fmt, arg);
@@ -441,7 +440,7 @@ static int cmd_run(int argc, char **argv)
 		case 'j':
 			jobs = strtol(optarg, &end, 10);
 			if (*end != '\0' || jobs < 1 || jobs > 256)
-				return usage_error("-j wants a number from 1 to 256, not \"%s\"", optarg);
+				return main_usage_error("-j wants a number from 1 to 256, not \"%s\"", optarg);
 			break;
 		case 'p':
 			opts.pcap_dir = optarg;
@@ -459,14 +458,14 @@ static int cmd_run(int argc, char **argv)
 			html_dir = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			fputs(main_usage_text, stdout);
 			return 0;
 		default:
 			return 2;
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "run: which scenarios? (a file or a directory)");
+		return main_usage_error("%s", "run: which scenarios? (a file or a directory)");
 	if (collect_paths(argv + optind, argc - optind, &paths) < 0)
 		goto out;
 	if (paths.n == 0) {
@@ -582,7 +581,7 @@ static int cmd_list(int argc, char **argv)
 	int status = 2;
 
 	if (argc < 2)
-		return usage_error("%s", "list: which scenarios? (a file or a directory)");
+		return main_usage_error("%s", "list: which scenarios? (a file or a directory)");
 	if (collect_paths(argv + 1, argc - 1, &paths) < 0 || load_scenarios(&paths, &scs) < 0)
 		goto out;
 	for (size_t i = 0; i < paths.n; i++)
@@ -592,204 +591,6 @@ out:
 	free_scenarios(scs, paths.n);
 	path_list_free(&paths);
 	return status;
-}
-
-/* ---- check ----------------------------------------------------------------------- */
-
-/* A scenario made of --expect lines: each parsed alone, so that an error names
- * the option it came from. */
-static int scenario_from_expects(char **lines, size_t n, int port, struct scenario **out)
-{
-	size_t len = 256;
-	char *text;
-	struct lab_err err;
-
-	for (size_t i = 0; i < n; i++) {
-		char one[4096];
-		struct scenario *probe;
-		const char *prefix = strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ";
-
-		snprintf(one, sizeof(one),
-			 "scenario \"--expect\"\nport %d\nserver :\nclient :\n%s%s\n",
-			 port ? port : 1060, prefix, lines[i]);
-		if (scenario_parse_text("--expect", one, &probe, &err) < 0) {
-			const char *why = strstr(err.msg, ": ");
-
-			fprintf(stderr, "tcplab: --expect '%s'%s\n", lines[i], why ? why : err.msg);
-			return -1;
-		}
-		scenario_free(probe);
-		len += strlen(lines[i]) + 16;
-	}
-	text = malloc(len);
-	if (text == NULL)
-		return -1;
-	snprintf(text, len, "scenario \"--expect\"\nport %d\nserver :\nclient :\n", port ? port : 1060);
-	for (size_t i = 0; i < n; i++) {
-		strcat(text, strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ");
-		strcat(text, lines[i]);
-		strcat(text, "\n");
-	}
-	if (scenario_parse_text("--expect", text, out, &err) < 0) {
-		fprintf(stderr, "tcplab: %s\n", err.msg);
-		free(text);
-		return -1;
-	}
-	free(text);
-	(*out)->port = port; /* 0: every connection */
-	for (size_t i = 0; i < (*out)->n_expects; i++)
-		(*out)->expects[i].line = (int)i + 1; /* the N-th --expect */
-	return 0;
-}
-
-static int parse_port(const char *text, int *port)
-{
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (*end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (int)v;
-	return 0;
-}
-
-static int cmd_check(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "scenario", required_argument, NULL, 's' },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
-	const char *scenario_path = NULL;
-	char **lines = calloc((size_t)argc, sizeof(*lines));
-	size_t n_lines = 0;
-	int port = 0;
-	struct scenario *sc = NULL;
-	struct report_item item = { 0 };
-	struct lab_err err;
-	int status = 2;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			scenario_path = optarg;
-			break;
-		case 'e':
-			lines[n_lines++] = optarg;
-			break;
-		case 'p':
-			if (parse_port(optarg, &port) < 0) {
-				free(lines);
-				return usage_error("--port wants 1 to 65535, not \"%s\"", optarg);
-			}
-			break;
-		case 'v':
-			ropts.verbose = true;
-			break;
-		case 'h':
-			free(lines);
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			free(lines);
-			return 2;
-		}
-	}
-	if (optind != argc - 1 || (scenario_path == NULL) == (n_lines == 0)) {
-		free(lines);
-		return usage_error("%s", "check PCAP wants one capture and either --scenario FILE "
-					 "or --expect 'LINE'");
-	}
-	if (scenario_path != NULL) {
-		if (scenario_parse_file(scenario_path, &sc, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			goto out;
-		}
-		if (port != 0)
-			sc->port = port;
-	} else if (scenario_from_expects(lines, n_lines, port, &sc) < 0) {
-		goto out;
-	}
-	if (expect_validate(sc, &err) < 0 ||
-	    expect_evaluate(sc, NULL, argv[optind], &item.verdicts, &err) < 0) {
-		fprintf(stderr, "tcplab: %s\n", err.msg);
-		goto out;
-	}
-	if (scenario_path == NULL) {
-		/* Name the verdict line after the capture, not after "--expect". */
-		char *name = strdup(argv[optind]);
-
-		if (name != NULL) {
-			free(sc->name);
-			sc->name = strdup(basename(name));
-			free(name);
-		}
-	}
-	item.sc = sc;
-	item.pcap_path = argv[optind];
-	item.status = REPORT_PASS;
-	for (size_t i = 0; i < sc->n_expects; i++)
-		if (!item.verdicts[i].held)
-			item.status = REPORT_FAIL;
-	report_item(stdout, &item, &ropts);
-	status = item.status == REPORT_PASS ? 0 : 1;
-out:
-	free(item.verdicts);
-	scenario_free(sc);
-	free(lines);
-	return status;
-}
-
-/* ---- show ------------------------------------------------------------------------ */
-
-static int cmd_show(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "ascii", no_argument, NULL, 'A' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct show_opts sopts = { 0 };
-	struct lab_err err;
-	int port = 0;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			sopts.all = true;
-			break;
-		case 'A':
-			sopts.ascii = true;
-			break;
-		case 'p':
-			if (parse_port(optarg, &port) < 0)
-				return usage_error("--port wants 1 to 65535, not \"%s\"", optarg);
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return 2;
-		}
-	}
-	if (optind != argc - 1)
-		return usage_error("%s", "show wants one capture file");
-	sopts.port = (uint16_t)port;
-	/* A damaged capture is drawn as far as it goes, and is still bad input. */
-	if (show_file(stdout, argv[optind], &sopts, &err) != 0) {
-		fflush(stdout);
-		fprintf(stderr, "tcplab: %s\n", err.msg);
-		return 2;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -802,10 +603,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc < 2)
-		return usage_error("%s", "which command? run, check, show or list");
+		return main_usage_error("%s", "which command? run, check, show or list");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, stdout);
+		fputs(main_usage_text, stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
@@ -815,10 +616,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(argc - 1, argv + 1);
+		return main_cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
-		return cmd_show(argc - 1, argv + 1);
+		return main_cmd_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
-	return usage_error("unknown command \"%s\" (run, check, show or list)", argv[1]);
+	return main_usage_error("unknown command \"%s\" (run, check, show or list)", argv[1]);
 }
