@@ -1,4 +1,6 @@
-/* flow: connection tracking and per-segment TCP analysis (see flow.h).
+/* flow: per-segment TCP analysis (see flow.h); the connection table (lookup
+ * by 4-tuple, port reuse, closed connections lingering for late segments, the
+ * summaries) lives in flow_table.c.
  *
  * The per-segment checks follow the definitions of Wireshark's "TCP Analysis"
  * (user's guide, section 7.5) and the order Wireshark applies them in, so that
@@ -22,20 +24,14 @@
  *   and last ACK numbers: differs only when a real number is 0.
  * - No limit on unacknowledged segments (Wireshark stops tracking after
  *   TCP_MAX_UNACKED_SEGMENTS); we keep no per-segment list at all.
- * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h).
- *
- * State: a hash table of open connections (struct conn, constant size each).
- * A closed connection lingers for flow_opts.linger_us of capture time so late
- * segments (the last ACK, retransmitted FINs) still find it, then its state is
- * freed and only its struct flow_conn summary stays. */
+ * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h). */
 #include "flow.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 
+#include "flow_table.h"
 #include "packet.h"
 
 #define FLOW_DEFAULT_LINGER_US (60LL * 1000000)
@@ -44,9 +40,6 @@
  * highest one, or 3 ms when the RTT is unknown. */
 #define FAST_RETRANSMISSION_WINDOW_US 20000
 #define OUT_OF_ORDER_DEFAULT_US 3000
-
-#define WINDOW_UNSEEN UINT64_MAX
-#define RAW_WINDOW_UNSEEN UINT32_MAX
 
 /* Modular sequence comparisons, RFC 9293 §3.4 (sequence space wraps). */
 static bool seq_lt(uint32_t a, uint32_t b)
@@ -63,63 +56,6 @@ static bool seq_le(uint32_t a, uint32_t b)
 {
 	return !seq_gt(a, b);
 }
-
-/* The analysis state of one direction (the sender's side of it). */
-struct dir_state {
-	bool base_known;
-	uint32_t base_seq;          /* for relative numbers */
-	int win_scale;              /* -1 unknown, -2 not in use, >= 0 shift */
-	/* Last window sent: as on the wire (Wireshark compares these for window
-	 * updates and duplicate ACKs) and scaled (for the window's right edge). */
-	uint32_t raw_window;        /* RAW_WINDOW_UNSEEN before the first segment */
-	uint64_t window;            /* scaled, WINDOW_UNSEEN before the first */
-	bool nextseq_known;
-	uint32_t nextseq;           /* highest seq + len (+1 for SYN/FIN) seen */
-	int64_t nextseq_time_us;
-	bool lastack_known;
-	uint32_t lastack;           /* last ack number sent this way */
-	int64_t lastack_time_us;
-	bool maxseq_known;
-	uint32_t maxseqtobeacked;   /* end of the contiguous data seen */
-	unsigned dupacks;           /* duplicate ACKs in a row */
-	uint32_t last_flags;        /* analysis flags of the last segment */
-	bool data_end_known;
-	uint32_t data_start;        /* lowest seq of payload, for data_bytes */
-	uint32_t data_end;          /* highest seq + len of payload */
-	bool syn_seen;
-	uint32_t isn;
-};
-
-struct conn_key {
-	int family;
-	uint8_t addr[2][16];        /* endpoint 0 sorts before endpoint 1 */
-	uint16_t port[2];
-};
-
-struct conn {
-	struct conn_key key;
-	int client_end;             /* which key endpoint is the client */
-	struct flow_conn *sum;
-	struct dir_state d[2];      /* by direction: FLOW_DIR_C2S, FLOW_DIR_S2C */
-	int64_t last_syn_time_us;
-	int64_t first_rtt_us;       /* 0 until the handshake completes */
-	bool synack_seen;
-	int64_t closed_time_us;
-	struct conn *hash_next;
-	struct conn *linger_prev, *linger_next;
-	bool lingering;
-};
-
-struct flow_analysis {
-	struct flow_opts opts;
-	struct flow_totals totals;
-	struct flow_conn **conns;   /* summaries, in order of first packet */
-	size_t conn_count, conn_cap;
-	struct conn **table;        /* open connections, chained */
-	size_t table_size, open_count;
-	struct conn *linger_head, *linger_tail;
-	bool linktype_noted;
-};
 
 static const char *const flag_names[FLOW_FLAG_COUNT] = {
 	[FLOW_RETRANSMISSION] = "retransmission",
@@ -197,239 +133,9 @@ const char *flow_teardown_name(enum flow_teardown td)
 	return "?";
 }
 
-uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag)
-{
-	if ((unsigned)flag >= FLOW_FLAG_COUNT)
-		return 0;
-	return conn->dir[0].flags[flag] + conn->dir[1].flags[flag];
-}
-
-bool flow_conn_has_port(const struct flow_conn *conn, uint16_t port)
-{
-	return conn->server_port == port || conn->client_port == port;
-}
-
 const struct flow_totals *flow_totals(const struct flow_analysis *fa)
 {
 	return &fa->totals;
-}
-
-size_t flow_conn_count(const struct flow_analysis *fa)
-{
-	return fa->conn_count;
-}
-
-const struct flow_conn *flow_conn_at(const struct flow_analysis *fa, size_t index)
-{
-	return index < fa->conn_count ? fa->conns[index] : NULL;
-}
-
-/* ---- the connection table ------------------------------------------------ */
-
-static uint64_t key_hash(const struct conn_key *k)
-{
-	/* FNV-1a over the fields that matter */
-	uint64_t h = 1469598103934665603ULL;
-	const uint8_t *parts[2] = {k->addr[0], k->addr[1]};
-	size_t addr_len = k->family == AF_INET6 ? 16 : 4;
-
-	for (int e = 0; e < 2; e++) {
-		for (size_t i = 0; i < addr_len; i++)
-			h = (h ^ parts[e][i]) * 1099511628211ULL;
-		h = (h ^ (k->port[e] & 0xff)) * 1099511628211ULL;
-		h = (h ^ (k->port[e] >> 8)) * 1099511628211ULL;
-	}
-	return h;
-}
-
-static bool key_equal(const struct conn_key *a, const struct conn_key *b)
-{
-	return a->family == b->family && a->port[0] == b->port[0] &&
-	       a->port[1] == b->port[1] && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
-}
-
-/* Builds the order-independent key; *src_end says which endpoint sent it. */
-static void key_from_packet(const struct packet_tcp *t, struct conn_key *k, int *src_end)
-{
-	size_t addr_len = t->family == AF_INET6 ? 16 : 4;
-	int c = memcmp(t->src_addr, t->dst_addr, addr_len);
-
-	if (c == 0)
-		c = t->src_port < t->dst_port ? -1 : (t->src_port > t->dst_port ? 1 : 0);
-	*src_end = c <= 0 ? 0 : 1;
-	memset(k, 0, sizeof(*k));
-	k->family = t->family;
-	memcpy(k->addr[*src_end], t->src_addr, addr_len);
-	memcpy(k->addr[1 - *src_end], t->dst_addr, addr_len);
-	k->port[*src_end] = t->src_port;
-	k->port[1 - *src_end] = t->dst_port;
-}
-
-static struct conn **table_slot(struct flow_analysis *fa, const struct conn_key *k)
-{
-	struct conn **slot = &fa->table[key_hash(k) & (fa->table_size - 1)];
-
-	while (*slot && !key_equal(&(*slot)->key, k))
-		slot = &(*slot)->hash_next;
-	return slot;
-}
-
-static int table_grow(struct flow_analysis *fa)
-{
-	size_t new_size = fa->table_size ? fa->table_size * 2 : 1024;
-	struct conn **old = fa->table;
-	size_t old_size = fa->table_size;
-	struct conn **table = calloc(new_size, sizeof(*table));
-
-	if (table == NULL)
-		return -1;
-	fa->table = table;
-	fa->table_size = new_size;
-	for (size_t i = 0; i < old_size; i++) {
-		struct conn *c = old[i];
-
-		while (c) {
-			struct conn *next = c->hash_next;
-			size_t b = key_hash(&c->key) & (new_size - 1);
-
-			c->hash_next = table[b];
-			table[b] = c;
-			c = next;
-		}
-	}
-	free(old);
-	return 0;
-}
-
-static void linger_unlink(struct flow_analysis *fa, struct conn *c)
-{
-	if (!c->lingering)
-		return;
-	if (c->linger_prev)
-		c->linger_prev->linger_next = c->linger_next;
-	else
-		fa->linger_head = c->linger_next;
-	if (c->linger_next)
-		c->linger_next->linger_prev = c->linger_prev;
-	else
-		fa->linger_tail = c->linger_prev;
-	c->linger_prev = c->linger_next = NULL;
-	c->lingering = false;
-}
-
-static void linger_append(struct flow_analysis *fa, struct conn *c, int64_t now_us)
-{
-	linger_unlink(fa, c);
-	c->closed_time_us = now_us;
-	c->linger_prev = fa->linger_tail;
-	if (fa->linger_tail)
-		fa->linger_tail->linger_next = c;
-	else
-		fa->linger_head = c;
-	fa->linger_tail = c;
-	c->lingering = true;
-}
-
-/* Drops the analysis state of `c`; its summary stays in fa->conns. */
-static void conn_retire(struct flow_analysis *fa, struct conn *c)
-{
-	struct conn **slot = table_slot(fa, &c->key);
-
-	if (*slot == c)
-		*slot = c->hash_next;
-	linger_unlink(fa, c);
-	fa->open_count--;
-	free(c);
-}
-
-static void linger_expire(struct flow_analysis *fa, int64_t now_us)
-{
-	while (fa->linger_head && now_us - fa->linger_head->closed_time_us > fa->opts.linger_us)
-		conn_retire(fa, fa->linger_head);
-}
-
-static void endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf,
-			 size_t len)
-{
-	char a[48]; /* INET6_ADDRSTRLEN */
-
-	packet_addr_str(family, addr, a, sizeof(a));
-	if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
-}
-
-static void dir_init(struct dir_state *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->win_scale = -1;
-	d->window = WINDOW_UNSEEN;
-	d->raw_window = RAW_WINDOW_UNSEEN;
-}
-
-/* Picks the client (see struct flow_conn) and creates the connection. */
-static struct conn *conn_create(struct flow_analysis *fa, const struct conn_key *k,
-				int src_end, const struct packet_tcp *t, uint64_t frame,
-				int64_t now_us)
-{
-	struct conn *c = NULL;
-	struct flow_conn *s = NULL;
-	size_t addr_len = k->family == AF_INET6 ? 16 : 4;
-	int client;
-
-	if ((fa->open_count + 1) * 4 > fa->table_size * 3 && table_grow(fa) < 0)
-		return NULL;
-	if (fa->conn_count == fa->conn_cap) {
-		size_t cap = fa->conn_cap ? fa->conn_cap * 2 : 64;
-		struct flow_conn **conns = realloc(fa->conns, cap * sizeof(*conns));
-
-		if (conns == NULL)
-			return NULL;
-		fa->conns = conns;
-		fa->conn_cap = cap;
-	}
-	c = calloc(1, sizeof(*c));
-	s = calloc(1, sizeof(*s));
-	if (c == NULL || s == NULL)
-		goto fail;
-	if ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == PACKET_TCP_SYN)
-		client = src_end;
-	else if ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
-		 (PACKET_TCP_SYN | PACKET_TCP_ACK))
-		client = 1 - src_end;
-	else if (t->src_port != t->dst_port)
-		client = t->src_port > t->dst_port ? src_end : 1 - src_end;
-	else
-		client = src_end;
-	c->key = *k;
-	c->client_end = client;
-	c->sum = s;
-	dir_init(&c->d[0]);
-	dir_init(&c->d[1]);
-	s->id = (unsigned)fa->conn_count + 1;
-	s->family = k->family;
-	memcpy(s->client_addr, k->addr[client], addr_len);
-	memcpy(s->server_addr, k->addr[1 - client], addr_len);
-	s->client_port = k->port[client];
-	s->server_port = k->port[1 - client];
-	endpoint_str(s->family, s->client_addr, s->client_port, s->client_str,
-		     sizeof(s->client_str));
-	endpoint_str(s->family, s->server_addr, s->server_port, s->server_str,
-		     sizeof(s->server_str));
-	s->client_from_syn = (t->flags & PACKET_TCP_SYN) != 0;
-	s->rtt_us = -1;
-	s->teardown_dir = -1;
-	s->first_frame = frame;
-	s->first_time_us = now_us;
-	s->dir[0].wscale = s->dir[1].wscale = -1;
-	fa->conns[fa->conn_count++] = s;
-	fa->open_count++;
-	return c;
-fail:
-	free(c);
-	free(s);
-	return NULL;
 }
 
 /* ---- per-segment analysis ------------------------------------------------- */
@@ -632,19 +338,6 @@ static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int
 	}
 }
 
-/* RFC 9293 §3.4.1: a SYN carrying a new ISN on the same 4-tuple starts a new
- * connection (the old one is over, the ports are being reused). Wireshark's
- * rule: a SYN whose seq differs from the base seq of that direction. */
-static bool is_new_connection(const struct conn *c, int src_end, const struct packet_tcp *t)
-{
-	int dir = src_end == c->client_end ? FLOW_DIR_C2S : FLOW_DIR_S2C;
-	const struct dir_state *fwd = &c->d[dir];
-
-	if ((t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) != PACKET_TCP_SYN)
-		return false;
-	return fwd->base_known && t->seq != fwd->base_seq;
-}
-
 static void update_stats(struct conn *c, int dir, const struct packet_tcp *t, uint32_t m)
 {
 	struct flow_dir_stats *st = &c->sum->dir[dir];
@@ -741,30 +434,13 @@ static void emit_segment(struct flow_analysis *fa, struct conn *c, int dir,
 static int add_tcp(struct flow_analysis *fa, const struct packet_tcp *t, uint64_t frame,
 		   int64_t now_us, struct lab_err *err)
 {
-	struct conn_key k;
-	struct conn **slot;
 	struct conn *c;
-	int src_end, dir;
+	int dir;
 	uint32_t m;
 
-	key_from_packet(t, &k, &src_end);
-	if (fa->table_size == 0 && table_grow(fa) < 0)
-		return lab_err_sys(err, ENOMEM, "flow: connection table");
-	slot = table_slot(fa, &k);
-	c = *slot;
-	if (c && is_new_connection(c, src_end, t)) {
-		conn_retire(fa, c);
-		c = NULL;
-	}
-	if (c == NULL) {
-		c = conn_create(fa, &k, src_end, t, frame, now_us);
-		if (c == NULL)
-			return lab_err_sys(err, ENOMEM, "flow: new connection");
-		slot = table_slot(fa, &k);
-		c->hash_next = NULL;
-		*slot = c;
-	}
-	dir = src_end == c->client_end ? FLOW_DIR_C2S : FLOW_DIR_S2C;
+	c = flow_table_conn(fa, t, frame, now_us, &dir, err);
+	if (c == NULL)
+		return -1;
 	set_bases(c, dir, t);
 	if (t->flags & PACKET_TCP_SYN)
 		note_window_scale(c, dir, t);
@@ -786,7 +462,7 @@ static int add_tcp(struct flow_analysis *fa, const struct packet_tcp *t, uint64_
 	if (c->sum->dir[0].rst || c->sum->dir[1].rst ||
 	    (c->sum->dir[0].fin && c->sum->dir[1].fin)) {
 		c->sum->closed = true;
-		linger_append(fa, c, now_us);
+		flow_table_linger(fa, c, now_us);
 	}
 	return 0;
 }
@@ -808,20 +484,7 @@ void flow_free(struct flow_analysis *fa)
 {
 	if (fa == NULL)
 		return;
-	for (size_t i = 0; i < fa->table_size; i++) {
-		struct conn *c = fa->table[i];
-
-		while (c) {
-			struct conn *next = c->hash_next;
-
-			free(c);
-			c = next;
-		}
-	}
-	free(fa->table);
-	for (size_t i = 0; i < fa->conn_count; i++)
-		free(fa->conns[i]);
-	free(fa->conns);
+	flow_table_free(fa);
 	free(fa);
 }
 
@@ -856,7 +519,7 @@ int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr,
 	fa->totals.tcp_packets++;
 	if (t.truncated)
 		fa->totals.truncated++;
-	linger_expire(fa, now_us);
+	flow_table_expire(fa, now_us);
 	return add_tcp(fa, &t, frame, now_us, err);
 }
 

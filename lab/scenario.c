@@ -1,68 +1,34 @@
 /* scenario: the hand-written parser of scenario files (see scenario.h and
  * docs/scenario-language.md). The tokenizer and value readers live in
- * scenario_lex.c; here each directive has its own function. Checks that need the
- * whole file (is there a server line? what is the timeout?) are queued and run at
- * the end, where $PORT and $HOST in packet filters are expanded too. */
+ * scenario_lex.c, the grammar of `fault` lines in scenario_fault.c and of
+ * `expect` lines in scenario_expect.c; here are the file's parse loop, the
+ * settings and programs, each directive with its own function. Checks that need
+ * the whole file (is there a server line? what is the timeout?) are queued and
+ * run at the end, where $PORT and $HOST in packet filters are expanded too. */
 #include "scenario.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
-#include <regex.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scenario_lex.h"
+#include "scenario_parser.h"
 
 enum {
-	MAX_ITEMS = 1000, /* faults, expectations, sysctls: each */
 	MAX_FILE_BYTES = 16 << 20,
 };
 
-/* Checks that can only be made once the whole file is read. */
-enum deferred_kind {
-	DEFER_SERVER_FAULT,
-	DEFER_SERVER_EXPECT,
-	DEFER_PAUSE_AT,
-	DEFER_PAUSE_FOR,
-	DEFER_KILL_AT,
-	DEFER_DEADLOCK_WITHIN,
-};
-
-struct deferred {
-	int line;
-	int col;
-	enum deferred_kind kind;
-	int64_t value_us;
-};
-
-struct parser {
-	struct lex lx;
-	struct scenario *sc;
-	int scenario_line, timeout_line, quiet_line, port_line, host_line;
-	struct deferred *deferred;
-	size_t n_deferred, cap_deferred;
-	size_t cap_faults, cap_expects, cap_sysctls;
-};
-
-static const char *const op_words[] = { "==", "!=", "<", "<=", ">", ">=" };
-
-static int want_op(struct parser *p, enum scenario_op *op)
-{
-	struct token t;
-	int i;
-
-	if (lex_want_keyword(&p->lx, &t, "operator", op_words, 6, &i) < 0)
-		return -1;
-	*op = (enum scenario_op)i;
-	return 0;
-}
+/* ---- shared with scenario_fault.c and scenario_expect.c ---------------------- */
 
 static const char *const who_words[] = { "client", "server" };
+const char *const scenario_op_words[6] = { "==", "!=", "<", "<=", ">", ">=" };
+const char *const scenario_outcome_words[4] = { "completed", "deadlock", "timeout", "hang" };
+const char *const scenario_handshake_words[4] = { "complete", "refused", "unanswered", "none" };
+const char *const scenario_teardown_words[3] = { "fin", "reset", "none" };
 
-static int want_who(struct parser *p, struct token *t, enum scenario_who *who)
+int parser_want_who(struct parser *p, struct token *t, enum scenario_who *who)
 {
 	int i;
 
@@ -72,7 +38,7 @@ static int want_who(struct parser *p, struct token *t, enum scenario_who *who)
 	return 0;
 }
 
-static int defer(struct parser *p, int col, enum deferred_kind kind, int64_t value_us)
+int parser_defer(struct parser *p, int col, enum deferred_kind kind, int64_t value_us)
 {
 	if (p->n_deferred == p->cap_deferred) {
 		size_t cap = p->cap_deferred ? 2 * p->cap_deferred : 16;
@@ -90,7 +56,7 @@ static int defer(struct parser *p, int col, enum deferred_kind kind, int64_t val
 }
 
 /* Makes room for one more element in a growing array of at most MAX_ITEMS. */
-static void *grow(void *arr, size_t *cap, size_t n, size_t elem_size)
+void *parser_grow(void *arr, size_t *cap, size_t n, size_t elem_size)
 {
 	size_t new_cap;
 	void *grown;
@@ -236,7 +202,7 @@ static int parse_sysctl(struct parser *p, const struct token *kw)
 				    lex_show(&p->lx, &name).s, sc->sysctls[i].line);
 	if (sc->n_sysctls >= MAX_ITEMS)
 		return lex_err(&p->lx, kw->col, "too many sysctl lines (at most %d)", MAX_ITEMS);
-	s = grow(sc->sysctls, &p->cap_sysctls, sc->n_sysctls, sizeof(*s));
+	s = parser_grow(sc->sysctls, &p->cap_sysctls, sc->n_sysctls, sizeof(*s));
 	if (s == NULL)
 		return lex_out_of_memory(&p->lx);
 	sc->sysctls = s;
@@ -276,511 +242,6 @@ static int parse_program(struct parser *p, const struct token *kw,
 	return 0;
 }
 
-/* ---- faults ------------------------------------------------------------------ */
-
-static const char *const call_words[] = {
-	"send",  "recv",    "write",   "read",   "connect", "accept",
-	"sendmsg", "recvmsg", "writev", "readv", "sendto",  "recvfrom",
-};
-
-/* errno names glibc knows (strerrorname_np), plus the aliases it never returns. */
-static const struct {
-	const char *name;
-	int value;
-} errno_aliases[] = {
-	{ "EWOULDBLOCK", EWOULDBLOCK },
-	{ "EDEADLOCK", EDEADLOCK },
-	{ "ENOTSUP", ENOTSUP },
-};
-
-enum { MAX_ERRNO = 200 };
-
-static int want_errno(struct parser *p, int *value)
-{
-	struct token t;
-	const char *names[MAX_ERRNO + 8];
-	size_t n = 0;
-
-	if (lex_want_word(&p->lx, &t, "an errno name (e.g. EINTR)") < 0)
-		return -1;
-	for (int e = 1; e < MAX_ERRNO; e++) {
-		const char *name = strerrorname_np(e);
-
-		if (name == NULL)
-			continue;
-		if (strcmp(name, t.text) == 0) {
-			*value = e;
-			return 0;
-		}
-		names[n++] = name;
-	}
-	for (size_t i = 0; i < sizeof(errno_aliases) / sizeof(errno_aliases[0]); i++) {
-		if (strcmp(errno_aliases[i].name, t.text) == 0) {
-			*value = errno_aliases[i].value;
-			return 0;
-		}
-		names[n++] = errno_aliases[i].name;
-	}
-	return lex_unknown_word(&p->lx, &t, "errno name", names, n,
-			    "expected a name such as EINTR, EAGAIN or ECONNRESET");
-}
-
-enum fault_word { FW_SEND, FW_RECV, FW_ERROR, FW_BUFFERS, FW_RESET, FW_PAUSE, FW_KILL };
-
-static const char *const fault_words[] = { "send",  "recv",  "error", "buffers",
-					   "reset", "pause", "kill" };
-
-static int parse_fault_error(struct parser *p, struct fault *f)
-{
-	static const char *const when_words[] = { "once", "every", "after" };
-	struct token t;
-	int i;
-
-	f->kind = FAULT_ERROR;
-	if (lex_want_keyword(&p->lx, &t, "call", call_words, sizeof(call_words) / sizeof(call_words[0]),
-			 &i) < 0)
-		return -1;
-	snprintf(f->call, sizeof(f->call), "%s", call_words[i]);
-	if (want_errno(p, &f->errno_value) < 0 || lex_next(&p->lx, &t) < 0)
-		return -1;
-	if (t.type == TOK_END) {
-		f->when = WHEN_ALWAYS;
-		return 0;
-	}
-	i = t.type == TOK_WORD ? lex_find_word(t.text, when_words, 3) : -1;
-	if (i < 0)
-		return lex_unknown_word(&p->lx, &t, "condition", when_words, 3, NULL);
-	if (i == 0) {
-		f->when = WHEN_ONCE;
-	} else if (i == 1) {
-		f->when = WHEN_EVERY;
-		if (lex_want_word(&p->lx, &t, "a count") < 0 ||
-		    lex_parse_int(&p->lx, &t, "count", 1, INT64_MAX, &f->when_n) < 0)
-			return -1;
-	} else {
-		f->when = WHEN_AFTER;
-		if (lex_want_size(&p->lx, &t, &f->when_n) < 0)
-			return -1;
-	}
-	return lex_want_end(&p->lx);
-}
-
-static int parse_fault_buffers(struct parser *p, struct fault *f)
-{
-	static const char *const buf_words[] = { "rcv", "snd" };
-	struct token t;
-
-	f->kind = FAULT_BUFFERS;
-	for (;;) {
-		int64_t *slot;
-		int i;
-
-		if (lex_next(&p->lx, &t) < 0)
-			return -1;
-		if (t.type == TOK_END) {
-			if (f->rcvbuf_bytes == 0 && f->sndbuf_bytes == 0)
-				return lex_err(&p->lx, t.col, "expected rcv or snd after \"buffers\"");
-			return 0;
-		}
-		i = t.type == TOK_WORD ? lex_find_word(t.text, buf_words, 2) : -1;
-		if (i < 0)
-			return lex_unknown_word(&p->lx, &t, "buffer", buf_words, 2, NULL);
-		slot = i == 0 ? &f->rcvbuf_bytes : &f->sndbuf_bytes;
-		if (*slot != 0)
-			return lex_err(&p->lx, t.col, "duplicate \"%s\" in buffers", t.text);
-		if (lex_want_size(&p->lx, &t, slot) < 0)
-			return -1;
-		if (*slot == 0 || *slot > INT_MAX)
-			return lex_err(&p->lx, t.col, "bad buffer size %s: expected 1 to %d bytes",
-				    lex_show(&p->lx, &t).s, INT_MAX);
-	}
-}
-
-static int parse_fault_kind(struct parser *p, struct fault *f)
-{
-	struct token t;
-	int i;
-
-	if (lex_want_keyword(&p->lx, &t, "fault", fault_words, 7, &i) < 0)
-		return -1;
-	switch ((enum fault_word)i) {
-	case FW_SEND:
-	case FW_RECV: {
-		static const char *const sub[] = { "max", "delay" };
-		bool send = i == FW_SEND;
-
-		if (lex_want_keyword(&p->lx, &t, "fault", sub, 2, &i) < 0)
-			return -1;
-		if (i == 0) {
-			f->kind = send ? FAULT_SEND_MAX : FAULT_RECV_MAX;
-			if (lex_want_size(&p->lx, &t, &f->bytes) < 0)
-				return -1;
-			if (f->bytes == 0)
-				return lex_err(&p->lx, t.col, "bad size %s: at least 1 byte must move",
-					    lex_show(&p->lx, &t).s);
-		} else {
-			f->kind = send ? FAULT_SEND_DELAY : FAULT_RECV_DELAY;
-			if (lex_want_duration(&p->lx, &t, &f->delay_us) < 0)
-				return -1;
-		}
-		return lex_want_end(&p->lx);
-	}
-	case FW_ERROR:
-		return parse_fault_error(p, f);
-	case FW_BUFFERS:
-		return parse_fault_buffers(p, f);
-	case FW_RESET:
-		f->kind = FAULT_RESET_AFTER;
-		if (lex_want_exact(&p->lx, "after") < 0 || lex_want_size(&p->lx, &t, &f->bytes) < 0)
-			return -1;
-		return lex_want_end(&p->lx);
-	case FW_PAUSE:
-		f->kind = FAULT_PAUSE;
-		if (lex_want_exact(&p->lx, "at") < 0 || lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
-		    defer(p, t.col, DEFER_PAUSE_AT, f->at_us) < 0)
-			return -1;
-		if (lex_want_exact(&p->lx, "for") < 0 || lex_want_duration(&p->lx, &t, &f->for_us) < 0)
-			return -1;
-		if (f->for_us == 0)
-			return lex_err(&p->lx, t.col, "bad duration %s: a pause must last more than 0",
-				    lex_show(&p->lx, &t).s);
-		if (defer(p, t.col, DEFER_PAUSE_FOR, f->for_us) < 0)
-			return -1;
-		return lex_want_end(&p->lx);
-	case FW_KILL:
-		f->kind = FAULT_KILL;
-		if (lex_want_exact(&p->lx, "at") < 0 || lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
-		    defer(p, t.col, DEFER_KILL_AT, f->at_us) < 0)
-			return -1;
-		return lex_want_end(&p->lx);
-	}
-	return -1;
-}
-
-static const char *fault_kind_words(enum fault_kind kind)
-{
-	switch (kind) {
-	case FAULT_SEND_MAX: return "send max";
-	case FAULT_RECV_MAX: return "recv max";
-	case FAULT_SEND_DELAY: return "send delay";
-	case FAULT_RECV_DELAY: return "recv delay";
-	case FAULT_ERROR: return "error";
-	case FAULT_BUFFERS: return "buffers";
-	case FAULT_RESET_AFTER: return "reset after";
-	case FAULT_PAUSE: return "pause";
-	case FAULT_KILL: return "kill";
-	}
-	return "?";
-}
-
-static int parse_fault(struct parser *p, const struct token *kw)
-{
-	struct scenario *sc = p->sc;
-	struct token who_tok;
-	struct fault f, *arr;
-
-	memset(&f, 0, sizeof(f));
-	f.line = p->lx.line_no;
-	if (sc->n_faults >= MAX_ITEMS)
-		return lex_err(&p->lx, kw->col, "too many faults (at most %d)", MAX_ITEMS);
-	if (want_who(p, &who_tok, &f.who) < 0 || parse_fault_kind(p, &f) < 0)
-		return -1;
-	/* Faults that set one value per program cannot be given twice. */
-	if (f.kind != FAULT_ERROR && f.kind != FAULT_PAUSE) {
-		for (size_t i = 0; i < sc->n_faults; i++)
-			if (sc->faults[i].who == f.who && sc->faults[i].kind == f.kind)
-				return lex_err(&p->lx, kw->col,
-					    "duplicate fault \"%s\" on %s (first set on line %d)",
-					    fault_kind_words(f.kind), scenario_who_name(f.who),
-					    sc->faults[i].line);
-	}
-	if (f.who == WHO_SERVER && defer(p, who_tok.col, DEFER_SERVER_FAULT, 0) < 0)
-		return -1;
-	arr = grow(sc->faults, &p->cap_faults, sc->n_faults, sizeof(*arr));
-	if (arr == NULL)
-		return lex_out_of_memory(&p->lx);
-	sc->faults = arr;
-	sc->faults[sc->n_faults++] = f;
-	return 0;
-}
-
-/* ---- expectations ------------------------------------------------------------ */
-
-enum expect_word {
-	EW_CLIENT, EW_SERVER, EW_OUTCOME, EW_DEADLOCK, EW_HANDSHAKE, EW_TEARDOWN,
-	EW_PACKETS, EW_ZERO_WINDOW, EW_WINDOW_PROBES, EW_RETRANSMISSIONS, EW_BYTES,
-	EW_SEGMENTS, EW_DURATION,
-};
-
-static const char *const expect_words[] = {
-	"client",      "server",        "outcome",         "deadlock", "handshake",
-	"teardown",    "packets",       "zero-window",     "window-probes",
-	"retransmissions", "bytes",     "segments",        "duration",
-};
-
-static const char *const outcome_words[] = { "completed", "deadlock", "timeout", "hang" };
-static const char *const handshake_words[] = { "complete", "refused", "unanswered", "none" };
-static const char *const teardown_words[] = { "fin", "reset", "none" };
-
-static int want_signal(struct parser *p, int64_t *value)
-{
-	struct token t;
-	const char *names[2 * 64];
-	char full[64][16];
-	size_t n = 0;
-
-	if (lex_want_word(&p->lx, &t, "a signal name (e.g. SIGKILL)") < 0)
-		return -1;
-	for (int s = 1; s < 64 && s < NSIG; s++) {
-		const char *abbrev = sigabbrev_np(s);
-		const char *bare = strncmp(t.text, "SIG", 3) == 0 ? t.text + 3 : t.text;
-
-		if (abbrev == NULL)
-			continue;
-		if (strcmp(bare, abbrev) == 0) {
-			*value = s;
-			return 0;
-		}
-		snprintf(full[s], sizeof(full[s]), "SIG%s", abbrev);
-		names[n++] = full[s];
-		names[n++] = abbrev;
-	}
-	return lex_unknown_word(&p->lx, &t, "signal", names, n,
-			    "expected a name such as SIGTERM, SIGKILL or KILL");
-}
-
-/* $PORT and $HOST are the only variables of a filter. */
-static int check_filter_variables(struct parser *p, const struct token *t)
-{
-	for (const char *c = strchr(t->text, '$'); c != NULL; c = strchr(c + 1, '$')) {
-		size_t len = 0;
-
-		while ((c[1 + len] >= 'A' && c[1 + len] <= 'Z') ||
-		       (c[1 + len] >= 'a' && c[1 + len] <= 'z') ||
-		       (c[1 + len] >= '0' && c[1 + len] <= '9') || c[1 + len] == '_')
-			len++;
-		if (len == 0)
-			continue;
-		if ((len == 4 && strncmp(c + 1, "PORT", 4) == 0) ||
-		    (len == 4 && strncmp(c + 1, "HOST", 4) == 0))
-			continue;
-		return lex_err(&p->lx, t->col,
-			    "unknown variable \"$%.*s\" in the filter (only $PORT and $HOST are replaced)",
-			    (int)len, c + 1);
-	}
-	return 0;
-}
-
-/* expect client|server exit|killed|signal|stdout|stderr ... */
-static int parse_expect_program(struct parser *p, struct expectation *e)
-{
-	static const char *const what_words[] = { "exit", "killed", "signal", "stdout", "stderr" };
-	static const char *const match_words[] = { "contains", "matches" };
-	struct token t;
-	int i;
-
-	if (lex_want_keyword(&p->lx, &t, "expectation", what_words, 5, &i) < 0)
-		return -1;
-	switch (i) {
-	case 0:
-		e->kind = EXPECT_EXIT;
-		if (lex_want_word(&p->lx, &t, "an exit code") < 0)
-			return -1;
-		if (t.text[0] != '\0' && strchr("=!<>", t.text[0]) != NULL) {
-			i = lex_find_word(t.text, op_words, 6);
-			if (i < 0)
-				return lex_unknown_word(&p->lx, &t, "operator", op_words, 6, NULL);
-			e->op = (enum scenario_op)i;
-			if (lex_want_word(&p->lx, &t, "an exit code") < 0)
-				return -1;
-		}
-		return lex_parse_int(&p->lx, &t, "exit code", 0, 255, &e->value);
-	case 1:
-		e->kind = EXPECT_KILLED;
-		return 0;
-	case 2:
-		e->kind = EXPECT_SIGNAL;
-		return want_signal(p, &e->value);
-	default:
-		break;
-	}
-	e->kind = EXPECT_OUTPUT;
-	e->stream = i == 3 ? STREAM_STDOUT : STREAM_STDERR;
-	if (lex_want_word(&p->lx, &t, "contains, matches or not") < 0)
-		return -1;
-	if (strcmp(t.text, "not") == 0) {
-		e->negate = true;
-		if (lex_want_keyword(&p->lx, &t, "output check", match_words, 2, &i) < 0)
-			return -1;
-	} else {
-		static const char *const all[] = { "contains", "matches", "not" };
-
-		i = lex_find_word(t.text, match_words, 2);
-		if (i < 0)
-			return lex_unknown_word(&p->lx, &t, "output check", all, 3, NULL);
-	}
-	e->regex = i == 1;
-	if (lex_want_string(&p->lx, &t, e->regex ? "the regular expression" : "the text") < 0)
-		return -1;
-	if (e->regex) {
-		regex_t re;
-		int rc = regcomp(&re, t.text, REG_EXTENDED | REG_NOSUB);
-
-		if (rc != 0) {
-			char why[256];
-
-			regerror(rc, &re, why, sizeof(why));
-			return lex_err(&p->lx, t.col, "bad regular expression %s: %s", lex_show(&p->lx, &t).s, why);
-		}
-		regfree(&re);
-	}
-	e->text = strdup(t.text);
-	return e->text == NULL ? lex_out_of_memory(&p->lx) : 0;
-}
-
-/* The part after "expect"; who_col is set to the column of a program named. */
-static int parse_expect_body(struct parser *p, struct expectation *e, int *who_col)
-{
-	struct token t;
-	int i;
-
-	if (lex_want_keyword(&p->lx, &t, "expectation", expect_words,
-			 sizeof(expect_words) / sizeof(expect_words[0]), &i) < 0)
-		return -1;
-	switch ((enum expect_word)i) {
-	case EW_CLIENT:
-	case EW_SERVER:
-		e->who = i == EW_CLIENT ? WHO_CLIENT : WHO_SERVER;
-		*who_col = t.col;
-		return parse_expect_program(p, e);
-	case EW_OUTCOME:
-		e->kind = EXPECT_OUTCOME;
-		if (lex_want_keyword(&p->lx, &t, "outcome", outcome_words,
-				     sizeof(outcome_words) / sizeof(outcome_words[0]), &i) < 0)
-			return -1;
-		e->value = i;
-		return 0;
-	case EW_DEADLOCK:
-		e->kind = EXPECT_DEADLOCK_WITHIN;
-		if (lex_want_exact(&p->lx, "within") < 0 || lex_want_duration(&p->lx, &t, &e->value) < 0)
-			return -1;
-		if (e->value == 0)
-			return lex_err(&p->lx, t.col, "bad duration %s: it must be more than 0",
-				    lex_show(&p->lx, &t).s);
-		return defer(p, t.col, DEFER_DEADLOCK_WITHIN, e->value);
-	case EW_HANDSHAKE:
-		e->kind = EXPECT_HANDSHAKE;
-		if (lex_want_keyword(&p->lx, &t, "handshake", handshake_words, 4, &i) < 0)
-			return -1;
-		e->value = i;
-		return 0;
-	case EW_TEARDOWN:
-		e->kind = EXPECT_TEARDOWN;
-		if (lex_want_keyword(&p->lx, &t, "teardown", teardown_words, 3, &i) < 0)
-			return -1;
-		e->value = i;
-		return 0;
-	case EW_PACKETS:
-		e->kind = EXPECT_PACKETS;
-		if (lex_want_string(&p->lx, &t, "the filter") < 0 || check_filter_variables(p, &t) < 0)
-			return -1;
-		e->text = strdup(t.text);
-		if (e->text == NULL)
-			return lex_out_of_memory(&p->lx);
-		if (want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_count(&p->lx, &t, &e->value);
-	case EW_ZERO_WINDOW:
-		e->kind = EXPECT_ZERO_WINDOW;
-		if (lex_want_exact(&p->lx, "from") < 0 || want_who(p, &t, &e->who) < 0)
-			return -1;
-		*who_col = t.col;
-		if (lex_next(&p->lx, &t) < 0)
-			return -1;
-		if (t.type == TOK_END) {
-			e->op = OP_GE;
-			e->value = 1;
-			return 0;
-		}
-		i = t.type == TOK_WORD ? lex_find_word(t.text, op_words, 6) : -1;
-		if (i < 0)
-			return lex_unknown_word(&p->lx, &t, "operator", op_words, 6, NULL);
-		e->op = (enum scenario_op)i;
-		return lex_want_count(&p->lx, &t, &e->value);
-	case EW_WINDOW_PROBES:
-		e->kind = EXPECT_WINDOW_PROBES;
-		if (lex_want_exact(&p->lx, "from") < 0 || want_who(p, &t, &e->who) < 0)
-			return -1;
-		*who_col = t.col;
-		if (want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_count(&p->lx, &t, &e->value);
-	case EW_RETRANSMISSIONS:
-		e->kind = EXPECT_RETRANSMISSIONS;
-		if (want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_count(&p->lx, &t, &e->value);
-	case EW_BYTES: {
-		static const char *const dir_words[] = { "client->server", "server->client" };
-
-		e->kind = EXPECT_BYTES;
-		if (lex_want_keyword(&p->lx, &t, "direction", dir_words, 2, &i) < 0)
-			return -1;
-		e->who = i == 0 ? WHO_CLIENT : WHO_SERVER;
-		*who_col = t.col;
-		if (want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_size(&p->lx, &t, &e->value);
-	}
-	case EW_SEGMENTS:
-		e->kind = EXPECT_SEGMENTS_PAYLOAD;
-		if (lex_want_exact(&p->lx, "from") < 0 || want_who(p, &t, &e->who) < 0)
-			return -1;
-		*who_col = t.col;
-		if (lex_want_exact(&p->lx, "payload") < 0 || want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_size(&p->lx, &t, &e->value);
-	case EW_DURATION:
-		e->kind = EXPECT_DURATION;
-		if (want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_duration(&p->lx, &t, &e->value);
-	}
-	return -1;
-}
-
-static int parse_expect(struct parser *p, const struct token *kw)
-{
-	struct scenario *sc = p->sc;
-	struct expectation e, *arr;
-	int who_col = 0;
-
-	memset(&e, 0, sizeof(e));
-	e.line = p->lx.line_no;
-	e.col = kw->col;
-	e.op = OP_EQ;
-	if (sc->n_expects >= MAX_ITEMS)
-		return lex_err(&p->lx, kw->col, "too many expectations (at most %d)", MAX_ITEMS);
-	if (parse_expect_body(p, &e, &who_col) < 0 || lex_want_end(&p->lx) < 0)
-		goto fail;
-	if (who_col != 0 && e.who == WHO_SERVER &&
-	    defer(p, who_col, DEFER_SERVER_EXPECT, 0) < 0)
-		goto fail;
-	e.source = strndup(p->lx.line + kw->start, p->lx.last_end - kw->start);
-	arr = grow(sc->expects, &p->cap_expects, sc->n_expects, sizeof(*arr));
-	if (e.source == NULL || arr == NULL) {
-		lex_out_of_memory(&p->lx);
-		goto fail;
-	}
-	sc->expects = arr;
-	sc->expects[sc->n_expects++] = e;
-	return 0;
-fail:
-	free(e.text);
-	free(e.source);
-	return -1;
-}
-
 /* ---- the file ---------------------------------------------------------------- */
 
 enum directive {
@@ -816,8 +277,8 @@ static int parse_line(struct parser *p)
 	case D_SYSCTL: return parse_sysctl(p, &kw);
 	case D_SERVER: return parse_program(p, &kw, &p->sc->server);
 	case D_CLIENT: return parse_program(p, &kw, &p->sc->client);
-	case D_FAULT: return parse_fault(p, &kw);
-	case D_EXPECT: return parse_expect(p, &kw);
+	case D_FAULT: return parser_fault_line(p, &kw);
+	case D_EXPECT: return parser_expect_line(p, &kw);
 	}
 	return -1;
 }
@@ -1086,24 +547,24 @@ const char *scenario_who_name(enum scenario_who who)
 
 const char *scenario_op_text(enum scenario_op op)
 {
-	return (unsigned)op < 6 ? op_words[op] : "?";
+	return (unsigned)op < 6 ? scenario_op_words[op] : "?";
 }
 
 const char *scenario_outcome_name(enum scenario_outcome outcome)
 {
-	return (unsigned)outcome < sizeof(outcome_words) / sizeof(outcome_words[0])
-		       ? outcome_words[outcome]
+	return (unsigned)outcome < sizeof(scenario_outcome_words) / sizeof(scenario_outcome_words[0])
+		       ? scenario_outcome_words[outcome]
 		       : "?";
 }
 
 const char *scenario_handshake_name(enum scenario_handshake handshake)
 {
-	return (unsigned)handshake < 4 ? handshake_words[handshake] : "?";
+	return (unsigned)handshake < 4 ? scenario_handshake_words[handshake] : "?";
 }
 
 const char *scenario_teardown_name(enum scenario_teardown teardown)
 {
-	return (unsigned)teardown < 3 ? teardown_words[teardown] : "?";
+	return (unsigned)teardown < 3 ? scenario_teardown_words[teardown] : "?";
 }
 
 bool scenario_op_holds(enum scenario_op op, int64_t seen, int64_t expected)

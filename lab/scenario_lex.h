@@ -1,5 +1,5 @@
 /* scenario_lex: the tokenizer and value readers of the scenario parser, private to
- * the scenario library (scenario.c is its only user). Splits one line into words
+ * the scenario library (its .c files are the only users). Splits one line into words
  * and strings with their columns; reads durations, sizes, counts and keywords;
  * formats "FILE:LINE:COL: message" errors with "did you mean" suggestions. */
 #ifndef TCPLAB_SCENARIO_LEX_H
