@@ -14,7 +14,7 @@ network-blocked sandbox (tag `block-network`: a private network namespace with o
 scripts) are inputs of the test and their runfiles directories go first on the
 programs' PATH, so the scenario calls them by name (`client echo_client $HOST $PORT`).
 The capture goes to the test's undeclared outputs (bazel-testlogs/PKG/NAME/
-test.outputs/), and, when the lab offers them, the JUnit report becomes Bazel's
+test.outputs/), the JUnit report (--junit) becomes Bazel's
 test.xml and the JSON report joins the capture.
 
 Bazel re-runs the target when the scenario file, a program, the lab or the runner
