@@ -323,6 +323,17 @@ static int start_server(struct run_ctx *ctx, struct lab_err *err)
 	}
 }
 
+/* The watcher's figures at a stall, deadlock or hang verdict. */
+static void record_stall(struct run_ctx *ctx)
+{
+	struct run_record *rec = ctx->rec;
+
+	rec->last_progress_us = (int64_t)ctx->detector->last_progress_us - ctx->start_us;
+	rec->verdict_us = since_start(ctx);
+	rec->stall_bytes[0] = ctx->detector->client_to_server_bytes;
+	rec->stall_bytes[1] = ctx->detector->server_to_client_bytes;
+}
+
 static void note_watch(struct run_ctx *ctx, enum watch_state state)
 {
 	struct run_record *rec = ctx->rec;
@@ -330,10 +341,7 @@ static void note_watch(struct run_ctx *ctx, enum watch_state state)
 
 	if (state != WATCH_STALL && state != WATCH_DEADLOCK)
 		return;
-	rec->last_progress_us = (int64_t)ctx->detector->last_progress_us - ctx->start_us;
-	rec->verdict_us = since_start(ctx);
-	rec->stall_bytes[0] = ctx->detector->client_to_server_bytes;
-	rec->stall_bytes[1] = ctx->detector->server_to_client_bytes;
+	record_stall(ctx);
 	conn = watch_detector_conn(ctx->detector);
 	if (conn != NULL) {
 		rec->stall_queued[0] = conn->has_client ? conn->client.send_queue_bytes : 0;
@@ -354,10 +362,7 @@ static bool is_hang(struct run_ctx *ctx, struct lab_err *err)
 		return false;
 	if (hang_check("/proc", &hung, why, sizeof(why), err) < 0 || !hung)
 		return false;
-	rec->last_progress_us = (int64_t)ctx->detector->last_progress_us - ctx->start_us;
-	rec->verdict_us = since_start(ctx);
-	rec->stall_bytes[0] = ctx->detector->client_to_server_bytes;
-	rec->stall_bytes[1] = ctx->detector->server_to_client_bytes;
+	record_stall(ctx);
 	snprintf(rec->stall_text, sizeof(rec->stall_text),
 		 "hang: nothing moved or queued for %lld ms after %llu bytes client->server "
 		 "and %llu server->client, and every program waits for ever: %s",
