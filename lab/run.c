@@ -42,7 +42,7 @@ struct run_ctx {
 	int64_t start_us;
 	char stats_dir[64];
 	char stats_path[2][PATH_MAX];
-	char *env_strings[2][8];
+	char *env_strings[2][10];
 	bool stall_noted;
 	bool paused[2];
 	bool pause_done[2];
@@ -103,6 +103,7 @@ static char **make_env(struct run_ctx *ctx, enum scenario_who who, struct lab_er
 	char **env;
 	const char *path = getenv("PATH");
 	const char *preload = getenv("LD_PRELOAD");
+	const char *asan = getenv("ASAN_OPTIONS");
 
 	if (shim_spec_format(ctx->sc->faults, ctx->sc->n_faults, who, faults, sizeof(faults),
 			     err) < 0)
@@ -120,6 +121,11 @@ static char **make_env(struct run_ctx *ctx, enum scenario_who who, struct lab_er
 			    preload ? ":" : "", preload ? preload : "") < 0 ||
 		    add_env(extra, &n_extra, "TCPLAB_FAULTS=%s", faults) < 0 ||
 		    add_env(extra, &n_extra, "TCPLAB_SHIM_STATS=%s", ctx->stats_path[who]) < 0)
+			goto oom;
+		/* A program built with ASan refuses a library preloaded before its
+		 * runtime unless told not to check; other programs ignore this. */
+		if (add_env(extra, &n_extra, "ASAN_OPTIONS=verify_asan_link_order=0%s%s",
+			    asan ? ":" : "", asan ? asan : "") < 0)
 			goto oom;
 		ctx->rec->side[who].faulted = true;
 	}
@@ -473,7 +479,7 @@ static void stop_programs(struct run_ctx *ctx)
 static void free_env_strings(struct run_ctx *ctx)
 {
 	for (int who = 0; who < 2; who++)
-		for (size_t i = 0; i < 8; i++) {
+		for (size_t i = 0; i < sizeof(ctx->env_strings[who]) / sizeof(ctx->env_strings[who][0]); i++) {
 			free(ctx->env_strings[who][i]);
 			ctx->env_strings[who][i] = NULL;
 		}
