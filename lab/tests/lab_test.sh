@@ -74,9 +74,11 @@ for scn in "$failing"/*.scn; do
 	"$tcplab" run --pcap-dir "$work/failing" "$scn" >"$work/$name.out" 2>&1
 	status=$?
 	check "$name exits 1" test "$status" -eq 1
+	before=$failures
 	while IFS= read -r want; do
 		check "$name says: $want" grep -qF -- "$want" "$work/$name.out"
 	done < <(sed -n 's/^# want: //p' "$scn")
+	[ "$failures" -eq "$before" ] || cat "$work/$name.out"
 done
 
 echo "== a listener on the host's port 1060 does not matter"
