@@ -141,8 +141,7 @@ int capture_dispatch(struct capture *c, struct lab_err *err)
 	return 0;
 }
 
-int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats,
-		 struct lab_err *err)
+int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats, struct lab_err *err)
 {
 	struct pcap_stat ps;
 	struct pollfd pfd = { .fd = capture_fd(c), .events = POLLIN };

@@ -13,9 +13,9 @@
 struct capture;
 
 struct capture_stats {
-	uint64_t packets;        /* written to the file */
-	uint64_t kernel_drops;   /* pcap_stats: dropped because the ring was full */
-	uint64_t ifdrops;        /* pcap_stats: dropped by the interface */
+	uint64_t packets;      /* written to the file */
+	uint64_t kernel_drops; /* pcap_stats: dropped because the ring was full */
+	uint64_t ifdrops;      /* pcap_stats: dropped by the interface */
 };
 
 /* Opens lo in the calling thread's network namespace and the file path.part. */
@@ -31,8 +31,7 @@ int capture_dispatch(struct capture *c, struct lab_err *err);
  * than the ring's 1 ms block timeout), records the kernel's
  * statistics, closes the file and renames it into place. The capture socket stays
  * open until capture_close. On error c is freed (as by capture_abort). */
-int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats,
-		 struct lab_err *err);
+int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats, struct lab_err *err);
 
 /* Closes the capture socket and frees c. The kernel makes that close wait for an
  * RCU grace period (tens of ms); nothing depends on it, so it happens in a

@@ -11,8 +11,7 @@ struct lab_err {
 
 /* Formats a message into err (truncated to fit); returns -1 so that callers can
  * write `return lab_err_set(err, ...);`. A NULL err is allowed and ignored. */
-int lab_err_set(struct lab_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int lab_err_set(struct lab_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like lab_err_set, then appends ": strerror(errno_value)". */
 int lab_err_sys(struct lab_err *err, int errno_value, const char *fmt, ...)

@@ -53,7 +53,8 @@ static void describe_end(const struct run_side *side, char *buf, size_t len)
 	else if (p->exited)
 		snprintf(buf, len, "exited with status %d", p->exit_code);
 	else if (p->signaled)
-		snprintf(buf, len, "was killed by signal %d (%s)%s", p->signal, strsignal(p->signal),
+		snprintf(buf, len, "was killed by signal %d (%s)%s", p->signal,
+			 strsignal(p->signal),
 			 side->stopped_by_lab ? " when the lab stopped it" : "");
 	else
 		snprintf(buf, len, "ended in an unknown way");
@@ -96,7 +97,8 @@ static void quote_output(const struct proc_output *o, char *buf, size_t len)
 static void judge_output(const struct expectation *e, const struct run_side *side,
 			 struct verdict *v)
 {
-	const struct proc_output *o = e->stream == STREAM_STDOUT ? &side->proc.out : &side->proc.err;
+	const struct proc_output *o =
+		e->stream == STREAM_STDOUT ? &side->proc.out : &side->proc.err;
 	const char *stream = e->stream == STREAM_STDOUT ? "stdout" : "stderr";
 	const char *who = scenario_who_name(e->who);
 	const char *text = o->data ? o->data : "";
@@ -158,8 +160,7 @@ static void judge_program(const struct expectation *e, const struct run_record *
 	}
 }
 
-static void judge_run(const struct expectation *e, const struct run_record *rec,
-		      struct verdict *v)
+static void judge_run(const struct expectation *e, const struct run_record *rec, struct verdict *v)
 {
 	const char *seen = scenario_outcome_name(rec->outcome);
 
@@ -177,8 +178,9 @@ static void judge_run(const struct expectation *e, const struct run_record *rec,
 	case EXPECT_DEADLOCK_WITHIN:
 		v->held = rec->outcome == OUTCOME_DEADLOCK && rec->verdict_us <= e->value;
 		if (rec->outcome == OUTCOME_DEADLOCK)
-			say(v, "expected a deadlock within %" PRId64 " ms; deadlock seen at %" PRId64
-			       " ms (last progress at %" PRId64 " ms)",
+			say(v,
+			    "expected a deadlock within %" PRId64 " ms; deadlock seen at %" PRId64
+			    " ms (last progress at %" PRId64 " ms)",
 			    e->value / 1000, rec->verdict_us / 1000, rec->last_progress_us / 1000);
 		else
 			say(v, "expected a deadlock within %" PRId64 " ms; saw outcome %s",
@@ -296,15 +298,14 @@ out:
 	return rc;
 }
 
-
 /* ---- expectations about the capture: the flow analyser ------------------------ */
 
 /* What the analyser gives the verdicts, for the connections to the scenario's port. */
 struct flow_facts {
 	const struct scenario *sc;
 	struct flow_analysis *fa;
-	uint64_t *violations;  /* per expectation: data segments that break `segments` */
-	uint32_t *worst;       /* per expectation: the payload of the first that did */
+	uint64_t *violations; /* per expectation: data segments that break `segments` */
+	uint32_t *worst;      /* per expectation: the payload of the first that did */
 };
 
 static void on_segment(const struct flow_segment *seg, void *arg)
@@ -395,8 +396,8 @@ static void judge_connections(const struct flow_facts *f, const struct expectati
 		if (f->sc->port == 0)
 			say(v, "expected %s %s; the capture has no TCP connection", what, want);
 		else
-			say(v, "expected %s %s; the capture has no connection to port %d", what, want,
-			    f->sc->port);
+			say(v, "expected %s %s; the capture has no connection to port %d", what,
+			    want, f->sc->port);
 		return;
 	}
 	v->held = matching == n;
@@ -404,14 +405,18 @@ static void judge_connections(const struct flow_facts *f, const struct expectati
 		say(v, "expected %s %s; saw %s on %s%zu connection%s", what, want, want,
 		    n == 1 ? "its " : "all ", n, n == 1 ? "" : "s");
 	} else if (handshake) {
-		say(v, "expected handshake %s; saw %s on %s -> %s (%zu of %zu connections as expected)",
+		say(v,
+		    "expected handshake %s; saw %s on %s -> %s (%zu of %zu connections as expected)",
 		    want, flow_handshake_name(odd->handshake), odd->client_str, odd->server_str,
 		    matching, n);
 	} else {
-		say(v, "expected teardown %s; saw %s%s%s on %s -> %s (%zu of %zu connections as expected)",
+		say(v,
+		    "expected teardown %s; saw %s%s%s on %s -> %s (%zu of %zu connections as expected)",
 		    want, flow_teardown_name(odd->teardown),
 		    odd->teardown_dir < 0 ? "" : ", first from the ",
-		    odd->teardown_dir < 0 ? "" : (odd->teardown_dir == FLOW_DIR_C2S ? "client" : "server"),
+		    odd->teardown_dir < 0
+			    ? ""
+			    : (odd->teardown_dir == FLOW_DIR_C2S ? "client" : "server"),
 		    odd->client_str, odd->server_str, matching, n);
 	}
 }
@@ -458,7 +463,8 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 		return;
 	case EXPECT_ZERO_WINDOW:
 		seen = sum_dir(f, dir, FLOW_ZERO_WINDOW, false);
-		say(v, "expected %s%" PRId64 " zero-window advertisements from the %s; saw %" PRIu64,
+		say(v,
+		    "expected %s%" PRId64 " zero-window advertisements from the %s; saw %" PRIu64,
 		    op, e->value, who, seen);
 		break;
 	case EXPECT_WINDOW_PROBES:
@@ -478,12 +484,14 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 	default: /* EXPECT_SEGMENTS_PAYLOAD */
 		v->held = f->violations[index] == 0;
 		if (v->held)
-			say(v, "expected every data segment from the %s to carry %s%" PRId64
-			       " bytes; all %" PRIu64 " did",
+			say(v,
+			    "expected every data segment from the %s to carry %s%" PRId64
+			    " bytes; all %" PRIu64 " did",
 			    who, op, e->value, data_segments(f, dir));
 		else
-			say(v, "expected every data segment from the %s to carry %s%" PRId64
-			       " bytes; %" PRIu64 " did not (the first carried %" PRIu32 ")",
+			say(v,
+			    "expected every data segment from the %s to carry %s%" PRId64
+			    " bytes; %" PRIu64 " did not (the first carried %" PRIu32 ")",
 			    who, op, e->value, f->violations[index], f->worst[index]);
 		return;
 	}
@@ -492,13 +500,15 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 
 /* ---- everything together -------------------------------------------------------- */
 
-int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
-		    const char *pcap_path, struct verdict **verdicts, struct lab_err *err)
+int expect_evaluate(const struct scenario *sc, const struct run_record *rec, const char *pcap_path,
+		    struct verdict **verdicts, struct lab_err *err)
 {
 	struct verdict *v = calloc(sc->n_expects ? sc->n_expects : 1, sizeof(*v));
 	uint64_t *counts = calloc(sc->n_expects ? sc->n_expects : 1, sizeof(*counts));
 	struct flow_facts facts = { .sc = sc };
-	struct flow_opts fo = { .port = (uint16_t)sc->port, .on_segment = on_segment, .arg = &facts };
+	struct flow_opts fo = { .port = (uint16_t)sc->port,
+				.on_segment = on_segment,
+				.arg = &facts };
 	int rc = -1;
 
 	facts.violations = calloc(sc->n_expects + 1, sizeof(*facts.violations));
@@ -509,8 +519,9 @@ int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
 	}
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		if (rec == NULL && expect_needs_run(&sc->expects[i])) {
-			lab_err_set(err, "%s:%d:%d: \"%s\" is about the programs: it needs a run, "
-					 "not only a capture",
+			lab_err_set(err,
+				    "%s:%d:%d: \"%s\" is about the programs: it needs a run, "
+				    "not only a capture",
 				    sc->path, sc->expects[i].line, sc->expects[i].col,
 				    sc->expects[i].source);
 			goto out;

@@ -29,7 +29,7 @@ bool expect_needs_run(const struct expectation *exp);
 /* Judges every expectation of sc. rec may be NULL (a capture taken elsewhere):
  * then expectations that need a run are an error. *verdicts gets sc->n_expects
  * entries (free with free()). Returns -1 when the capture cannot be read. */
-int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
-		    const char *pcap_path, struct verdict **verdicts, struct lab_err *err);
+int expect_evaluate(const struct scenario *sc, const struct run_record *rec, const char *pcap_path,
+		    struct verdict **verdicts, struct lab_err *err);
 
 #endif

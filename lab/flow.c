@@ -176,8 +176,7 @@ static uint64_t scaled_window(const struct dir_state *fwd, const struct packet_t
 
 /* Wireshark's checks, in its order (see the comment at the top). Returns the
  * analysis flags of this segment and updates both directions' state. */
-static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp *t,
-				int64_t now_us)
+static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp *t, int64_t now_us)
 {
 	struct dir_state *fwd = &c->d[dir], *rev = &c->d[1 - dir];
 	const uint8_t no_sfr = PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST;
@@ -256,7 +255,8 @@ finished_fwd:
 
 		/* Fast retransmission: after two or more duplicate ACKs for
 		 * exactly this sequence number (RFC 5681 §3.2). */
-		if (not_advanced && rev->dupacks >= 2 && rev->lastack_known && rev->lastack == seq &&
+		if (not_advanced && rev->dupacks >= 2 && rev->lastack_known &&
+		    rev->lastack == seq &&
 		    now_us - rev->lastack_time_us < FAST_RETRANSMISSION_WINDOW_US) {
 			flag(&m, FLOW_FAST_RETRANSMISSION);
 			flag(&m, FLOW_RETRANSMISSION);
@@ -316,7 +316,8 @@ static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int
 	} else if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK) &&
 		   dir == FLOW_DIR_S2C) {
 		c->synack_seen = true;
-		if (s->handshake == FLOW_HANDSHAKE_NONE || s->handshake == FLOW_HANDSHAKE_UNANSWERED)
+		if (s->handshake == FLOW_HANDSHAKE_NONE ||
+		    s->handshake == FLOW_HANDSHAKE_UNANSWERED)
 			s->handshake = FLOW_HANDSHAKE_INCOMPLETE;
 	} else if ((f & PACKET_TCP_RST) && dir == FLOW_DIR_S2C &&
 		   s->handshake == FLOW_HANDSHAKE_UNANSWERED) {
@@ -488,8 +489,8 @@ void flow_free(struct flow_analysis *fa)
 	free(fa);
 }
 
-int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr,
-		    const u_char *data, int linktype, struct lab_err *err)
+int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, const u_char *data,
+		    int linktype, struct lab_err *err)
 {
 	struct packet_tcp t;
 	int64_t now_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
@@ -499,7 +500,7 @@ int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr,
 		snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
 			 "link type %d (%s) is not supported: no packet decoded", linktype,
 			 pcap_datalink_val_to_name(linktype) ? pcap_datalink_val_to_name(linktype)
-							      : "unknown");
+							     : "unknown");
 		fa->linktype_noted = true;
 	}
 	switch (packet_decode(linktype, data, hdr->caplen, hdr->len, &t, NULL)) {
@@ -523,8 +524,8 @@ int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr,
 	return add_tcp(fa, &t, frame, now_us, err);
 }
 
-int flow_analyse_file(const char *path, const struct flow_opts *opts,
-		      struct flow_analysis **out, struct lab_err *err)
+int flow_analyse_file(const char *path, const struct flow_opts *opts, struct flow_analysis **out,
+		      struct lab_err *err)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct flow_analysis *fa = NULL;

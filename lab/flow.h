@@ -77,20 +77,20 @@ struct flow_dir_stats {
 	uint32_t min_payload_bytes; /* over data segments; 0 when there are none */
 	uint32_t max_payload_bytes;
 	bool syn, fin, rst;
-	int wscale;                 /* window shift applied to this side's windows, -1 none */
-	uint16_t mss;               /* from its SYN, 0 when not seen */
+	int wscale;                      /* window shift applied to this side's windows, -1 none */
+	uint16_t mss;                    /* from its SYN, 0 when not seen */
 	uint64_t flags[FLOW_FLAG_COUNT]; /* segments sent this way with each flag */
 };
 
 /* One connection's summary: small, kept for the whole analysis. */
 struct flow_conn {
-	unsigned id;                /* 1, 2, ... in order of first packet */
-	int family;                 /* AF_INET or AF_INET6 */
+	unsigned id; /* 1, 2, ... in order of first packet */
+	int family;  /* AF_INET or AF_INET6 */
 	uint8_t client_addr[16];
 	uint8_t server_addr[16];
 	uint16_t client_port;
 	uint16_t server_port;
-	char client_str[64];        /* "127.0.0.1:40000", "[::1]:40000" */
+	char client_str[64]; /* "127.0.0.1:40000", "[::1]:40000" */
 	char server_str[64];
 	/* The client sent the first SYN (or received the first SYN/ACK). Without
 	 * either, a guess: the side with the lower port is the server (ports
@@ -98,15 +98,15 @@ struct flow_conn {
 	 * the receiver of the first packet is the server. */
 	bool client_from_syn;
 	enum flow_handshake handshake;
-	int64_t rtt_us;             /* handshake RTT: last SYN to the ACK of the
+	int64_t rtt_us; /* handshake RTT: last SYN to the ACK of the
 				       SYN/ACK (Wireshark's iRTT); -1 unknown */
 	enum flow_teardown teardown;
-	int teardown_dir;           /* direction of the first FIN/RST, -1 none */
-	bool closed;                /* RST seen, or FIN both ways */
+	int teardown_dir; /* direction of the first FIN/RST, -1 none */
+	bool closed;      /* RST seen, or FIN both ways */
 	uint64_t packets;
-	uint64_t first_frame;       /* 1-based frame numbers in the capture */
+	uint64_t first_frame; /* 1-based frame numbers in the capture */
 	uint64_t last_frame;
-	int64_t first_time_us;      /* capture timestamps */
+	int64_t first_time_us; /* capture timestamps */
 	int64_t last_time_us;
 	struct flow_dir_stats dir[2];
 };
@@ -115,12 +115,12 @@ struct flow_conn {
 uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag);
 
 struct flow_totals {
-	uint64_t packets;           /* frames read */
-	uint64_t tcp_packets;       /* decoded TCP segments (truncated ones included) */
-	uint64_t non_tcp;           /* other protocols, IP fragments past the first */
-	uint64_t malformed;         /* cut short before the TCP header ended, or corrupt */
-	uint64_t truncated;         /* TCP headers complete, payload cut by the snaplen */
-	uint64_t filtered;          /* TCP segments left out by flow_opts.port */
+	uint64_t packets;     /* frames read */
+	uint64_t tcp_packets; /* decoded TCP segments (truncated ones included) */
+	uint64_t non_tcp;     /* other protocols, IP fragments past the first */
+	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */
+	uint64_t truncated;   /* TCP headers complete, payload cut by the snaplen */
+	uint64_t filtered;    /* TCP segments left out by flow_opts.port */
 	uint64_t flags[FLOW_FLAG_COUNT];
 	/* Set when reading stopped early (a truncated or corrupt file) or the
 	 * link type is not supported; what was read before is still analysed. */
@@ -130,16 +130,16 @@ struct flow_totals {
 /* What the per-segment callback sees. */
 struct flow_segment {
 	const struct flow_conn *conn;
-	int dir;                    /* FLOW_DIR_C2S or FLOW_DIR_S2C */
-	uint64_t frame;             /* 1-based frame number */
-	int64_t time_us;            /* capture timestamp */
-	uint8_t tcp_flags;          /* PACKET_TCP_* bits */
-	uint32_t seq_rel;           /* relative to the ISN (SYN = 0), or to the
+	int dir;           /* FLOW_DIR_C2S or FLOW_DIR_S2C */
+	uint64_t frame;    /* 1-based frame number */
+	int64_t time_us;   /* capture timestamp */
+	uint8_t tcp_flags; /* PACKET_TCP_* bits */
+	uint32_t seq_rel;  /* relative to the ISN (SYN = 0), or to the
 				       first seq seen minus 1 when no SYN was */
-	uint32_t ack_rel;           /* relative likewise; 0 when ACK is not set */
+	uint32_t ack_rel;  /* relative likewise; 0 when ACK is not set */
 	uint32_t payload_bytes;
-	uint64_t window_bytes;      /* advertised window, scaled when known */
-	uint32_t analysis;          /* bit (1u << enum flow_flag) for each flag */
+	uint64_t window_bytes; /* advertised window, scaled when known */
+	uint32_t analysis;     /* bit (1u << enum flow_flag) for each flag */
 	bool truncated;
 };
 
@@ -163,16 +163,16 @@ void flow_free(struct flow_analysis *fa);
 
 /* Analyses one captured frame of link type `linktype` (pcap_datalink()).
  * Returns 0, or -1 only when out of memory. */
-int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr,
-		    const u_char *data, int linktype, struct lab_err *err);
+int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, const u_char *data,
+		    int linktype, struct lab_err *err);
 
 /* Reads a pcap or pcapng file and analyses every frame. Returns 0 and sets *out
  * (free with flow_free) also when the file ends in a truncated or corrupt
  * record: then flow_totals()->file_note says so and what came before counts.
  * Returns -1 with a message naming the file when it cannot be opened or is
  * not a capture. */
-int flow_analyse_file(const char *path, const struct flow_opts *opts,
-		      struct flow_analysis **out, struct lab_err *err);
+int flow_analyse_file(const char *path, const struct flow_opts *opts, struct flow_analysis **out,
+		      struct lab_err *err);
 
 const struct flow_totals *flow_totals(const struct flow_analysis *fa);
 size_t flow_conn_count(const struct flow_analysis *fa);

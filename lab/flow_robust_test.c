@@ -29,7 +29,7 @@ struct blob {
 
 static struct blob slurp(const char *path)
 {
-	struct blob b = {NULL, 0};
+	struct blob b = { NULL, 0 };
 	FILE *f = fopen(path, "rb");
 
 	assert_non_null(f);
@@ -65,7 +65,7 @@ static unsigned variants;
 static void check_file(const char *path, bool show)
 {
 	struct flow_analysis *fa = NULL;
-	struct lab_err err = {""};
+	struct lab_err err = { "" };
 	int rc = flow_analyse_file(path, NULL, &fa, &err);
 
 	variants++;
@@ -165,9 +165,9 @@ static void test_bit_flipped_files(void **state)
 /* Every frame, every caplen, every link type: straight into flow_add_packet. */
 static void test_every_frame_prefix_under_every_link_type(void **state)
 {
-	static const int linktypes[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW,
-					101,        DLT_IPV4,      DLT_IPV6,       DLT_NULL,
-					108,        14,            9999};
+	static const int linktypes[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, 101,
+					 DLT_IPV4,   DLT_IPV6,      DLT_NULL,       108,     14,
+					 9999 };
 	glob_t g;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	unsigned frames = 0;
@@ -183,7 +183,7 @@ static void test_every_frame_prefix_under_every_link_type(void **state)
 		for (int n = 0; n < 6 && pcap_next_ex(p, &hdr, &data) == 1; n++) {
 			for (size_t lt = 0; lt < sizeof(linktypes) / sizeof(linktypes[0]); lt++) {
 				struct flow_analysis *fa = flow_new(NULL);
-				struct lab_err err = {""};
+				struct lab_err err = { "" };
 
 				assert_non_null(fa);
 				for (bpf_u_int32 cap = 0; cap <= hdr->caplen; cap++) {
@@ -195,7 +195,8 @@ static void test_every_frame_prefix_under_every_link_type(void **state)
 					memcpy(copy, data, cap);
 					h.caplen = cap;
 					assert_int_equal(
-						flow_add_packet(fa, &h, copy, linktypes[lt], &err), 0);
+						flow_add_packet(fa, &h, copy, linktypes[lt], &err),
+						0);
 					free(copy);
 				}
 				flow_free(fa);

@@ -19,7 +19,7 @@ static uint64_t key_hash(const struct conn_key *k)
 {
 	/* FNV-1a over the fields that matter */
 	uint64_t h = 1469598103934665603ULL;
-	const uint8_t *parts[2] = {k->addr[0], k->addr[1]};
+	const uint8_t *parts[2] = { k->addr[0], k->addr[1] };
 	size_t addr_len = k->family == AF_INET6 ? 16 : 4;
 
 	for (int e = 0; e < 2; e++) {
@@ -33,8 +33,8 @@ static uint64_t key_hash(const struct conn_key *k)
 
 static bool key_equal(const struct conn_key *a, const struct conn_key *b)
 {
-	return a->family == b->family && a->port[0] == b->port[0] &&
-	       a->port[1] == b->port[1] && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+	return a->family == b->family && a->port[0] == b->port[0] && a->port[1] == b->port[1] &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
 /* Builds the order-independent key; *src_end says which endpoint sent it. */
@@ -137,8 +137,7 @@ void flow_table_expire(struct flow_analysis *fa, int64_t now_us)
 		conn_retire(fa, fa->linger_head);
 }
 
-static void endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf,
-			 size_t len)
+static void endpoint_str(int family, const uint8_t *addr, uint16_t port, char *buf, size_t len)
 {
 	char a[48]; /* INET6_ADDRSTRLEN */
 
@@ -158,9 +157,8 @@ static void dir_init(struct dir_state *d)
 }
 
 /* Picks the client (see struct flow_conn) and creates the connection. */
-static struct conn *conn_create(struct flow_analysis *fa, const struct conn_key *k,
-				int src_end, const struct packet_tcp *t, uint64_t frame,
-				int64_t now_us)
+static struct conn *conn_create(struct flow_analysis *fa, const struct conn_key *k, int src_end,
+				const struct packet_tcp *t, uint64_t frame, int64_t now_us)
 {
 	struct conn *c = NULL;
 	struct flow_conn *s = NULL;
@@ -234,8 +232,8 @@ static bool is_new_connection(const struct conn *c, int src_end, const struct pa
 	return fwd->base_known && t->seq != fwd->base_seq;
 }
 
-struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *t,
-			     uint64_t frame, int64_t now_us, int *dir, struct lab_err *err)
+struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *t, uint64_t frame,
+			     int64_t now_us, int *dir, struct lab_err *err)
 {
 	struct conn_key k;
 	struct conn **slot;

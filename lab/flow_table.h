@@ -20,42 +20,42 @@
 /* The analysis state of one direction (the sender's side of it). */
 struct dir_state {
 	bool base_known;
-	uint32_t base_seq;          /* for relative numbers */
-	int win_scale;              /* -1 unknown, -2 not in use, >= 0 shift */
+	uint32_t base_seq; /* for relative numbers */
+	int win_scale;     /* -1 unknown, -2 not in use, >= 0 shift */
 	/* Last window sent: as on the wire (Wireshark compares these for window
 	 * updates and duplicate ACKs) and scaled (for the window's right edge). */
-	uint32_t raw_window;        /* RAW_WINDOW_UNSEEN before the first segment */
-	uint64_t window;            /* scaled, WINDOW_UNSEEN before the first */
+	uint32_t raw_window; /* RAW_WINDOW_UNSEEN before the first segment */
+	uint64_t window;     /* scaled, WINDOW_UNSEEN before the first */
 	bool nextseq_known;
-	uint32_t nextseq;           /* highest seq + len (+1 for SYN/FIN) seen */
+	uint32_t nextseq; /* highest seq + len (+1 for SYN/FIN) seen */
 	int64_t nextseq_time_us;
 	bool lastack_known;
-	uint32_t lastack;           /* last ack number sent this way */
+	uint32_t lastack; /* last ack number sent this way */
 	int64_t lastack_time_us;
 	bool maxseq_known;
-	uint32_t maxseqtobeacked;   /* end of the contiguous data seen */
-	unsigned dupacks;           /* duplicate ACKs in a row */
-	uint32_t last_flags;        /* analysis flags of the last segment */
+	uint32_t maxseqtobeacked; /* end of the contiguous data seen */
+	unsigned dupacks;         /* duplicate ACKs in a row */
+	uint32_t last_flags;      /* analysis flags of the last segment */
 	bool data_end_known;
-	uint32_t data_start;        /* lowest seq of payload, for data_bytes */
-	uint32_t data_end;          /* highest seq + len of payload */
+	uint32_t data_start; /* lowest seq of payload, for data_bytes */
+	uint32_t data_end;   /* highest seq + len of payload */
 	bool syn_seen;
 	uint32_t isn;
 };
 
 struct conn_key {
 	int family;
-	uint8_t addr[2][16];        /* endpoint 0 sorts before endpoint 1 */
+	uint8_t addr[2][16]; /* endpoint 0 sorts before endpoint 1 */
 	uint16_t port[2];
 };
 
 struct conn {
 	struct conn_key key;
-	int client_end;             /* which key endpoint is the client */
+	int client_end; /* which key endpoint is the client */
 	struct flow_conn *sum;
-	struct dir_state d[2];      /* by direction: FLOW_DIR_C2S, FLOW_DIR_S2C */
+	struct dir_state d[2]; /* by direction: FLOW_DIR_C2S, FLOW_DIR_S2C */
 	int64_t last_syn_time_us;
-	int64_t first_rtt_us;       /* 0 until the handshake completes */
+	int64_t first_rtt_us; /* 0 until the handshake completes */
 	bool synack_seen;
 	int64_t closed_time_us;
 	struct conn *hash_next;
@@ -66,9 +66,9 @@ struct conn {
 struct flow_analysis {
 	struct flow_opts opts;
 	struct flow_totals totals;
-	struct flow_conn **conns;   /* summaries, in order of first packet */
+	struct flow_conn **conns; /* summaries, in order of first packet */
 	size_t conn_count, conn_cap;
-	struct conn **table;        /* open connections, chained */
+	struct conn **table; /* open connections, chained */
 	size_t table_size, open_count;
 	struct conn *linger_head, *linger_tail;
 	bool linktype_noted;
@@ -77,8 +77,8 @@ struct flow_analysis {
 /* The connection of segment t, created on its first packet (or when a SYN
  * reuses the 4-tuple with a new ISN); *dir is the segment's direction,
  * FLOW_DIR_C2S or FLOW_DIR_S2C. NULL with err set when out of memory. */
-struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *t,
-			     uint64_t frame, int64_t now_us, int *dir, struct lab_err *err);
+struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *t, uint64_t frame,
+			     int64_t now_us, int *dir, struct lab_err *err);
 
 /* c closed at now_us: it keeps its analysis state for late segments until
  * flow_table_expire retires it. */

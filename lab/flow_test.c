@@ -23,7 +23,7 @@ static struct flow_analysis *analyse(const char *name, const struct flow_opts *o
 {
 	char path[256];
 	struct flow_analysis *fa = NULL;
-	struct lab_err err = {""};
+	struct lab_err err = { "" };
 
 	snprintf(path, sizeof(path), PCAPS "%s.pcap", name);
 	if (flow_analyse_file(path, opts, &fa, &err) < 0)
@@ -71,10 +71,10 @@ static void check_echo(const char *name, const char *client, const char *server)
 
 static void test_echo_on_every_link_type(void **state)
 {
-	static const char *const v4[] = {"basic_echo", "link_vlan", "link_sll", "link_sll2",
-					 "link_raw",   "link_ipv4", "link_null"};
-	static const char *const v6[] = {"link_raw6", "link_ipv6", "link_null6", "link_loop6",
-					 "ipv6_destopts"};
+	static const char *const v4[] = { "basic_echo", "link_vlan", "link_sll", "link_sll2",
+					  "link_raw",   "link_ipv4", "link_null" };
+	static const char *const v6[] = { "link_raw6", "link_ipv6", "link_null6", "link_loop6",
+					  "ipv6_destopts" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
@@ -212,8 +212,8 @@ static void test_keepalives_are_not_data(void **state)
 
 static void test_window_full_uses_scaled_edge(void **state)
 {
-	static const char *const names[] = {"window_full", "window_scaled",
-					    "window_scale_one_side"};
+	static const char *const names[] = { "window_full", "window_scaled",
+					     "window_scale_one_side" };
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
@@ -313,7 +313,7 @@ static void test_other_protocols_and_malformed_frames_are_counted(void **state)
 
 static void test_port_filter(void **state)
 {
-	struct flow_opts opts = {.port = 1061};
+	struct flow_opts opts = { .port = 1061 };
 	struct flow_analysis *fa = analyse("port_reuse", &opts);
 
 	(void)state;
@@ -348,8 +348,8 @@ static void count_segment(const struct flow_segment *seg, void *arg)
 
 static void test_callback_sees_every_segment(void **state)
 {
-	struct seen seen = {0};
-	struct flow_opts opts = {.on_segment = count_segment, .arg = &seen};
+	struct seen seen = { 0 };
+	struct flow_opts opts = { .on_segment = count_segment, .arg = &seen };
 	struct flow_analysis *fa = analyse("zero_window", &opts);
 
 	(void)state;
@@ -360,8 +360,8 @@ static void test_callback_sees_every_segment(void **state)
 }
 
 /* Builds a raw IPv4 TCP segment for the packet-by-packet API. */
-static size_t make_segment(uint8_t *b, uint16_t sport, uint16_t dport, uint32_t seq,
-			   uint32_t ack, uint8_t flags, uint16_t payload)
+static size_t make_segment(uint8_t *b, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+			   uint8_t flags, uint16_t payload)
 {
 	size_t len = 40 + payload;
 
@@ -391,8 +391,10 @@ static void feed(struct flow_analysis *fa, int64_t t_us, uint16_t sport, uint16_
 		 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t payload)
 {
 	uint8_t b[1600];
-	struct pcap_pkthdr h = {{(time_t)(t_us / 1000000), (suseconds_t)(t_us % 1000000)}, 0, 0};
-	struct lab_err err = {""};
+	struct pcap_pkthdr h = { { (time_t)(t_us / 1000000), (suseconds_t)(t_us % 1000000) },
+				 0,
+				 0 };
+	struct lab_err err = { "" };
 
 	h.len = h.caplen = (bpf_u_int32)make_segment(b, sport, dport, seq, ack, flags, payload);
 	assert_int_equal(flow_add_packet(fa, &h, b, DLT_RAW, &err), 0);
@@ -400,7 +402,7 @@ static void feed(struct flow_analysis *fa, int64_t t_us, uint16_t sport, uint16_
 
 static void test_packet_api_and_linger(void **state)
 {
-	struct flow_opts opts = {.linger_us = 1000000};
+	struct flow_opts opts = { .linger_us = 1000000 };
 	struct flow_analysis *fa = flow_new(&opts);
 	const struct flow_conn *c;
 
@@ -431,7 +433,7 @@ static void test_packet_api_and_linger(void **state)
 static void test_unreadable_and_non_pcap_files_fail_naming_the_file(void **state)
 {
 	struct flow_analysis *fa = (void *)1;
-	struct lab_err err = {""};
+	struct lab_err err = { "" };
 	char path[] = "/tmp/flow_test_notpcap_XXXXXX";
 	int fd;
 
@@ -452,7 +454,7 @@ static void test_truncated_file_returns_what_was_read(void **state)
 {
 	char path[] = "/tmp/flow_test_cut_XXXXXX";
 	struct flow_analysis *fa = NULL;
-	struct lab_err err = {""};
+	struct lab_err err = { "" };
 	FILE *in = fopen(PCAPS "basic_echo.pcap", "rb");
 	uint8_t buf[4096];
 	size_t n;

@@ -11,10 +11,9 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: flowdump [--port N] [--counts] PCAP     analysis summary\n"
-		"       flowdump --show [--all] [--ascii] [--port N] PCAP\n"
-		"  --counts  only the `flag count` lines (for comparing with tshark)\n");
+	fprintf(out, "usage: flowdump [--port N] [--counts] PCAP     analysis summary\n"
+		     "       flowdump --show [--all] [--ascii] [--port N] PCAP\n"
+		     "  --counts  only the `flag count` lines (for comparing with tshark)\n");
 }
 
 static void print_dir(const char *name, const struct flow_dir_stats *d)
@@ -66,15 +65,18 @@ static void print_analysis(const struct flow_analysis *fa, int counts_only)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"port", required_argument, NULL, 'p'}, {"show", no_argument, NULL, 's'},
-		{"all", no_argument, NULL, 'a'},        {"ascii", no_argument, NULL, 'A'},
-		{"counts", no_argument, NULL, 'c'},     {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "port", required_argument, NULL, 'p' },
+		{ "show", no_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "ascii", no_argument, NULL, 'A' },
+		{ "counts", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct show_opts so = {0};
-	struct flow_opts fo = {0};
+	struct show_opts so = { 0 };
+	struct flow_opts fo = { 0 };
 	struct flow_analysis *fa = NULL;
-	struct lab_err err = {""};
+	struct lab_err err = { "" };
 	int show = 0, counts = 0, c;
 
 	while ((c = getopt_long(argc, argv, "p:saAch", longopts, NULL)) != -1) {

@@ -86,18 +86,30 @@ const char *hang_call_name(long nr)
 		long nr;
 		const char *name;
 	} names[] = {
-		{ SYS_read, "read" },         { SYS_readv, "readv" },
-		{ SYS_recvfrom, "recvfrom" }, { SYS_recvmsg, "recvmsg" },
-		{ SYS_accept, "accept" },     { SYS_accept4, "accept4" },
-		{ SYS_wait4, "wait4" },       { SYS_waitid, "waitid" },
-		{ SYS_pause, "pause" },       { SYS_rt_sigsuspend, "sigsuspend" },
-		{ SYS_poll, "poll" },         { SYS_ppoll, "ppoll" },
-		{ SYS_select, "select" },     { SYS_pselect6, "pselect6" },
-		{ SYS_epoll_wait, "epoll_wait" }, { SYS_epoll_pwait, "epoll_pwait" },
-		{ SYS_futex, "futex" },       { SYS_rt_sigtimedwait, "sigtimedwait" },
-		{ SYS_nanosleep, "nanosleep" }, { SYS_clock_nanosleep, "clock_nanosleep" },
-		{ SYS_write, "write" },       { SYS_sendto, "sendto" },
-		{ SYS_sendmsg, "sendmsg" },   { SYS_connect, "connect" },
+		{ SYS_read, "read" },
+		{ SYS_readv, "readv" },
+		{ SYS_recvfrom, "recvfrom" },
+		{ SYS_recvmsg, "recvmsg" },
+		{ SYS_accept, "accept" },
+		{ SYS_accept4, "accept4" },
+		{ SYS_wait4, "wait4" },
+		{ SYS_waitid, "waitid" },
+		{ SYS_pause, "pause" },
+		{ SYS_rt_sigsuspend, "sigsuspend" },
+		{ SYS_poll, "poll" },
+		{ SYS_ppoll, "ppoll" },
+		{ SYS_select, "select" },
+		{ SYS_pselect6, "pselect6" },
+		{ SYS_epoll_wait, "epoll_wait" },
+		{ SYS_epoll_pwait, "epoll_pwait" },
+		{ SYS_futex, "futex" },
+		{ SYS_rt_sigtimedwait, "sigtimedwait" },
+		{ SYS_nanosleep, "nanosleep" },
+		{ SYS_clock_nanosleep, "clock_nanosleep" },
+		{ SYS_write, "write" },
+		{ SYS_sendto, "sendto" },
+		{ SYS_sendmsg, "sendmsg" },
+		{ SYS_connect, "connect" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -198,8 +210,7 @@ static bool process_waits_forever(const char *proc_dir, const char *pid, char *c
 	return all;
 }
 
-int hang_check(const char *proc_dir, bool *hung, char *why, size_t why_len,
-	       struct lab_err *err)
+int hang_check(const char *proc_dir, bool *hung, char *why, size_t why_len, struct lab_err *err)
 {
 	DIR *dir = opendir(proc_dir);
 	struct dirent *de;

@@ -16,9 +16,9 @@
 
 /* The syscall a task is blocked in, as /proc/PID/task/TID/syscall shows it. */
 struct hang_call {
-	long nr;       /* syscall number; -1 when not in a syscall */
+	long nr; /* syscall number; -1 when not in a syscall */
 	long args[6];
-	bool running;  /* "running": on a CPU, not in a syscall */
+	bool running; /* "running": on a CPU, not in a syscall */
 };
 
 /* Parses one line of /proc/.../syscall ("7 0x7ffd 0x1 0xffffffff ...",
@@ -36,7 +36,6 @@ const char *hang_call_name(long nr);
  * process waits ("tcp_sixteen (pid 5) in read, python3 (pid 7) in recvfrom"), and
  * otherwise names the first task that does not. Returns -1 when proc_dir cannot
  * be read. */
-int hang_check(const char *proc_dir, bool *hung, char *why, size_t why_len,
-	       struct lab_err *err);
+int hang_check(const char *proc_dir, bool *hung, char *why, size_t why_len, struct lab_err *err);
 
 #endif

@@ -18,9 +18,9 @@
 
 struct conn_state {
 	struct ladder_conn conn;
-	bool seen;        /* a segment of this connection was added */
+	bool seen; /* a segment of this connection was added */
 	size_t row_cap;
-	size_t run_start; /* first row of the current run of ordinary segments */
+	size_t run_start;   /* first row of the current run of ordinary segments */
 	uint64_t run_count; /* segments in it, 0: no run */
 };
 
@@ -229,8 +229,9 @@ void ladder_format_label(const struct ladder_row *row, char *buf, size_t len)
 
 	ladder_format_flags(row->tcp_flags, flags, sizeof(flags));
 	if (row->tcp_flags & PACKET_TCP_ACK)
-		snprintf(buf, len, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu64,
-			 flags, row->seq_rel, row->ack_rel, row->payload_bytes, row->window_bytes);
+		snprintf(buf, len,
+			 "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%" PRIu64, flags,
+			 row->seq_rel, row->ack_rel, row->payload_bytes, row->window_bytes);
 	else
 		snprintf(buf, len, "%s seq=%" PRIu32 " len=%" PRIu32 " win=%" PRIu64, flags,
 			 row->seq_rel, row->payload_bytes, row->window_bytes);
@@ -244,13 +245,14 @@ static bool note_listed(uint32_t m, int f)
 	if (f == FLOW_RETRANSMISSION &&
 	    (m & (1u << FLOW_FAST_RETRANSMISSION | 1u << FLOW_SPURIOUS_RETRANSMISSION)))
 		return false;
-	if ((f == FLOW_KEEP_ALIVE || f == FLOW_ZERO_WINDOW_PROBE) && (m & (1u << FLOW_WINDOW_PROBE)))
+	if ((f == FLOW_KEEP_ALIVE || f == FLOW_ZERO_WINDOW_PROBE) &&
+	    (m & (1u << FLOW_WINDOW_PROBE)))
 		return false;
 	return true;
 }
 
-size_t ladder_format_notes(uint32_t analysis, const char *open, const char *close,
-			   const char *sep, char *buf, size_t len)
+size_t ladder_format_notes(uint32_t analysis, const char *open, const char *close, const char *sep,
+			   char *buf, size_t len)
 {
 	size_t used = 0;
 

@@ -32,26 +32,26 @@ enum ladder_row_kind { LADDER_ROW_SEGMENT, LADDER_ROW_FOLD };
 
 struct ladder_row {
 	enum ladder_row_kind kind;
-	uint64_t frame;              /* a fold: of its first segment */
-	int64_t time_us;             /* a fold: of its first segment */
+	uint64_t frame;  /* a fold: of its first segment */
+	int64_t time_us; /* a fold: of its first segment */
 	/* LADDER_ROW_SEGMENT: the segment as flow.h saw it */
-	int dir;                     /* FLOW_DIR_C2S or FLOW_DIR_S2C */
-	uint8_t tcp_flags;           /* PACKET_TCP_* bits */
+	int dir;           /* FLOW_DIR_C2S or FLOW_DIR_S2C */
+	uint8_t tcp_flags; /* PACKET_TCP_* bits */
 	bool truncated;
 	uint32_t seq_rel, ack_rel, payload_bytes;
 	uint64_t window_bytes;
-	uint32_t analysis;           /* bit (1u << enum flow_flag) per flag */
+	uint32_t analysis; /* bit (1u << enum flow_flag) per flag */
 	/* LADDER_ROW_FOLD: per direction (FLOW_DIR_*) */
 	uint64_t fold_segments[2];
-	uint64_t fold_bytes[2];      /* payload bytes */
-	int64_t last_time_us;        /* of its last segment */
+	uint64_t fold_bytes[2]; /* payload bytes */
+	int64_t last_time_us;   /* of its last segment */
 };
 
 /* One connection's rows, in capture order. Read-only for callers. */
 struct ladder_conn {
 	struct ladder_row *rows;
 	size_t row_count;
-	uint64_t omitted_segments;   /* past ladder_opts.max_rows */
+	uint64_t omitted_segments; /* past ladder_opts.max_rows */
 	uint64_t omitted_bytes;
 };
 
@@ -83,8 +83,8 @@ void ladder_format_label(const struct ladder_row *row, char *buf, size_t len);
  * its general one (fast retransmission, not also retransmission; window probe,
  * not also keep-alive or zero window probe), each as OPEN word CLOSE, joined by
  * sep: ("[", "]", " ") gives "[zero window] [window full]". Returns strlen(buf). */
-size_t ladder_format_notes(uint32_t analysis, const char *open, const char *close,
-			   const char *sep, char *buf, size_t len);
+size_t ladder_format_notes(uint32_t analysis, const char *open, const char *close, const char *sep,
+			   char *buf, size_t len);
 /* A count in groups of three digits joined by sep: 8123 with " " -> "8 123". */
 void ladder_format_count(uint64_t n, const char *sep, char *buf, size_t len);
 /* "16 B", "9999 B", "13.6 kB", "13.6 MB", "1.1 GB" (decimal units). */

@@ -38,8 +38,10 @@ static struct flow_segment segment(const struct flow_conn *conn, int dir, int64_
 static struct ladder *new_ladder(unsigned fold_segments, bool all, bool truncated_folds,
 				 size_t max_rows)
 {
-	struct ladder_opts lo = { .fold_segments = fold_segments, .all = all,
-				  .truncated_folds = truncated_folds, .max_rows = max_rows };
+	struct ladder_opts lo = { .fold_segments = fold_segments,
+				  .all = all,
+				  .truncated_folds = truncated_folds,
+				  .max_rows = max_rows };
 	struct ladder *l = ladder_new(&lo);
 
 	assert_non_null(l);
@@ -88,7 +90,8 @@ static void test_run_past_the_limit_folds_into_one_row_counted_per_direction(voi
 	for (int i = 0; i < 1500; i++) {
 		int c2s = i % 3 != 2;
 
-		add(l, segment(&conn1, c2s ? FLOW_DIR_C2S : FLOW_DIR_S2C, 1000 + i, c2s ? 1448 : 0));
+		add(l,
+		    segment(&conn1, c2s ? FLOW_DIR_C2S : FLOW_DIR_S2C, 1000 + i, c2s ? 1448 : 0));
 		/* memory: never more rows than the limit while the run grows */
 		assert_true(rows_of(l, 1)->row_count <= 4);
 	}
@@ -260,10 +263,10 @@ static void test_fold_in_progress_keeps_counting_near_the_row_limit(void **state
 	/* rows 3, 4 and 5 start a run, the third one folds them back to row 3 */
 	for (int i = 0; i < 50; i++)
 		add(l, segment(&conn1, FLOW_DIR_S2C, 100 + i, 1));
-	add(l, noted);                                      /* row 4 */
-	add(l, noted);                                      /* row 5 */
-	add(l, noted);                                      /* past the limit */
-	add(l, segment(&conn1, FLOW_DIR_C2S, 200, 9));      /* past the limit */
+	add(l, noted);                                 /* row 4 */
+	add(l, noted);                                 /* row 5 */
+	add(l, noted);                                 /* past the limit */
+	add(l, segment(&conn1, FLOW_DIR_C2S, 200, 9)); /* past the limit */
 	lc = rows_of(l, 1);
 	assert_int_equal(lc->row_count, 5);
 	assert_int_equal(lc->rows[2].kind, LADDER_ROW_FOLD);
@@ -359,8 +362,11 @@ static void test_on_segment_callback_adds_and_bad_id_fails(void **state)
 
 static void test_label_text(void **state)
 {
-	struct ladder_row r = { .tcp_flags = PACKET_TCP_SYN | PACKET_TCP_ACK, .seq_rel = 0,
-				.ack_rel = 1, .payload_bytes = 0, .window_bytes = 65483 };
+	struct ladder_row r = { .tcp_flags = PACKET_TCP_SYN | PACKET_TCP_ACK,
+				.seq_rel = 0,
+				.ack_rel = 1,
+				.payload_bytes = 0,
+				.window_bytes = 65483 };
 	char buf[160];
 
 	(void)state;
@@ -410,8 +416,8 @@ static void test_notes_name_the_specific_flag_only(void **state)
 	assert_string_equal(buf, "[fast retransmission]");
 	assert_int_equal(n, strlen(buf));
 	ladder_format_notes(1u << FLOW_KEEP_ALIVE | 1u << FLOW_ZERO_WINDOW_PROBE |
-			    1u << FLOW_WINDOW_PROBE | 1u << FLOW_ZERO_WINDOW, "", "", ", ", buf,
-			    sizeof(buf));
+				    1u << FLOW_WINDOW_PROBE | 1u << FLOW_ZERO_WINDOW,
+			    "", "", ", ", buf, sizeof(buf));
 	assert_string_equal(buf, "zero window, window probe");
 	ladder_format_notes(1u << FLOW_RETRANSMISSION, "[", "]", " ", buf, sizeof(buf));
 	assert_string_equal(buf, "[retransmission]");
@@ -434,7 +440,9 @@ static void test_count_and_bytes_text(void **state)
 	ladder_format_count(999, " ", buf, sizeof(buf));
 	assert_string_equal(buf, "999");
 	ladder_format_count(1234567, "\xe2\x80\xaf", buf, sizeof(buf));
-	assert_string_equal(buf, "1\xe2\x80\xaf" "234\xe2\x80\xaf" "567");
+	assert_string_equal(buf, "1\xe2\x80\xaf"
+				 "234\xe2\x80\xaf"
+				 "567");
 	ladder_format_count(1234567, " ", buf, 6);
 	assert_string_equal(buf, "1 234");
 	ladder_format_bytes(16, buf, sizeof(buf));

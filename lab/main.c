@@ -440,7 +440,8 @@ static int cmd_run(int argc, char **argv)
 		case 'j':
 			jobs = strtol(optarg, &end, 10);
 			if (*end != '\0' || jobs < 1 || jobs > 256)
-				return main_usage_error("-j wants a number from 1 to 256, not \"%s\"", optarg);
+				return main_usage_error(
+					"-j wants a number from 1 to 256, not \"%s\"", optarg);
 			break;
 		case 'p':
 			opts.pcap_dir = optarg;
@@ -475,8 +476,9 @@ static int cmd_run(int argc, char **argv)
 	if (load_scenarios(&paths, &scs) < 0)
 		goto out;
 	if (find_home(home, sizeof(home)) < 0) {
-		fprintf(stderr, "tcplab: cannot find the reference programs and the fault shim "
-				"(run it with `bazel run //lab:tcplab -- ...`, or set TCPLAB_HOME)\n");
+		fprintf(stderr,
+			"tcplab: cannot find the reference programs and the fault shim "
+			"(run it with `bazel run //lab:tcplab -- ...`, or set TCPLAB_HOME)\n");
 		goto out;
 	}
 	snprintf(tools_dir, sizeof(tools_dir), "%s/tools/ref", home);
@@ -550,7 +552,8 @@ static int cmd_run(int argc, char **argv)
 			double wall_s = (double)(proc_now_us() - start_us) / 1e6;
 
 			report_summary(stdout, items, pool.n, wall_s, &ropts);
-			if (write_reports(items, pool.n, wall_s, junit_path, json_path, html_dir) < 0)
+			if (write_reports(items, pool.n, wall_s, junit_path, json_path, html_dir) <
+			    0)
 				status = 2;
 		}
 		free(items);

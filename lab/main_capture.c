@@ -44,7 +44,8 @@ static int scenario_from_expects(char **lines, size_t n, int port, struct scenar
 	text = malloc(len);
 	if (text == NULL)
 		return -1;
-	snprintf(text, len, "scenario \"--expect\"\nport %d\nserver :\nclient :\n", port ? port : 1060);
+	snprintf(text, len, "scenario \"--expect\"\nport %d\nserver :\nclient :\n",
+		 port ? port : 1060);
 	for (size_t i = 0; i < n; i++) {
 		strcat(text, strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ");
 		strcat(text, lines[i]);
@@ -105,7 +106,8 @@ int main_cmd_check(int argc, char **argv)
 		case 'p':
 			if (parse_port(optarg, &port) < 0) {
 				free(lines);
-				return main_usage_error("--port wants 1 to 65535, not \"%s\"", optarg);
+				return main_usage_error("--port wants 1 to 65535, not \"%s\"",
+							optarg);
 			}
 			break;
 		case 'v':
@@ -122,8 +124,9 @@ int main_cmd_check(int argc, char **argv)
 	}
 	if (optind != argc - 1 || (scenario_path == NULL) == (n_lines == 0)) {
 		free(lines);
-		return main_usage_error("%s", "check PCAP wants one capture and either --scenario FILE "
-					 "or --expect 'LINE'");
+		return main_usage_error("%s",
+					"check PCAP wants one capture and either --scenario FILE "
+					"or --expect 'LINE'");
 	}
 	if (scenario_path != NULL) {
 		if (scenario_parse_file(scenario_path, &sc, &err) < 0) {
@@ -191,7 +194,8 @@ int main_cmd_show(int argc, char **argv)
 			break;
 		case 'p':
 			if (parse_port(optarg, &port) < 0)
-				return main_usage_error("--port wants 1 to 65535, not \"%s\"", optarg);
+				return main_usage_error("--port wants 1 to 65535, not \"%s\"",
+							optarg);
 			break;
 		case 'h':
 			fputs(main_usage_text, stdout);
@@ -211,4 +215,3 @@ int main_cmd_show(int argc, char **argv)
 	}
 	return 0;
 }
-

@@ -72,7 +72,7 @@ static bool view_copy(const struct view *v, size_t off, size_t n, uint8_t *out)
 /* The decoder's running state for one frame. */
 struct decoder {
 	struct view v;
-	size_t wire_len;      /* bytes on the wire from v.data[0] */
+	size_t wire_len; /* bytes on the wire from v.data[0] */
 	struct packet_tcp *tcp;
 	const char *why;
 };
@@ -126,8 +126,8 @@ static void parse_tcp_options(struct decoder *d, size_t start, size_t end)
 				t->sack_permitted = true;
 			break;
 		case 5: /* SACK blocks, RFC 2018 §3 */
-			for (size_t b = off + 2; b + 8 <= (size_t)off + len &&
-						 t->sack_count < PACKET_SACK_MAX;
+			for (size_t b = off + 2;
+			     b + 8 <= (size_t)off + len && t->sack_count < PACKET_SACK_MAX;
 			     b += 8) {
 				if (!view_be32(&d->v, b, &t->sack_left[t->sack_count]) ||
 				    !view_be32(&d->v, b + 4, &t->sack_right[t->sack_count]))
@@ -337,10 +337,10 @@ static enum packet_kind parse_null(struct decoder *d)
 	return other(d, "loopback frame of another address family");
 }
 
-enum packet_kind packet_decode(int linktype, const uint8_t *data, size_t caplen,
-			       size_t wire_len, struct packet_tcp *tcp, const char **why)
+enum packet_kind packet_decode(int linktype, const uint8_t *data, size_t caplen, size_t wire_len,
+			       struct packet_tcp *tcp, const char **why)
 {
-	struct decoder d = {.v = {data, data ? caplen : 0}, .wire_len = wire_len, .tcp = tcp};
+	struct decoder d = { .v = { data, data ? caplen : 0 }, .wire_len = wire_len, .tcp = tcp };
 	enum packet_kind kind;
 	uint16_t type;
 

@@ -30,18 +30,18 @@ enum packet_kind {
 #define PACKET_SACK_MAX 4
 
 struct packet_tcp {
-	int family;               /* AF_INET or AF_INET6 */
-	uint8_t src_addr[16];     /* IPv4 uses the first 4 bytes */
+	int family;           /* AF_INET or AF_INET6 */
+	uint8_t src_addr[16]; /* IPv4 uses the first 4 bytes */
 	uint8_t dst_addr[16];
 	uint16_t src_port;
 	uint16_t dst_port;
 	uint32_t seq;
 	uint32_t ack;
-	uint8_t flags;            /* PACKET_TCP_* bits */
-	uint16_t window;          /* as on the wire, unscaled */
-	uint32_t payload_bytes;   /* from the IP length fields, not from caplen */
+	uint8_t flags;          /* PACKET_TCP_* bits */
+	uint16_t window;        /* as on the wire, unscaled */
+	uint32_t payload_bytes; /* from the IP length fields, not from caplen */
 	uint32_t captured_payload_bytes;
-	bool truncated;           /* headers complete, payload cut by the snaplen */
+	bool truncated; /* headers complete, payload cut by the snaplen */
 	/* options (RFC 9293 §3.2, RFC 7323, RFC 2018) */
 	bool has_mss;
 	uint16_t mss;
@@ -54,15 +54,15 @@ struct packet_tcp {
 	bool has_timestamps;
 	uint32_t ts_val;
 	uint32_t ts_ecr;
-	bool options_malformed;   /* an option ran past the header; the rest ignored */
+	bool options_malformed; /* an option ran past the header; the rest ignored */
 };
 
 /* Decodes one frame of the given pcap link type (DLT_* value as returned by
  * pcap_datalink). caplen bytes are available at data; wire_len is the frame's
  * length on the wire. Fills *tcp only for PACKET_KIND_TCP. *why (may be NULL)
  * receives a static string saying why a frame is OTHER or MALFORMED. */
-enum packet_kind packet_decode(int linktype, const uint8_t *data, size_t caplen,
-			       size_t wire_len, struct packet_tcp *tcp, const char **why);
+enum packet_kind packet_decode(int linktype, const uint8_t *data, size_t caplen, size_t wire_len,
+			       struct packet_tcp *tcp, const char **why);
 
 /* True when packet_decode knows the link type. */
 bool packet_linktype_supported(int linktype);

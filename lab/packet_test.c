@@ -26,7 +26,7 @@ static void put(struct frame *f, const void *data, size_t n)
 
 static void put16(struct frame *f, uint16_t v)
 {
-	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 
 	put(f, b, 2);
 }
@@ -42,12 +42,12 @@ static void put32(struct frame *f, uint32_t v)
 static void put_tcp(struct frame *f, uint16_t payload)
 {
 	static const uint8_t opts[20] = {
-		2, 4, 0x05, 0xb4,          /* MSS 1460 */
-		4, 2,                      /* SACK permitted */
-		8, 10, 0, 0, 0, 7, 0, 0, 0, 9, /* TS val 7 ecr 9 */
-		1, 3, 3, 7,                /* NOP, window scale 7 */
+		2, 4,  0x05, 0xb4,                   /* MSS 1460 */
+		4, 2,                                /* SACK permitted */
+		8, 10, 0,    0,    0, 7, 0, 0, 0, 9, /* TS val 7 ecr 9 */
+		1, 3,  3,    7,                      /* NOP, window scale 7 */
 	};
-	static const uint8_t sack[12] = {1, 1, 5, 10, 0, 0, 0x10, 0, 0, 0, 0x20, 0};
+	static const uint8_t sack[12] = { 1, 1, 5, 10, 0, 0, 0x10, 0, 0, 0, 0x20, 0 };
 
 	put16(f, 40000);
 	put16(f, 1060);
@@ -66,7 +66,7 @@ static void put_tcp(struct frame *f, uint16_t payload)
 
 static void put_ipv4(struct frame *f, uint16_t payload, uint16_t frag)
 {
-	static const uint8_t addrs[8] = {127, 0, 0, 1, 127, 0, 0, 2};
+	static const uint8_t addrs[8] = { 127, 0, 0, 1, 127, 0, 0, 2 };
 
 	f->b[f->len++] = 0x45;
 	f->b[f->len++] = 0;
@@ -82,7 +82,7 @@ static void put_ipv4(struct frame *f, uint16_t payload, uint16_t frag)
 
 static void put_ipv6(struct frame *f, uint16_t payload, bool ext_headers, uint16_t frag)
 {
-	uint8_t addr[16] = {0};
+	uint8_t addr[16] = { 0 };
 
 	f->b[f->len++] = 0x60;
 	f->b[f->len++] = 0;
@@ -95,7 +95,7 @@ static void put_ipv6(struct frame *f, uint16_t payload, bool ext_headers, uint16
 	addr[15] = 2;
 	put(f, addr, 16);
 	if (ext_headers) {
-		static const uint8_t hbh[8] = {44, 0, 1, 4, 0, 0, 0, 0}; /* next: fragment */
+		static const uint8_t hbh[8] = { 44, 0, 1, 4, 0, 0, 0, 0 }; /* next: fragment */
 
 		put(f, hbh, sizeof(hbh));
 		f->b[f->len++] = 6;
@@ -145,8 +145,7 @@ static void test_ethernet_ipv4_tcp_with_all_options(void **state)
 	(void)state;
 	ether(&f, 0x0800);
 	put_ipv4(&f, 10, 0);
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_TCP);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 	check_decoded(&t, 10);
 	assert_int_equal(t.family, AF_INET);
 	assert_false(t.truncated);
@@ -163,8 +162,7 @@ static void test_ethernet_padding_does_not_count_as_payload(void **state)
 	ether(&f, 0x0800);
 	put_ipv4(&f, 0, 0);
 	f.len += 6; /* Ethernet trailer/padding after the IP packet */
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_TCP);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 	assert_int_equal(t.payload_bytes, 0);
 }
 
@@ -180,8 +178,7 @@ static void test_vlan_tags_stacked(void **state)
 	put16(&f, 42);
 	put16(&f, 0x0800);
 	put_ipv4(&f, 3, 0);
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_TCP);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 	check_decoded(&t, 3);
 }
 
@@ -245,8 +242,7 @@ static void test_bad_option_length_stops_option_parsing(void **state)
 	ether(&f, 0x0800);
 	put_ipv4(&f, 0, 0);
 	f.b[14 + 20 + 20 + 1] = 60; /* MSS option claims 60 bytes */
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_TCP);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 	assert_true(t.options_malformed);
 	assert_false(t.has_mss);
 }
@@ -259,12 +255,10 @@ static void test_ipv4_fragments(void **state)
 	(void)state;
 	ether(&f, 0x0800);
 	put_ipv4(&f, 10, 0x2000); /* MF, offset 0: the first fragment holds TCP */
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_TCP);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 	ether(&f, 0x0800);
 	put_ipv4(&f, 10, 0x0010);
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_OTHER);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_OTHER);
 }
 
 static void test_ipv6_extension_headers_and_fragments(void **state)
@@ -276,16 +270,14 @@ static void test_ipv6_extension_headers_and_fragments(void **state)
 	(void)state;
 	ether(&f, 0x86dd);
 	put_ipv6(&f, 5, true, 1); /* offset 0, M set */
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_TCP);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 	check_decoded(&t, 5);
 	assert_int_equal(t.family, AF_INET6);
 	packet_addr_str(t.family, t.src_addr, addr, sizeof(addr));
 	assert_string_equal(addr, "::1");
 	ether(&f, 0x86dd);
 	put_ipv6(&f, 5, true, 0x0100);
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_OTHER);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_OTHER);
 	ether(&f, 0x86dd);
 	put_ipv6(&f, 5, true, 1);
 	for (size_t cut = 0; cut < 14 + 40 + 16 + 52; cut++)
@@ -297,7 +289,7 @@ static void test_link_types(void **state)
 {
 	struct frame ip4, ip6, f;
 	struct packet_tcp t;
-	static const uint32_t af6[] = {24, 28, 30};
+	static const uint32_t af6[] = { 24, 28, 30 };
 
 	(void)state;
 	memset(&ip4, 0, sizeof(ip4));
@@ -306,7 +298,7 @@ static void test_link_types(void **state)
 	put_ipv6(&ip6, 7, false, 0);
 
 	/* raw IP: the version nibble decides */
-	const int raw[] = {DLT_RAW, 101, 14};
+	const int raw[] = { DLT_RAW, 101, 14 };
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(packet_decode(raw[i], ip4.b, ip4.len, ip4.len, &t, NULL),
 				 PACKET_KIND_TCP);
@@ -348,8 +340,7 @@ static void test_link_types(void **state)
 		memset(&f, 0, sizeof(f));
 		put32(&f, af6[i]);
 		put(&f, ip6.b, ip6.len);
-		assert_int_equal(packet_decode(108, f.b, f.len, f.len, &t, NULL),
-				 PACKET_KIND_TCP);
+		assert_int_equal(packet_decode(108, f.b, f.len, f.len, &t, NULL), PACKET_KIND_TCP);
 		assert_int_equal(t.family, AF_INET6);
 		f.b[0] = (uint8_t)af6[i];
 		f.b[3] = 0;
@@ -369,13 +360,11 @@ static void test_not_tcp_is_other(void **state)
 	(void)state;
 	ether(&f, 0x0806); /* ARP */
 	f.len += 28;
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_OTHER);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_OTHER);
 	ether(&f, 0x0800);
 	put_ipv4(&f, 0, 0);
 	f.b[14 + 9] = 17; /* UDP */
-	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
-			 PACKET_KIND_OTHER);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL), PACKET_KIND_OTHER);
 	assert_int_equal(packet_decode(DLT_EN10MB, NULL, 0, 0, &t, NULL), PACKET_KIND_MALFORMED);
 }
 

@@ -27,7 +27,7 @@ struct proc {
 	struct proc_output out;
 	struct proc_output err;
 	bool running;
-	bool exited;   /* ended by exit(): exit_code is valid */
+	bool exited; /* ended by exit(): exit_code is valid */
 	int exit_code;
 	bool signaled; /* ended by a signal: signal is valid */
 	int signal;

@@ -62,8 +62,8 @@ static bool put_clipped(char *buf, size_t len, size_t *used, int *room, const ch
 	return *s != '\0';
 }
 
-void progress_update(struct progress *p, size_t done, size_t total,
-		     const char *const *running, size_t n_running)
+void progress_update(struct progress *p, size_t done, size_t total, const char *const *running,
+		     size_t n_running)
 {
 	char counter[64], rest[1024], line[1200];
 	int64_t elapsed_us;
@@ -80,7 +80,8 @@ void progress_update(struct progress *p, size_t done, size_t total,
 	room = p->width - 1 - (int)strlen(counter);
 	clipped = put_clipped(line, sizeof(line), &used, &room, rest);
 	for (size_t i = 0; i < n_running && !clipped; i++) {
-		clipped = put_clipped(line, sizeof(line), &used, &room, i == 0 ? " running: " : ", ") ||
+		clipped = put_clipped(line, sizeof(line), &used, &room,
+				      i == 0 ? " running: " : ", ") ||
 			  put_clipped(line, sizeof(line), &used, &room, running[i]);
 	}
 	if (clipped && used >= 3)

@@ -12,10 +12,10 @@
 
 struct progress {
 	FILE *out;
-	bool enabled;   /* out is a terminal */
+	bool enabled; /* out is a terminal */
 	bool color;
-	bool shown;     /* a line is on the screen now */
-	int width;      /* columns; the line never wraps */
+	bool shown; /* a line is on the screen now */
+	int width;  /* columns; the line never wraps */
 	int64_t start_us;
 };
 
@@ -27,8 +27,8 @@ void progress_start(struct progress *p, FILE *out);
 void progress_start_with(struct progress *p, FILE *out, bool enabled, bool color, int width);
 
 /* Redraws the line: done of total finished, the names of the running ones. */
-void progress_update(struct progress *p, size_t done, size_t total,
-		     const char *const *running, size_t n_running);
+void progress_update(struct progress *p, size_t done, size_t total, const char *const *running,
+		     size_t n_running);
 
 /* Erases the line (call before printing anything else, and at the end). */
 void progress_clear(struct progress *p);

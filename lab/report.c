@@ -71,10 +71,10 @@ static void print_shim(FILE *out, const char *who, const struct run_side *side)
 		const char *words;
 		uint64_t n;
 	} counts[] = {
-		{ "short sends", st->short_sends },     { "short reads", st->short_recvs },
-		{ "delayed sends", st->send_delays },   { "delayed reads", st->recv_delays },
+		{ "short sends", st->short_sends },         { "short reads", st->short_recvs },
+		{ "delayed sends", st->send_delays },       { "delayed reads", st->recv_delays },
 		{ "errors injected", st->errors_injected }, { "resets", st->resets_done },
-		{ "buffers set", st->buffers_set },     { "bytes sent", st->bytes_sent },
+		{ "buffers set", st->buffers_set },         { "bytes sent", st->bytes_sent },
 		{ "bytes received", st->bytes_received },
 	};
 	const char *sep = "";
@@ -126,7 +126,8 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 	/* The run's timeline says what happened when a verdict alone cannot. */
 	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
 		for (int i = 0; i < item->rec->n_events; i++)
-			fprintf(out, "      %8.3f s  %s\n", (double)item->rec->events[i].at_us / 1e6,
+			fprintf(out, "      %8.3f s  %s\n",
+				(double)item->rec->events[i].at_us / 1e6,
 				item->rec->events[i].text);
 	}
 	for (size_t i = 0; i < sc->n_expects; i++) {
@@ -156,7 +157,8 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 	}
 	if (item->pcap_path != NULL) {
 		if (filter != NULL)
-			fprintf(out, "      look: wireshark -r %s -Y '%s'\n", item->pcap_path, filter);
+			fprintf(out, "      look: wireshark -r %s -Y '%s'\n", item->pcap_path,
+				filter);
 		else
 			fprintf(out, "      look: wireshark -r %s\n", item->pcap_path);
 	}

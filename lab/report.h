@@ -19,7 +19,7 @@ struct report_item {
 	enum report_status status;
 	struct run_record *rec; /* NULL for `check` or when the lab could not run it */
 	struct verdict *verdicts;
-	char error[1024];       /* REPORT_ERROR: why */
+	char error[1024]; /* REPORT_ERROR: why */
 	const char *pcap_path;
 };
 

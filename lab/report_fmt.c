@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 const char *report_fmt_status_name(enum report_status status)
 {
 	switch (status) {
@@ -24,11 +23,16 @@ const char *report_fmt_status_name(enum report_status status)
 const char *report_fmt_event_name(enum run_event_kind kind)
 {
 	static const char *const names[] = {
-		[RUN_EV_SERVER_START] = "server_start", [RUN_EV_LISTENING] = "listening",
-		[RUN_EV_CLIENT_START] = "client_start", [RUN_EV_EXIT] = "exit",
-		[RUN_EV_PAUSE] = "pause",               [RUN_EV_CONTINUE] = "continue",
-		[RUN_EV_KILL] = "kill",                 [RUN_EV_STALL] = "stall",
-		[RUN_EV_DEADLOCK] = "deadlock",         [RUN_EV_TIMEOUT] = "timeout",
+		[RUN_EV_SERVER_START] = "server_start",
+		[RUN_EV_LISTENING] = "listening",
+		[RUN_EV_CLIENT_START] = "client_start",
+		[RUN_EV_EXIT] = "exit",
+		[RUN_EV_PAUSE] = "pause",
+		[RUN_EV_CONTINUE] = "continue",
+		[RUN_EV_KILL] = "kill",
+		[RUN_EV_STALL] = "stall",
+		[RUN_EV_DEADLOCK] = "deadlock",
+		[RUN_EV_TIMEOUT] = "timeout",
 		[RUN_EV_HANG] = "hang",
 		[RUN_EV_STOP] = "stop",
 	};

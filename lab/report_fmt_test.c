@@ -21,7 +21,8 @@ static size_t decode(const char *s, size_t len, uint32_t *cps)
 	size_t i = 0, n = 0;
 
 	while (i < len) {
-		size_t used = report_fmt_utf8_next((const unsigned char *)s + i, len - i, &cps[n++]);
+		size_t used =
+			report_fmt_utf8_next((const unsigned char *)s + i, len - i, &cps[n++]);
 
 		assert_true(used >= 1 && used <= 4);
 		i += used;
@@ -54,14 +55,14 @@ static void test_ill_formed_bytes_become_replacement_one_each(void **state)
 		size_t n;
 		uint32_t last;
 	} cases[] = {
-		{ "\x80", 1, 1, 0xFFFD },                 /* stray continuation */
-		{ "\xc0\xaf", 2, 2, 0xFFFD },             /* overlong '/' */
-		{ "\xe0\x80\xaf", 3, 3, 0xFFFD },         /* overlong, 3 bytes */
-		{ "\xed\xa0\x80", 3, 3, 0xFFFD },         /* UTF-16 surrogate */
-		{ "\xf4\x90\x80\x80", 4, 4, 0xFFFD },     /* beyond U+10FFFF */
-		{ "\xf5\x80", 2, 2, 0xFFFD },             /* never a lead byte */
-		{ "\xe2\x82", 2, 2, 0xFFFD },             /* cut short at the end */
-		{ "\xe2\x82x", 3, 3, 'x' },               /* cut short, then ASCII */
+		{ "\x80", 1, 1, 0xFFFD },             /* stray continuation */
+		{ "\xc0\xaf", 2, 2, 0xFFFD },         /* overlong '/' */
+		{ "\xe0\x80\xaf", 3, 3, 0xFFFD },     /* overlong, 3 bytes */
+		{ "\xed\xa0\x80", 3, 3, 0xFFFD },     /* UTF-16 surrogate */
+		{ "\xf4\x90\x80\x80", 4, 4, 0xFFFD }, /* beyond U+10FFFF */
+		{ "\xf5\x80", 2, 2, 0xFFFD },         /* never a lead byte */
+		{ "\xe2\x82", 2, 2, 0xFFFD },         /* cut short at the end */
+		{ "\xe2\x82x", 3, 3, 'x' },           /* cut short, then ASCII */
 		{ "\xff\xfeok", 4, 4, 'k' },
 	};
 	uint32_t cps[8];

@@ -82,7 +82,8 @@ static void write_head(FILE *out, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"generator\" content=\"tcplab\">\n<title>", out);
+	      "<meta name=\"generator\" content=\"tcplab\">\n<title>",
+	      out);
 	html_text(out, title);
 	fprintf(out, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n<main>\n", css,
 		report_seqdiag_css);
@@ -91,7 +92,8 @@ static void write_head(FILE *out, const char *title)
 static void write_foot(FILE *out)
 {
 	fputs("<footer>Written by tcplab. Open the captures in Wireshark for every byte.</footer>\n"
-	      "</main>\n</body>\n</html>\n", out);
+	      "</main>\n</body>\n</html>\n",
+	      out);
 }
 
 static const char *status_upper(enum report_status s)
@@ -241,11 +243,16 @@ static void write_shim(FILE *out, const struct run_side *side)
 		const char *words;
 		uint64_t n;
 	} counts[] = {
-		{ "calls intercepted", st->calls_intercepted }, { "short sends", st->short_sends },
-		{ "short reads", st->short_recvs },           { "delayed sends", st->send_delays },
-		{ "delayed reads", st->recv_delays },         { "errors injected", st->errors_injected },
-		{ "resets", st->resets_done },                { "buffers set", st->buffers_set },
-		{ "bytes sent", st->bytes_sent },             { "bytes received", st->bytes_received },
+		{ "calls intercepted", st->calls_intercepted },
+		{ "short sends", st->short_sends },
+		{ "short reads", st->short_recvs },
+		{ "delayed sends", st->send_delays },
+		{ "delayed reads", st->recv_delays },
+		{ "errors injected", st->errors_injected },
+		{ "resets", st->resets_done },
+		{ "buffers set", st->buffers_set },
+		{ "bytes sent", st->bytes_sent },
+		{ "bytes received", st->bytes_received },
 	};
 	const char *sep = "";
 
@@ -301,7 +308,8 @@ static void write_events(FILE *out, const struct run_record *rec)
 	if (rec->n_events == 0)
 		return;
 	fputs("<h2>Timeline</h2>\n<table class=\"events\"><thead><tr><th class=\"num\">at</th>"
-	      "<th>event</th><th>what</th></tr></thead><tbody>\n", out);
+	      "<th>event</th><th>what</th></tr></thead><tbody>\n",
+	      out);
 	for (int i = 0; i < rec->n_events && i < RUN_MAX_EVENTS; i++) {
 		char at[32];
 
@@ -335,13 +343,14 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 	fputs("</dd>", out);
 	if (rec != NULL) {
 		report_fmt_duration(rec->duration_us, dur, sizeof(dur));
-		fprintf(out, "<dt>outcome</dt><dd>%s after %s</dd>", scenario_outcome_name(rec->outcome),
-			dur);
+		fprintf(out, "<dt>outcome</dt><dd>%s after %s</dd>",
+			scenario_outcome_name(rec->outcome), dur);
 		fprintf(out, "<dt>captured</dt><dd>%" PRIu64 " packets", rec->capture.packets);
 		if (rec->capture.kernel_drops > 0 || rec->capture.ifdrops > 0)
-			fprintf(out, " <span class=\"warn\">(%" PRIu64 " lost by the kernel, %" PRIu64
-				" by the interface)</span>", rec->capture.kernel_drops,
-				rec->capture.ifdrops);
+			fprintf(out,
+				" <span class=\"warn\">(%" PRIu64 " lost by the kernel, %" PRIu64
+				" by the interface)</span>",
+				rec->capture.kernel_drops, rec->capture.ifdrops);
 		fputs("</dd>", out);
 	}
 	if (item->pcap_path != NULL) {
@@ -417,12 +426,15 @@ static void write_index(FILE *out, const struct report_item *items, size_t n, do
 		counts[items[i].status <= REPORT_ERROR ? items[i].status : REPORT_ERROR]++;
 	write_head(out, "tcplab report");
 	fputs("<h1>tcplab report</h1>\n", out);
-	fprintf(out, "<p class=\"summary\">%zu scenario%s: %zu passed, %zu failed, %zu error%s "
-		"(%.2f s)</p>\n", n, n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL],
+	fprintf(out,
+		"<p class=\"summary\">%zu scenario%s: %zu passed, %zu failed, %zu error%s "
+		"(%.2f s)</p>\n",
+		n, n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL],
 		counts[REPORT_ERROR], counts[REPORT_ERROR] == 1 ? "" : "s", wall_s);
 	fputs("<table class=\"index\"><thead><tr><th>scenario</th><th>verdict</th>"
 	      "<th class=\"num\">duration</th><th class=\"num\">packets</th><th>capture</th>"
-	      "<th>what it shows</th></tr></thead><tbody>\n", out);
+	      "<th>what it shows</th></tr></thead><tbody>\n",
+	      out);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_item *item = &items[i];
 		char page[512], dur[32];
@@ -436,7 +448,8 @@ static void write_index(FILE *out, const struct report_item *items, size_t n, do
 		write_badge(out, item->status);
 		if (item->rec != NULL) {
 			report_fmt_duration(item->rec->duration_us, dur, sizeof(dur));
-			fprintf(out, "</td><td class=\"num\">%s</td><td class=\"num\">%" PRIu64 "</td>",
+			fprintf(out,
+				"</td><td class=\"num\">%s</td><td class=\"num\">%" PRIu64 "</td>",
 				dur, item->rec->capture.packets);
 		} else {
 			fputs("</td><td class=\"num\">-</td><td class=\"num\">-</td>", out);
@@ -478,8 +491,8 @@ static int make_dirs(const char *path, struct lab_err *err)
 	return 0;
 }
 
-int report_html_write(const char *dir, const struct report_item *items, size_t n,
-		      double wall_s, struct lab_err *err)
+int report_html_write(const char *dir, const struct report_item *items, size_t n, double wall_s,
+		      struct lab_err *err)
 {
 	struct report_file f;
 	char path[PATH_MAX + 600], page[512], title[600];

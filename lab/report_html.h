@@ -17,8 +17,8 @@
  * scenario and a copy of each capture into dir (each file as NAME.tmp, then
  * renamed). Returns -1 with err set when a file cannot be written; a capture
  * that cannot be read or copied is noted on its page instead. */
-int report_html_write(const char *dir, const struct report_item *items, size_t n,
-		      double wall_s, struct lab_err *err);
+int report_html_write(const char *dir, const struct report_item *items, size_t n, double wall_s,
+		      struct lab_err *err);
 
 /* The page of a scenario: "<name>.html" with characters other than letters,
  * digits, '.', '_' and '-' made '_' (and never "index.html"). */

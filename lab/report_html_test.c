@@ -53,7 +53,8 @@ static size_t count_segs(const char *html, const char *classes)
 {
 	size_t n = 0;
 
-	for (const char *p = strstr(html, "<g class=\"seg"); p; p = strstr(p + 1, "<g class=\"seg")) {
+	for (const char *p = strstr(html, "<g class=\"seg"); p;
+	     p = strstr(p + 1, "<g class=\"seg")) {
 		const char *start = p + strlen("<g class=\"");
 		const char *end = strchr(start, '"');
 		char list[512], want[256], *save = NULL;

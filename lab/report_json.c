@@ -455,8 +455,8 @@ static void write_scenario(struct json *j, const struct report_item *item)
 	json_end_object(j);
 }
 
-int report_json_write_stream(FILE *out, const struct report_item *items, size_t n,
-			     double wall_s, struct lab_err *err)
+int report_json_write_stream(FILE *out, const struct report_item *items, size_t n, double wall_s,
+			     struct lab_err *err)
 {
 	struct json j = { .out = out };
 	size_t counts[3] = { 0, 0, 0 };
@@ -484,8 +484,8 @@ int report_json_write_stream(FILE *out, const struct report_item *items, size_t 
 	return 0;
 }
 
-int report_json_write(const char *path, const struct report_item *items, size_t n,
-		      double wall_s, struct lab_err *err)
+int report_json_write(const char *path, const struct report_item *items, size_t n, double wall_s,
+		      struct lab_err *err)
 {
 	struct report_file f;
 

@@ -18,11 +18,11 @@
  * the items are analysed again for the flows summary (an unreadable capture is
  * noted in the report, not an error). Returns -1 with err set when the file
  * cannot be written. */
-int report_json_write(const char *path, const struct report_item *items, size_t n,
-		      double wall_s, struct lab_err *err);
+int report_json_write(const char *path, const struct report_item *items, size_t n, double wall_s,
+		      struct lab_err *err);
 
 /* The same document into an open stream (for tests and pipes). */
-int report_json_write_stream(FILE *out, const struct report_item *items, size_t n,
-			     double wall_s, struct lab_err *err);
+int report_json_write_stream(FILE *out, const struct report_item *items, size_t n, double wall_s,
+			     struct lab_err *err);
 
 #endif

@@ -50,10 +50,12 @@ static int python_check(const char *json_path, const char *checks)
 	snprintf(script, sizeof(script), "%s.py", json_path);
 	f = fopen(script, "w");
 	assert_non_null(f);
-	fprintf(f, "import json, sys\n"
-		   "with open(sys.argv[1], encoding='utf-8', errors='strict') as f:\n"
-		   "    d = json.load(f)\n"
-		   "%s\n", checks);
+	fprintf(f,
+		"import json, sys\n"
+		"with open(sys.argv[1], encoding='utf-8', errors='strict') as f:\n"
+		"    d = json.load(f)\n"
+		"%s\n",
+		checks);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s", script, json_path);
 	status = system(cmd);
@@ -71,62 +73,64 @@ static void test_report_parses_and_holds_every_item(void **state)
 	make_tmp_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	assert_int_equal(report_json_write(path, fx.items, fx.n, 2.25, &err), 0);
-	assert_int_equal(python_check(path,
-		"assert d['schema'] == 'tcplab-report/1'\n"
-		"assert d['wall_s'] == 2.25\n"
-		"t = d['totals']\n"
-		"assert (t['scenarios'], t['passed'], t['failed'], t['errors']) == (3, 1, 1, 1), t\n"
-		"s = d['scenarios']\n"
-		"assert [x['name'] for x in s] == ['echo', 'stuck', 'nolab']\n"
-		"assert [x['status'] for x in s] == ['pass', 'fail', 'error']\n"
-		"e = s[0]\n"
-		"assert e['path'] == 'scenarios/echo.scn'\n"
-		"assert e['summary'] == 'Client and server swap 16 bytes & close <cleanly>'\n"
-		"assert e['duration_us'] == 41234 and e['outcome'] == 'completed'\n"
-		"assert e['pcap'].endswith('/basic_echo.pcap')\n"
-		"assert e['capture'] == {'packets': 10, 'kernel_drops': 0, 'ifdrops': 0}\n"
-		"assert [v['kind'] for v in e['events']] == ['server_start', 'listening', 'client_start', 'exit', 'exit']\n"
-		"assert e['events'][1]['at_us'] == 9000\n"
-		"srv = e['programs']['server']\n"
-		"assert srv['command'] == 'tcp_sixteen server $HOST -p $PORT' and srv['exit_code'] == 0\n"
-		"txt = srv['stdout']['text']\n"
-		"assert '\\ufffd' in txt and 'caf\\u00e9 \\u20ac \\U0001f40d' in txt, txt\n"
-		"assert '\\x1b[31mred' in txt and '\\x00:after the NUL' in txt and '\\x01\\x02' in txt\n"
-		"assert '<b>bold</b> & &amp; \"quoted\"' in txt\n"
-		"assert srv['stdout']['truncated'] is False and srv['shim'] is None\n"
-		"assert e['programs']['client']['stdout']['text'] == \"The server said b'Farewell, client'\\n\"\n"
-		"assert e['watch']['listening_us'] == 9000 and e['watch']['verdict_us'] is None\n"
-		"assert [v['held'] for v in e['verdicts']] == [True, True, True]\n"
-		"assert e['verdicts'][2] == {'file': 'scenarios/echo.scn', 'line': 8, 'col': 1, 'source': 'expect bytes client->server == 16', 'held': True, 'text': '16 bytes client->server'}, e['verdicts'][2]\n"
-		"f = e['flows']\n"
-		"assert f['error'] is None and f['port'] == 1060 and f['packets'] == 10\n"
-		"c = f['connections']\n"
-		"assert len(c) == 1\n"
-		"c = c[0]\n"
-		"assert c['client'] == '127.0.0.1:40000' and c['server'] == '127.0.0.1:1060'\n"
-		"assert c['handshake'] == 'complete' and c['rtt_us'] == 100 and c['teardown'] == 'fin'\n"
-		"assert c['client_to_server']['data_bytes'] == 16 and c['server_to_client']['data_bytes'] == 16\n"
-		"assert c['client_to_server']['data_segments'] == 1 and c['client_to_server']['mss'] == 65495\n"
-		"assert sum(c['analysis'].values()) == 0\n"
-		"st = s[1]\n"
-		"assert st['outcome'] == 'deadlock' and st['capture']['kernel_drops'] == 2\n"
-		"assert [v['held'] for v in st['verdicts']] == [True, False, False]\n"
-		"assert st['verdicts'][1]['line'] == 7 and st['verdicts'][2]['text'].endswith(\"<- \\\"not\\\" & 'that'\")\n"
-		"cl = st['programs']['client']\n"
-		"assert cl['signal'] == 9 and cl['signal_name'] == 'SIGKILL' and cl['exit_code'] is None\n"
-		"assert cl['stopped_by_lab'] is True and cl['duration_us'] == 2500200 - 8100\n"
-		"assert cl['shim']['short_sends'] == 4 and cl['shim']['bytes_sent'] == 5000\n"
-		"assert cl['stderr']['truncated'] is True and cl['stderr']['total_bytes'] == 3000000\n"
-		"w = st['watch']\n"
-		"assert w['bytes'] == {'client_to_server': 5000, 'server_to_client': 0}\n"
-		"assert w['send_queue_bytes']['client'] == 1000 and w['text'].startswith('no byte moved')\n"
-		"assert st['flows']['analysis']['zero_window'] == 4, st['flows']['analysis']\n"
-		"assert st['flows']['analysis']['window_probe'] == 3\n"
-		"assert st['flows']['connections'][0]['server_to_client']['analysis']['zero_window'] == 4\n"
-		"n = s[2]\n"
-		"assert n['error'].startswith('cannot enter a network namespace') and '\\x01' in n['error']\n"
-		"assert n['flows'] is None and n['capture'] is None and n['verdicts'] == [] and n['events'] == []\n"
-		"assert n['programs']['server'] is None and n['programs']['client']['started'] is False\n"),
+	assert_int_equal(
+		python_check(
+			path,
+			"assert d['schema'] == 'tcplab-report/1'\n"
+			"assert d['wall_s'] == 2.25\n"
+			"t = d['totals']\n"
+			"assert (t['scenarios'], t['passed'], t['failed'], t['errors']) == (3, 1, 1, 1), t\n"
+			"s = d['scenarios']\n"
+			"assert [x['name'] for x in s] == ['echo', 'stuck', 'nolab']\n"
+			"assert [x['status'] for x in s] == ['pass', 'fail', 'error']\n"
+			"e = s[0]\n"
+			"assert e['path'] == 'scenarios/echo.scn'\n"
+			"assert e['summary'] == 'Client and server swap 16 bytes & close <cleanly>'\n"
+			"assert e['duration_us'] == 41234 and e['outcome'] == 'completed'\n"
+			"assert e['pcap'].endswith('/basic_echo.pcap')\n"
+			"assert e['capture'] == {'packets': 10, 'kernel_drops': 0, 'ifdrops': 0}\n"
+			"assert [v['kind'] for v in e['events']] == ['server_start', 'listening', 'client_start', 'exit', 'exit']\n"
+			"assert e['events'][1]['at_us'] == 9000\n"
+			"srv = e['programs']['server']\n"
+			"assert srv['command'] == 'tcp_sixteen server $HOST -p $PORT' and srv['exit_code'] == 0\n"
+			"txt = srv['stdout']['text']\n"
+			"assert '\\ufffd' in txt and 'caf\\u00e9 \\u20ac \\U0001f40d' in txt, txt\n"
+			"assert '\\x1b[31mred' in txt and '\\x00:after the NUL' in txt and '\\x01\\x02' in txt\n"
+			"assert '<b>bold</b> & &amp; \"quoted\"' in txt\n"
+			"assert srv['stdout']['truncated'] is False and srv['shim'] is None\n"
+			"assert e['programs']['client']['stdout']['text'] == \"The server said b'Farewell, client'\\n\"\n"
+			"assert e['watch']['listening_us'] == 9000 and e['watch']['verdict_us'] is None\n"
+			"assert [v['held'] for v in e['verdicts']] == [True, True, True]\n"
+			"assert e['verdicts'][2] == {'file': 'scenarios/echo.scn', 'line': 8, 'col': 1, 'source': 'expect bytes client->server == 16', 'held': True, 'text': '16 bytes client->server'}, e['verdicts'][2]\n"
+			"f = e['flows']\n"
+			"assert f['error'] is None and f['port'] == 1060 and f['packets'] == 10\n"
+			"c = f['connections']\n"
+			"assert len(c) == 1\n"
+			"c = c[0]\n"
+			"assert c['client'] == '127.0.0.1:40000' and c['server'] == '127.0.0.1:1060'\n"
+			"assert c['handshake'] == 'complete' and c['rtt_us'] == 100 and c['teardown'] == 'fin'\n"
+			"assert c['client_to_server']['data_bytes'] == 16 and c['server_to_client']['data_bytes'] == 16\n"
+			"assert c['client_to_server']['data_segments'] == 1 and c['client_to_server']['mss'] == 65495\n"
+			"assert sum(c['analysis'].values()) == 0\n"
+			"st = s[1]\n"
+			"assert st['outcome'] == 'deadlock' and st['capture']['kernel_drops'] == 2\n"
+			"assert [v['held'] for v in st['verdicts']] == [True, False, False]\n"
+			"assert st['verdicts'][1]['line'] == 7 and st['verdicts'][2]['text'].endswith(\"<- \\\"not\\\" & 'that'\")\n"
+			"cl = st['programs']['client']\n"
+			"assert cl['signal'] == 9 and cl['signal_name'] == 'SIGKILL' and cl['exit_code'] is None\n"
+			"assert cl['stopped_by_lab'] is True and cl['duration_us'] == 2500200 - 8100\n"
+			"assert cl['shim']['short_sends'] == 4 and cl['shim']['bytes_sent'] == 5000\n"
+			"assert cl['stderr']['truncated'] is True and cl['stderr']['total_bytes'] == 3000000\n"
+			"w = st['watch']\n"
+			"assert w['bytes'] == {'client_to_server': 5000, 'server_to_client': 0}\n"
+			"assert w['send_queue_bytes']['client'] == 1000 and w['text'].startswith('no byte moved')\n"
+			"assert st['flows']['analysis']['zero_window'] == 4, st['flows']['analysis']\n"
+			"assert st['flows']['analysis']['window_probe'] == 3\n"
+			"assert st['flows']['connections'][0]['server_to_client']['analysis']['zero_window'] == 4\n"
+			"n = s[2]\n"
+			"assert n['error'].startswith('cannot enter a network namespace') and '\\x01' in n['error']\n"
+			"assert n['flows'] is None and n['capture'] is None and n['verdicts'] == [] and n['events'] == []\n"
+			"assert n['programs']['server'] is None and n['programs']['client']['started'] is False\n"),
 		0);
 	report_fixture_free(&fx);
 }
@@ -149,8 +153,9 @@ static void test_output_bytes_are_escaped(void **state)
 			fail_msg("raw control byte 0x%02x at offset %zu", c, i);
 		assert_true(c != 0x7f && c != 0xff && c != 0xfe && c != 0xc0);
 	}
-	assert_non_null(strstr(json, "invalid UTF-8: \\ufffd\\ufffd and a lone continuation \\ufffd "
-				     "and cut short \\ufffd\\ufffd\\n"));
+	assert_non_null(strstr(json,
+			       "invalid UTF-8: \\ufffd\\ufffd and a lone continuation \\ufffd "
+			       "and cut short \\ufffd\\ufffd\\n"));
 	assert_non_null(strstr(json, "surrogate \\ufffd\\ufffd\\ufffd, overlong \\ufffd\\ufffd"));
 	assert_non_null(strstr(json, "controls: \\u0001\\u0002\\u0007\\b\\u000b\\f\\u001b[31mred"));
 	assert_non_null(strstr(json, "\\u007f tab\\there cr\\r\\n"));
@@ -169,7 +174,10 @@ static void test_no_scenarios_is_a_valid_report(void **state)
 	make_tmp_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/empty.json", dir);
 	assert_int_equal(report_json_write(path, NULL, 0, 0.0, &err), 0);
-	assert_int_equal(python_check(path, "assert d['scenarios'] == [] and d['totals']['scenarios'] == 0\n"), 0);
+	assert_int_equal(
+		python_check(path,
+			     "assert d['scenarios'] == [] and d['totals']['scenarios'] == 0\n"),
+		0);
 }
 
 /* Written as PATH.tmp and renamed: nothing else is left in the directory. */
@@ -215,9 +223,10 @@ static void test_unreadable_capture_is_noted(void **state)
 	make_tmp_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/r.json", dir);
 	assert_int_equal(report_json_write(path, fx.items, 1, 1.0, &err), 0);
-	assert_int_equal(python_check(path,
-		"f = d['scenarios'][0]['flows']\n"
-		"assert f['error'] and '/nonexistent.pcap' in f['error'], f\n"), 0);
+	assert_int_equal(
+		python_check(path, "f = d['scenarios'][0]['flows']\n"
+				   "assert f['error'] and '/nonexistent.pcap' in f['error'], f\n"),
+		0);
 	report_fixture_free(&fx);
 }
 

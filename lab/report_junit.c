@@ -291,8 +291,8 @@ static void write_testcase(FILE *out, const struct report_item *item)
 	fputs("    </testcase>\n", out);
 }
 
-int report_junit_write_stream(FILE *out, const struct report_item *items, size_t n,
-			      double wall_s, struct lab_err *err)
+int report_junit_write_stream(FILE *out, const struct report_item *items, size_t n, double wall_s,
+			      struct lab_err *err)
 {
 	size_t counts[3] = { 0, 0, 0 };
 	char timestamp[32], head[256];
@@ -316,8 +316,8 @@ int report_junit_write_stream(FILE *out, const struct report_item *items, size_t
 	return 0;
 }
 
-int report_junit_write(const char *path, const struct report_item *items, size_t n,
-		       double wall_s, struct lab_err *err)
+int report_junit_write(const char *path, const struct report_item *items, size_t n, double wall_s,
+		       struct lab_err *err)
 {
 	struct report_file f;
 

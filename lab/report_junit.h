@@ -14,12 +14,12 @@
 
 /* Writes PATH.tmp and renames it to path. Returns -1 with err set when the file
  * cannot be written. */
-int report_junit_write(const char *path, const struct report_item *items, size_t n,
-		       double wall_s, struct lab_err *err);
+int report_junit_write(const char *path, const struct report_item *items, size_t n, double wall_s,
+		       struct lab_err *err);
 
 /* The same document into an open stream. */
-int report_junit_write_stream(FILE *out, const struct report_item *items, size_t n,
-			      double wall_s, struct lab_err *err);
+int report_junit_write_stream(FILE *out, const struct report_item *items, size_t n, double wall_s,
+			      struct lab_err *err);
 
 /* "tcplab.<last directory of path>" ("tcplab" for a path without one), with
  * characters other than letters, digits, '_' and '-' made '_'. */

@@ -43,9 +43,11 @@ static int python_check(const char *xml_path, const char *checks)
 	snprintf(script, sizeof(script), "%s.py", xml_path);
 	f = fopen(script, "w");
 	assert_non_null(f);
-	fprintf(f, "import sys, xml.etree.ElementTree as ET\n"
-		   "root = ET.parse(sys.argv[1]).getroot()\n"
-		   "%s\n", checks);
+	fprintf(f,
+		"import sys, xml.etree.ElementTree as ET\n"
+		"root = ET.parse(sys.argv[1]).getroot()\n"
+		"%s\n",
+		checks);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s", script, xml_path);
 	return run(cmd);
@@ -63,44 +65,46 @@ static void test_report_is_well_formed_with_counts(void **state)
 	assert_int_equal(report_junit_write(path, fx.items, fx.n, 3.5, &err), 0);
 	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
 	assert_int_equal(run(cmd), 0);
-	assert_int_equal(python_check(path,
-		"assert root.tag == 'testsuites'\n"
-		"assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '1')\n"
-		"suites = root.findall('testsuite')\n"
-		"assert len(suites) == 1\n"
-		"s = suites[0]\n"
-		"assert s.get('name') == 'tcplab' and s.get('tests') == '3' and s.get('failures') == '1'\n"
-		"assert s.get('errors') == '1' and s.get('time') == '3.500'\n"
-		"cases = s.findall('testcase')\n"
-		"assert [c.get('name') for c in cases] == ['echo', 'stuck', 'nolab']\n"
-		"assert [c.get('classname') for c in cases] == ['tcplab.scenarios', 'tcplab.failing', 'tcplab']\n"
-		"assert [c.get('time') for c in cases] == ['0.041', '2.600', '0.000']\n"
-		"echo, stuck, nolab = cases\n"
-		"assert echo.find('failure') is None and echo.find('error') is None\n"
-		"props = {p.get('name'): p.get('value') for p in echo.find('properties')}\n"
-		"assert props['pcap'].endswith('/basic_echo.pcap') and props['pcap'].startswith('/'), props\n"
-		"assert props['summary'] == 'Client and server swap 16 bytes & close <cleanly>'\n"
-		"out = echo.find('system-out').text\n"
-		"assert '[[ATTACHMENT|' + props['pcap'] + ']]' in out.splitlines(), out\n"
-		"assert 'caf\\u00e9 \\u20ac \\U0001f40d' in out and '<b>bold</b> & &amp;' in out\n"
-		"assert '\\ufffd[31mred' in out and ']]> </system-out> </script>' in out\n"
-		"assert 'The server said' in out and 'warning: <stderr> & more' in out\n"
-		"assert 'tcp_sixteen server $HOST -p $PORT (exit 0)' in out\n"
-		"f = stuck.find('failure')\n"
-		"assert f.get('type') == 'expectation'\n"
-		"assert f.get('message').startswith('scenarios/failing/stuck.scn:7: expect client exit 0: expected the client')\n"
-		"assert f.get('message').endswith('(and more)')\n"
-		"assert '2 of 3 expectations failed' in f.text\n"
-		"assert 'scenarios/failing/stuck.scn:8: expect bytes client->server == 16' in f.text\n"
-		"assert \"saw 5000 <- \\\"not\\\" & 'that'\" in f.text\n"
-		"assert 'zero-window' not in f.text\n"
-		"out = stuck.find('system-out').text\n"
-		"assert 'killed by SIGKILL, stopped by the lab' in out and 'outcome: deadlock after 2.600 s' in out\n"
-		"assert '(3000000 bytes, the last 55 shown)' in out\n"
-		"e = nolab.find('error')\n"
-		"assert e.get('type') == 'lab' and e.get('message').startswith('cannot enter a network namespace')\n"
-		"assert e.get('message').endswith('<EPERM> & \\ufffd')\n"
-		"assert nolab.find('failure') is None and nolab.find('properties').find(\"property[@name='pcap']\") is None\n"),
+	assert_int_equal(
+		python_check(
+			path,
+			"assert root.tag == 'testsuites'\n"
+			"assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('3', '1', '1')\n"
+			"suites = root.findall('testsuite')\n"
+			"assert len(suites) == 1\n"
+			"s = suites[0]\n"
+			"assert s.get('name') == 'tcplab' and s.get('tests') == '3' and s.get('failures') == '1'\n"
+			"assert s.get('errors') == '1' and s.get('time') == '3.500'\n"
+			"cases = s.findall('testcase')\n"
+			"assert [c.get('name') for c in cases] == ['echo', 'stuck', 'nolab']\n"
+			"assert [c.get('classname') for c in cases] == ['tcplab.scenarios', 'tcplab.failing', 'tcplab']\n"
+			"assert [c.get('time') for c in cases] == ['0.041', '2.600', '0.000']\n"
+			"echo, stuck, nolab = cases\n"
+			"assert echo.find('failure') is None and echo.find('error') is None\n"
+			"props = {p.get('name'): p.get('value') for p in echo.find('properties')}\n"
+			"assert props['pcap'].endswith('/basic_echo.pcap') and props['pcap'].startswith('/'), props\n"
+			"assert props['summary'] == 'Client and server swap 16 bytes & close <cleanly>'\n"
+			"out = echo.find('system-out').text\n"
+			"assert '[[ATTACHMENT|' + props['pcap'] + ']]' in out.splitlines(), out\n"
+			"assert 'caf\\u00e9 \\u20ac \\U0001f40d' in out and '<b>bold</b> & &amp;' in out\n"
+			"assert '\\ufffd[31mred' in out and ']]> </system-out> </script>' in out\n"
+			"assert 'The server said' in out and 'warning: <stderr> & more' in out\n"
+			"assert 'tcp_sixteen server $HOST -p $PORT (exit 0)' in out\n"
+			"f = stuck.find('failure')\n"
+			"assert f.get('type') == 'expectation'\n"
+			"assert f.get('message').startswith('scenarios/failing/stuck.scn:7: expect client exit 0: expected the client')\n"
+			"assert f.get('message').endswith('(and more)')\n"
+			"assert '2 of 3 expectations failed' in f.text\n"
+			"assert 'scenarios/failing/stuck.scn:8: expect bytes client->server == 16' in f.text\n"
+			"assert \"saw 5000 <- \\\"not\\\" & 'that'\" in f.text\n"
+			"assert 'zero-window' not in f.text\n"
+			"out = stuck.find('system-out').text\n"
+			"assert 'killed by SIGKILL, stopped by the lab' in out and 'outcome: deadlock after 2.600 s' in out\n"
+			"assert '(3000000 bytes, the last 55 shown)' in out\n"
+			"e = nolab.find('error')\n"
+			"assert e.get('type') == 'lab' and e.get('message').startswith('cannot enter a network namespace')\n"
+			"assert e.get('message').endswith('<EPERM> & \\ufffd')\n"
+			"assert nolab.find('failure') is None and nolab.find('properties').find(\"property[@name='pcap']\") is None\n"),
 		0);
 	report_fixture_free(&fx);
 }

@@ -27,14 +27,14 @@ static void html_text(FILE *out, const char *s)
 }
 
 #define SVG_WIDTH 1040
-#define SVG_TIME_X 92   /* right edge of the time column */
+#define SVG_TIME_X 92 /* right edge of the time column */
 #define SVG_CLIENT_X 200
 #define SVG_SERVER_X 740
 #define SVG_NOTE_X 756
 #define SVG_HEAD_H 58
 #define SVG_ROW_H 30
 #define SVG_FOLD_H 50
-#define SVG_SLOPE 10    /* how far an arrow falls: time passes while it flies */
+#define SVG_SLOPE 10 /* how far an arrow falls: time passes while it flies */
 
 /* "retransmission, zero window, cut by snaplen" */
 static void format_notes(const struct ladder_row *r, char *buf, size_t len)
@@ -97,7 +97,8 @@ static void write_segment(FILE *out, const struct ladder_row *r, int y, int64_t 
 	format_notes(r, notes, sizeof(notes));
 	fputs("<g class=\"", out);
 	write_seg_classes(out, r);
-	fprintf(out, "\" data-flags=\"%s\" data-dir=\"%s\" data-seq=\"%" PRIu32 "\" data-ack=\"%" PRIu32
+	fprintf(out,
+		"\" data-flags=\"%s\" data-dir=\"%s\" data-seq=\"%" PRIu32 "\" data-ack=\"%" PRIu32
 		"\" data-len=\"%" PRIu32 "\" data-win=\"%" PRIu64 "\" data-frame=\"%" PRIu64 "\"",
 		flags, r->dir == FLOW_DIR_C2S ? "c2s" : "s2c", r->seq_rel, r->ack_rel,
 		r->payload_bytes, r->window_bytes, r->frame);
@@ -116,8 +117,8 @@ static void write_segment(FILE *out, const struct ladder_row *r, int y, int64_t 
 	fprintf(out, "<text class=\"label\" x=\"%d\" y=\"%d\">%s</text>",
 		(SVG_CLIENT_X + SVG_SERVER_X) / 2, y - 3, label);
 	if (notes[0])
-		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">%s</text>", SVG_NOTE_X,
-			y + 9, notes);
+		fprintf(out, "<text class=\"note\" x=\"%d\" y=\"%d\">%s</text>", SVG_NOTE_X, y + 9,
+			notes);
 	fputs("</g>\n", out);
 }
 
@@ -166,9 +167,11 @@ static void write_fold(FILE *out, const struct ladder_row *r, int y, int64_t sta
 
 static void write_end_box(FILE *out, const char *who, const char *addr, int x)
 {
-	fprintf(out, "<g class=\"actor\"><rect x=\"%d\" y=\"4\" width=\"200\" height=\"40\" rx=\"6\"/>"
+	fprintf(out,
+		"<g class=\"actor\"><rect x=\"%d\" y=\"4\" width=\"200\" height=\"40\" rx=\"6\"/>"
 		"<text class=\"who\" x=\"%d\" y=\"20\">%s</text><text class=\"addr\" x=\"%d\" "
-		"y=\"37\">", x - 100, x, who, x);
+		"y=\"37\">",
+		x - 100, x, who, x);
 	html_text(out, addr);
 	fputs("</text></g>\n", out);
 }
@@ -182,14 +185,17 @@ static void write_svg(FILE *out, const struct flow_conn *c, const struct ladder_
 		height += lc->rows[i].kind == LADDER_ROW_FOLD ? SVG_FOLD_H : SVG_ROW_H;
 	if (lc != NULL && lc->omitted_segments > 0)
 		height += SVG_FOLD_H;
-	fprintf(out, "<svg class=\"seqdiag\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" data-conn=\"%u\">\n", SVG_WIDTH,
-		height, SVG_WIDTH, height, c->id);
-	fprintf(out, "<title>connection %u: %s to %s</title>\n", c->id, c->client_str, c->server_str);
+	fprintf(out,
+		"<svg class=\"seqdiag\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" data-conn=\"%u\">\n",
+		SVG_WIDTH, height, SVG_WIDTH, height, c->id);
+	fprintf(out, "<title>connection %u: %s to %s</title>\n", c->id, c->client_str,
+		c->server_str);
 	fprintf(out, "<text class=\"timehead\" x=\"%d\" y=\"37\">time (s)</text>\n", SVG_TIME_X);
-	fprintf(out, "<line class=\"life\" x1=\"%d\" y1=\"44\" x2=\"%d\" y2=\"%d\"/>"
-		"<line class=\"life\" x1=\"%d\" y1=\"44\" x2=\"%d\" y2=\"%d\"/>\n", SVG_CLIENT_X,
-		SVG_CLIENT_X, height - 4, SVG_SERVER_X, SVG_SERVER_X, height - 4);
+	fprintf(out,
+		"<line class=\"life\" x1=\"%d\" y1=\"44\" x2=\"%d\" y2=\"%d\"/>"
+		"<line class=\"life\" x1=\"%d\" y1=\"44\" x2=\"%d\" y2=\"%d\"/>\n",
+		SVG_CLIENT_X, SVG_CLIENT_X, height - 4, SVG_SERVER_X, SVG_SERVER_X, height - 4);
 	write_end_box(out, "client", c->client_str, SVG_CLIENT_X);
 	write_end_box(out, "server", c->server_str, SVG_SERVER_X);
 	y = SVG_HEAD_H + 24;
@@ -220,7 +226,8 @@ static void write_conn_table(FILE *out, struct flow_analysis *fa)
 {
 	fputs("<table class=\"conns\"><thead><tr><th>#</th><th>client</th><th>server</th>"
 	      "<th>handshake</th><th>rtt</th><th>client → server</th><th>server → client</th>"
-	      "<th>teardown</th><th>analysis</th></tr></thead><tbody>\n", out);
+	      "<th>teardown</th><th>analysis</th></tr></thead><tbody>\n",
+	      out);
 	for (size_t i = 0; i < flow_conn_count(fa); i++) {
 		const struct flow_conn *c = flow_conn_at(fa, i);
 		char rtt[32], up[32], down[32];
@@ -233,13 +240,15 @@ static void write_conn_table(FILE *out, struct flow_analysis *fa)
 		html_text(out, c->client_str);
 		fputs("</td><td>", out);
 		html_text(out, c->server_str);
-		fprintf(out, "</td><td>%s</td><td>%s</td><td>%s in %" PRIu64 " segment%s</td>"
-			"<td>%s in %" PRIu64 " segment%s</td><td>%s", flow_handshake_name(c->handshake),
-			rtt, up, c->dir[0].data_segments, c->dir[0].data_segments == 1 ? "" : "s", down,
-			c->dir[1].data_segments, c->dir[1].data_segments == 1 ? "" : "s",
-			flow_teardown_name(c->teardown));
+		fprintf(out,
+			"</td><td>%s</td><td>%s</td><td>%s in %" PRIu64 " segment%s</td>"
+			"<td>%s in %" PRIu64 " segment%s</td><td>%s",
+			flow_handshake_name(c->handshake), rtt, up, c->dir[0].data_segments,
+			c->dir[0].data_segments == 1 ? "" : "s", down, c->dir[1].data_segments,
+			c->dir[1].data_segments == 1 ? "" : "s", flow_teardown_name(c->teardown));
 		if (c->teardown_dir >= 0)
-			fprintf(out, " by %s", c->teardown_dir == FLOW_DIR_C2S ? "client" : "server");
+			fprintf(out, " by %s",
+				c->teardown_dir == FLOW_DIR_C2S ? "client" : "server");
 		fputs("</td><td>", out);
 		for (int f = 0; f < FLOW_FLAG_COUNT; f++) {
 			uint64_t n = flow_conn_flag_count(c, (enum flow_flag)f);
@@ -285,9 +294,10 @@ int report_seqdiag_write(FILE *out, const char *pcap_path, uint16_t port, struct
 		goto out;
 	}
 	tot = flow_totals(fa);
-	fprintf(out, "<p class=\"totals\">%" PRIu64 " packets: %" PRIu64 " TCP, %" PRIu64
-		" other, %" PRIu64 " malformed, %" PRIu64 " truncated</p>\n", tot->packets,
-		tot->tcp_packets, tot->non_tcp, tot->malformed, tot->truncated);
+	fprintf(out,
+		"<p class=\"totals\">%" PRIu64 " packets: %" PRIu64 " TCP, %" PRIu64
+		" other, %" PRIu64 " malformed, %" PRIu64 " truncated</p>\n",
+		tot->packets, tot->tcp_packets, tot->non_tcp, tot->malformed, tot->truncated);
 	if (tot->file_note[0]) {
 		fputs("<p class=\"warn\">", out);
 		html_text(out, tot->file_note);
@@ -307,7 +317,8 @@ int report_seqdiag_write(FILE *out, const char *pcap_path, uint16_t port, struct
 		fprintf(out, "<h3>Connection %u</h3>\n", c->id);
 		if (!c->client_from_syn)
 			fputs("<p class=\"warn\">No SYN captured: client and server guessed from the "
-			      "ports.</p>\n", out);
+			      "ports.</p>\n",
+			      out);
 		fputs("<div class=\"diagram\">\n", out);
 		write_svg(out, c, lc);
 		fputs("</div>\n", out);

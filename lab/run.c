@@ -54,9 +54,8 @@ static int64_t since_start(const struct run_ctx *ctx)
 	return proc_now_us() - ctx->start_us;
 }
 
-__attribute__((format(printf, 3, 4))) static void add_event(struct run_ctx *ctx,
-							     enum run_event_kind kind,
-							     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+add_event(struct run_ctx *ctx, enum run_event_kind kind, const char *fmt, ...)
 {
 	struct run_record *rec = ctx->rec;
 	struct run_event *ev;
@@ -73,8 +72,8 @@ __attribute__((format(printf, 3, 4))) static void add_event(struct run_ctx *ctx,
 }
 
 /* Appends "NAME=value" to extra[*n]; -1 when out of memory (extra[*n] stays NULL). */
-__attribute__((format(printf, 3, 4))) static int add_env(char **extra, size_t *n,
-							  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int add_env(char **extra, size_t *n, const char *fmt,
+							 ...)
 {
 	va_list ap;
 	int rc;
@@ -105,8 +104,8 @@ static char **make_env(struct run_ctx *ctx, enum scenario_who who, struct lab_er
 	const char *preload = getenv("LD_PRELOAD");
 	const char *asan = getenv("ASAN_OPTIONS");
 
-	if (shim_spec_format(ctx->sc->faults, ctx->sc->n_faults, who, faults, sizeof(faults),
-			     err) < 0)
+	if (shim_spec_format(ctx->sc->faults, ctx->sc->n_faults, who, faults, sizeof(faults), err) <
+	    0)
 		return NULL;
 	if (add_env(extra, &n_extra, "HOST=%s", ctx->sc->host) < 0 ||
 	    add_env(extra, &n_extra, "PORT=%d", ctx->sc->port) < 0 ||
@@ -315,8 +314,10 @@ static int start_server(struct run_ctx *ctx, struct lab_err *err)
 			return 0;
 		}
 		if (!server->proc.running) {
-			add_event(ctx, RUN_EV_EXIT, "the server ended before it listened on port %d; "
-				  "the client starts anyway", ctx->sc->port);
+			add_event(ctx, RUN_EV_EXIT,
+				  "the server ended before it listened on port %d; "
+				  "the client starts anyway",
+				  ctx->sc->port);
 			return 0;
 		}
 		if (deadline_left_ms(ctx) <= 0)
@@ -479,7 +480,8 @@ static void stop_programs(struct run_ctx *ctx)
 static void free_env_strings(struct run_ctx *ctx)
 {
 	for (int who = 0; who < 2; who++)
-		for (size_t i = 0; i < sizeof(ctx->env_strings[who]) / sizeof(ctx->env_strings[who][0]); i++) {
+		for (size_t i = 0;
+		     i < sizeof(ctx->env_strings[who]) / sizeof(ctx->env_strings[who][0]); i++) {
 			free(ctx->env_strings[who][i]);
 			ctx->env_strings[who][i] = NULL;
 		}
@@ -498,8 +500,8 @@ static void read_shim_stats(struct run_ctx *ctx)
 	rmdir(ctx->stats_dir);
 }
 
-int run_scenario(const struct scenario *sc, const struct run_opts *opts,
-		 struct run_record *rec, struct lab_err *err)
+int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct run_record *rec,
+		 struct lab_err *err)
 {
 	struct run_ctx ctx = { .sc = sc, .opts = opts, .rec = rec };
 	int rc = -1;
@@ -537,9 +539,10 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts,
 		goto out;
 	if (deadline_left_ms(&ctx) <= 0) {
 		rec->outcome = OUTCOME_TIMEOUT;
-		add_event(&ctx, RUN_EV_TIMEOUT,
-			  "timeout: the server never listened on port %d, so the client never started",
-			  sc->port);
+		add_event(
+			&ctx, RUN_EV_TIMEOUT,
+			"timeout: the server never listened on port %d, so the client never started",
+			sc->port);
 	} else {
 		if (start_program(&ctx, WHO_CLIENT, err) < 0 || watch_client(&ctx, err) < 0)
 			goto out;

@@ -49,7 +49,7 @@ struct run_event {
 #define RUN_MAX_EVENTS 64
 
 struct run_side {
-	bool present;        /* the scenario has this program */
+	bool present; /* the scenario has this program */
 	bool started;
 	struct proc proc;
 	bool stopped_by_lab; /* the lab ended it (client done, deadlock, timeout) */
@@ -60,13 +60,13 @@ struct run_side {
 struct run_record {
 	enum scenario_outcome outcome;
 	int64_t duration_us;
-	int64_t listening_us;      /* when the server listened; -1 never */
-	int64_t last_progress_us;  /* deadlock/stall: last byte moved, since start */
-	int64_t verdict_us;        /* deadlock: when the watcher concluded */
-	uint64_t stall_bytes[2];   /* bytes moved client->server, server->client */
-	uint64_t stall_queued[2];  /* bytes queued in the client's, the server's send queue */
+	int64_t listening_us;     /* when the server listened; -1 never */
+	int64_t last_progress_us; /* deadlock/stall: last byte moved, since start */
+	int64_t verdict_us;       /* deadlock: when the watcher concluded */
+	uint64_t stall_bytes[2];  /* bytes moved client->server, server->client */
+	uint64_t stall_queued[2]; /* bytes queued in the client's, the server's send queue */
 	char stall_text[400];
-	struct run_side side[2];   /* indexed by enum scenario_who */
+	struct run_side side[2]; /* indexed by enum scenario_who */
 	struct capture_stats capture;
 	char pcap_path[PATH_MAX];
 	struct run_event events[RUN_MAX_EVENTS];
@@ -77,8 +77,8 @@ struct run_record {
 /* Runs sc and fills rec. Must be called from a thread that exists for this run
  * only (it enters namespaces for good). Returns -1 when the lab itself could not
  * run the scenario (err says why); a program failing is not an error. */
-int run_scenario(const struct scenario *sc, const struct run_opts *opts,
-		 struct run_record *rec, struct lab_err *err);
+int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct run_record *rec,
+		 struct lab_err *err);
 
 /* Closes what the run left open beyond its thread: the capture socket, whose close
  * waits for the kernel. Call it from a thread outside the scenario's namespaces,

@@ -41,11 +41,12 @@ int sandbox_prepare_process(struct lab_err *err)
 	if (uid == 0)
 		return 0;
 	if (unshare(CLONE_NEWUSER) < 0)
-		return lab_err_sys(err, errno,
-				   "cannot make a user namespace as uid %u (tcplab needs root, or "
-				   "unprivileged user namespaces: sysctl user.max_user_namespaces > 0 "
-				   "and kernel.unprivileged_userns_clone=1)",
-				   (unsigned)uid);
+		return lab_err_sys(
+			err, errno,
+			"cannot make a user namespace as uid %u (tcplab needs root, or "
+			"unprivileged user namespaces: sysctl user.max_user_namespaces > 0 "
+			"and kernel.unprivileged_userns_clone=1)",
+			(unsigned)uid);
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
 	if (write_file("/proc/self/uid_map", map, err) < 0)
 		return -1;

@@ -78,7 +78,7 @@ static int check_duplicate(struct parser *p, const struct token *kw, int *first_
 {
 	if (*first_line != 0)
 		return lex_err(&p->lx, kw->col, "duplicate \"%s\" (first set on line %d)", kw->text,
-			    *first_line);
+			       *first_line);
 	*first_line = p->lx.line_no;
 	return 0;
 }
@@ -91,7 +91,8 @@ static int parse_summary(struct parser *p, const struct token *kw)
 	    lex_want_string(&p->lx, &t, "the summary") < 0)
 		return -1;
 	if (t.text[0] == '\0')
-		return lex_err(&p->lx, t.col, "empty summary: say in a few words what the case shows");
+		return lex_err(&p->lx, t.col,
+			       "empty summary: say in a few words what the case shows");
 	if (strchr(t.text, '\n') != NULL)
 		return lex_err(&p->lx, t.col, "the summary must be one line (no \\n)");
 	if (lex_want_end(&p->lx) < 0)
@@ -101,8 +102,7 @@ static int parse_summary(struct parser *p, const struct token *kw)
 }
 
 /* timeout and quiet: more than 0, at most an hour. */
-static int parse_limit(struct parser *p, const struct token *kw, int *first_line,
-		       int64_t *us)
+static int parse_limit(struct parser *p, const struct token *kw, int *first_line, int64_t *us)
 {
 	struct token t;
 	int64_t v;
@@ -110,10 +110,11 @@ static int parse_limit(struct parser *p, const struct token *kw, int *first_line
 	if (check_duplicate(p, kw, first_line) < 0 || lex_want_duration(&p->lx, &t, &v) < 0)
 		return -1;
 	if (v == 0)
-		return lex_err(&p->lx, t.col, "bad %s %s: it must be more than 0", kw->text, lex_show(&p->lx, &t).s);
+		return lex_err(&p->lx, t.col, "bad %s %s: it must be more than 0", kw->text,
+			       lex_show(&p->lx, &t).s);
 	if (v > LEX_US_PER_HOUR)
 		return lex_err(&p->lx, t.col, "bad %s %s: it must be at most 1h (60m)", kw->text,
-			    lex_show(&p->lx, &t).s);
+			       lex_show(&p->lx, &t).s);
 	if (lex_want_end(&p->lx) < 0)
 		return -1;
 	*us = v;
@@ -125,7 +126,8 @@ static int parse_port(struct parser *p, const struct token *kw)
 	struct token t;
 	int64_t v;
 
-	if (check_duplicate(p, kw, &p->port_line) < 0 || lex_want_word(&p->lx, &t, "a port number") < 0 ||
+	if (check_duplicate(p, kw, &p->port_line) < 0 ||
+	    lex_want_word(&p->lx, &t, "a port number") < 0 ||
 	    lex_parse_int(&p->lx, &t, "port", 1, 65535, &v) < 0 || lex_want_end(&p->lx) < 0)
 		return -1;
 	p->sc->port = (int)v;
@@ -139,7 +141,8 @@ static int parse_host(struct parser *p, const struct token *kw)
 	struct in6_addr a6;
 	bool ok = false;
 
-	if (check_duplicate(p, kw, &p->host_line) < 0 || lex_want_word(&p->lx, &t, "an address") < 0)
+	if (check_duplicate(p, kw, &p->host_line) < 0 ||
+	    lex_want_word(&p->lx, &t, "an address") < 0)
 		return -1;
 	if (inet_pton(AF_INET, t.text, &a4) == 1) {
 		ok = (ntohl(a4.s_addr) >> 24) == 127;
@@ -152,8 +155,8 @@ static int parse_host(struct parser *p, const struct token *kw)
 	}
 	if (!ok)
 		return lex_err(&p->lx, t.col,
-			    "bad host %s: the lab runs on loopback only (use 127.x.x.x or ::1)",
-			    lex_show(&p->lx, &t).s);
+			       "bad host %s: the lab runs on loopback only (use 127.x.x.x or ::1)",
+			       lex_show(&p->lx, &t).s);
 	return lex_want_end(&p->lx);
 }
 
@@ -183,13 +186,15 @@ static int parse_sysctl(struct parser *p, const struct token *kw)
 	if (lex_want_word(&p->lx, &name, "a sysctl name (net.…)") < 0)
 		return -1;
 	if (strncmp(name.text, "net.", 4) != 0)
-		return lex_err(&p->lx, name.col,
-			    "sysctl %s is not allowed: only net.* sysctls belong to the lab's network namespace",
-			    lex_show(&p->lx, &name).s);
+		return lex_err(
+			&p->lx, name.col,
+			"sysctl %s is not allowed: only net.* sysctls belong to the lab's network namespace",
+			lex_show(&p->lx, &name).s);
 	if (!sysctl_name_ok(name.text))
-		return lex_err(&p->lx, name.col,
-			    "bad sysctl name %s: use letters, digits, _ and - between single dots",
-			    lex_show(&p->lx, &name).s);
+		return lex_err(
+			&p->lx, name.col,
+			"bad sysctl name %s: use letters, digits, _ and - between single dots",
+			lex_show(&p->lx, &name).s);
 	if (lex_want(&p->lx, &value, "a value") < 0)
 		return -1;
 	if (value.text[0] == '\0')
@@ -198,8 +203,9 @@ static int parse_sysctl(struct parser *p, const struct token *kw)
 		return -1;
 	for (size_t i = 0; i < sc->n_sysctls; i++)
 		if (strcmp(sc->sysctls[i].name, name.text) == 0)
-			return lex_err(&p->lx, name.col, "duplicate sysctl %s (first set on line %d)",
-				    lex_show(&p->lx, &name).s, sc->sysctls[i].line);
+			return lex_err(&p->lx, name.col,
+				       "duplicate sysctl %s (first set on line %d)",
+				       lex_show(&p->lx, &name).s, sc->sysctls[i].line);
 	if (sc->n_sysctls >= MAX_ITEMS)
 		return lex_err(&p->lx, kw->col, "too many sysctl lines (at most %d)", MAX_ITEMS);
 	s = parser_grow(sc->sysctls, &p->cap_sysctls, sc->n_sysctls, sizeof(*s));
@@ -217,24 +223,25 @@ static int parse_sysctl(struct parser *p, const struct token *kw)
 }
 
 /* server/client: the rest of the line is the command, verbatim but trimmed. */
-static int parse_program(struct parser *p, const struct token *kw,
-			 struct scenario_program *prog)
+static int parse_program(struct parser *p, const struct token *kw, struct scenario_program *prog)
 {
 	size_t start = kw->end, end = p->lx.line_len;
 
 	if (prog->line != 0)
 		return lex_err(&p->lx, kw->col, "duplicate \"%s\" (first set on line %d)", kw->text,
-			    prog->line);
+			       prog->line);
 	while (start < end && lex_is_blank(p->lx.line[start]))
 		start++;
 	while (end > start && lex_is_blank(p->lx.line[end - 1]))
 		end--;
 	if (start == end)
-		return lex_err(&p->lx, lex_col_at(&p->lx, kw->end), "expected a command after \"%s\"", kw->text);
+		return lex_err(&p->lx, lex_col_at(&p->lx, kw->end),
+			       "expected a command after \"%s\"", kw->text);
 	if (p->lx.line[start] == '#')
-		return lex_err(&p->lx, lex_col_at(&p->lx, start),
-			    "the command starts with \"#\": comments are not allowed on %s lines",
-			    kw->text);
+		return lex_err(
+			&p->lx, lex_col_at(&p->lx, start),
+			"the command starts with \"#\": comments are not allowed on %s lines",
+			kw->text);
 	prog->command = strndup(p->lx.line + start, end - start);
 	if (prog->command == NULL)
 		return lex_out_of_memory(&p->lx);
@@ -245,12 +252,20 @@ static int parse_program(struct parser *p, const struct token *kw,
 /* ---- the file ---------------------------------------------------------------- */
 
 enum directive {
-	D_SCENARIO, D_TIMEOUT, D_QUIET, D_PORT, D_HOST, D_SYSCTL, D_SERVER, D_CLIENT,
-	D_FAULT, D_EXPECT,
+	D_SCENARIO,
+	D_TIMEOUT,
+	D_QUIET,
+	D_PORT,
+	D_HOST,
+	D_SYSCTL,
+	D_SERVER,
+	D_CLIENT,
+	D_FAULT,
+	D_EXPECT,
 };
 
 static const char *const directive_words[] = {
-	"scenario", "timeout", "quiet", "port",  "host",
+	"scenario", "timeout", "quiet",  "port",  "host",
 	"sysctl",   "server",  "client", "fault", "expect",
 };
 
@@ -269,16 +284,26 @@ static int parse_line(struct parser *p)
 	if (d < 0)
 		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 10, NULL);
 	switch ((enum directive)d) {
-	case D_SCENARIO: return parse_summary(p, &kw);
-	case D_TIMEOUT: return parse_limit(p, &kw, &p->timeout_line, &p->sc->timeout_us);
-	case D_QUIET: return parse_limit(p, &kw, &p->quiet_line, &p->sc->quiet_us);
-	case D_PORT: return parse_port(p, &kw);
-	case D_HOST: return parse_host(p, &kw);
-	case D_SYSCTL: return parse_sysctl(p, &kw);
-	case D_SERVER: return parse_program(p, &kw, &p->sc->server);
-	case D_CLIENT: return parse_program(p, &kw, &p->sc->client);
-	case D_FAULT: return parser_fault_line(p, &kw);
-	case D_EXPECT: return parser_expect_line(p, &kw);
+	case D_SCENARIO:
+		return parse_summary(p, &kw);
+	case D_TIMEOUT:
+		return parse_limit(p, &kw, &p->timeout_line, &p->sc->timeout_us);
+	case D_QUIET:
+		return parse_limit(p, &kw, &p->quiet_line, &p->sc->quiet_us);
+	case D_PORT:
+		return parse_port(p, &kw);
+	case D_HOST:
+		return parse_host(p, &kw);
+	case D_SYSCTL:
+		return parse_sysctl(p, &kw);
+	case D_SERVER:
+		return parse_program(p, &kw, &p->sc->server);
+	case D_CLIENT:
+		return parse_program(p, &kw, &p->sc->client);
+	case D_FAULT:
+		return parser_fault_line(p, &kw);
+	case D_EXPECT:
+		return parser_expect_line(p, &kw);
 	}
 	return -1;
 }
@@ -293,34 +318,35 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 	switch (d->kind) {
 	case DEFER_SERVER_FAULT:
 		if (p->sc->server.line == 0)
-			return lex_err(&p->lx, d->col, "fault on \"server\" but there is no server line");
+			return lex_err(&p->lx, d->col,
+				       "fault on \"server\" but there is no server line");
 		break;
 	case DEFER_SERVER_EXPECT:
 		if (p->sc->server.line == 0)
 			return lex_err(&p->lx, d->col,
-				    "expectation about \"server\" but there is no server line");
+				       "expectation about \"server\" but there is no server line");
 		break;
 	case DEFER_PAUSE_AT:
 		if (d->value_us >= p->sc->timeout_us)
-			return lex_err(&p->lx, d->col, "pause at %s is not before the timeout (%s)", value,
-				    timeout);
+			return lex_err(&p->lx, d->col, "pause at %s is not before the timeout (%s)",
+				       value, timeout);
 		break;
 	case DEFER_PAUSE_FOR:
 		if (d->value_us >= p->sc->timeout_us)
 			return lex_err(&p->lx, d->col,
-				    "pause for %s is not shorter than the timeout (%s)", value,
-				    timeout);
+				       "pause for %s is not shorter than the timeout (%s)", value,
+				       timeout);
 		break;
 	case DEFER_KILL_AT:
 		if (d->value_us >= p->sc->timeout_us)
-			return lex_err(&p->lx, d->col, "kill at %s is not before the timeout (%s)", value,
-				    timeout);
+			return lex_err(&p->lx, d->col, "kill at %s is not before the timeout (%s)",
+				       value, timeout);
 		break;
 	case DEFER_DEADLOCK_WITHIN:
 		if (d->value_us > p->sc->timeout_us)
 			return lex_err(&p->lx, d->col,
-				    "deadlock within %s is longer than the timeout (%s)", value,
-				    timeout);
+				       "deadlock within %s is longer than the timeout (%s)", value,
+				       timeout);
 		break;
 	}
 	return 0;
@@ -377,7 +403,9 @@ static int finish(struct parser *p)
 
 	p->lx.line_no = 1;
 	if (sc->summary == NULL)
-		return lex_err(&p->lx, 1, "no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
+		return lex_err(
+			&p->lx, 1,
+			"no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
 	if (sc->client.command == NULL)
 		return lex_err(&p->lx, 1, "no client line: a scenario needs \"client COMMAND\"");
 	for (size_t i = 0; i < p->n_deferred; i++)
@@ -409,8 +437,8 @@ static char *base_name(const char *path)
 	return strndup(base, len);
 }
 
-static int parse_buffer(const char *path, const char *text, size_t len,
-			struct scenario **out, struct lab_err *err)
+static int parse_buffer(const char *path, const char *text, size_t len, struct scenario **out,
+			struct lab_err *err)
 {
 	struct parser *p;
 	struct scenario *sc;
@@ -485,7 +513,8 @@ int scenario_parse_file(const char *path, struct scenario **out, struct lab_err 
 			char *grown;
 
 			if (cap >= MAX_FILE_BYTES) {
-				lab_err_set(err, "%s: cannot read: larger than %d MiB, not a scenario",
+				lab_err_set(err,
+					    "%s: cannot read: larger than %d MiB, not a scenario",
 					    path, MAX_FILE_BYTES >> 20);
 				goto out;
 			}
@@ -552,7 +581,8 @@ const char *scenario_op_text(enum scenario_op op)
 
 const char *scenario_outcome_name(enum scenario_outcome outcome)
 {
-	return (unsigned)outcome < sizeof(scenario_outcome_words) / sizeof(scenario_outcome_words[0])
+	return (unsigned)outcome <
+			       sizeof(scenario_outcome_words) / sizeof(scenario_outcome_words[0])
 		       ? scenario_outcome_words[outcome]
 		       : "?";
 }
@@ -570,12 +600,18 @@ const char *scenario_teardown_name(enum scenario_teardown teardown)
 bool scenario_op_holds(enum scenario_op op, int64_t seen, int64_t expected)
 {
 	switch (op) {
-	case OP_EQ: return seen == expected;
-	case OP_NE: return seen != expected;
-	case OP_LT: return seen < expected;
-	case OP_LE: return seen <= expected;
-	case OP_GT: return seen > expected;
-	case OP_GE: return seen >= expected;
+	case OP_EQ:
+		return seen == expected;
+	case OP_NE:
+		return seen != expected;
+	case OP_LT:
+		return seen < expected;
+	case OP_LE:
+		return seen <= expected;
+	case OP_GT:
+		return seen > expected;
+	case OP_GE:
+		return seen >= expected;
 	}
 	return false;
 }

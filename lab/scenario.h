@@ -54,7 +54,12 @@ struct fault {
 /* hang: the sockets idle (nothing queued, nothing moving) while every program
  * waits with no time limit (in read, recv, accept, poll without timeout ...). */
 enum scenario_outcome { OUTCOME_COMPLETED, OUTCOME_DEADLOCK, OUTCOME_TIMEOUT, OUTCOME_HANG };
-enum scenario_handshake { HANDSHAKE_COMPLETE, HANDSHAKE_REFUSED, HANDSHAKE_UNANSWERED, HANDSHAKE_NONE };
+enum scenario_handshake {
+	HANDSHAKE_COMPLETE,
+	HANDSHAKE_REFUSED,
+	HANDSHAKE_UNANSWERED,
+	HANDSHAKE_NONE
+};
 enum scenario_teardown { TEARDOWN_FIN, TEARDOWN_RESET, TEARDOWN_NONE };
 enum scenario_stream { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
 
@@ -102,9 +107,9 @@ struct scenario_program {
 };
 
 struct scenario {
-	char *path;    /* as given */
-	char *name;    /* base name without ".scn": names the pcap */
-	char *summary; /* from `scenario "..."`; required */
+	char *path;         /* as given */
+	char *name;         /* base name without ".scn": names the pcap */
+	char *summary;      /* from `scenario "..."`; required */
 	int64_t timeout_us; /* `timeout`, default 10 s */
 	int64_t quiet_us;   /* `quiet`: no progress this long = stall, default 200 ms */
 	int port;           /* `port`, default 1060 */

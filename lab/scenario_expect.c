@@ -23,15 +23,25 @@ static int want_op(struct parser *p, enum scenario_op *op)
 }
 
 enum expect_word {
-	EW_CLIENT, EW_SERVER, EW_OUTCOME, EW_DEADLOCK, EW_HANDSHAKE, EW_TEARDOWN,
-	EW_PACKETS, EW_ZERO_WINDOW, EW_WINDOW_PROBES, EW_RETRANSMISSIONS, EW_BYTES,
-	EW_SEGMENTS, EW_DURATION,
+	EW_CLIENT,
+	EW_SERVER,
+	EW_OUTCOME,
+	EW_DEADLOCK,
+	EW_HANDSHAKE,
+	EW_TEARDOWN,
+	EW_PACKETS,
+	EW_ZERO_WINDOW,
+	EW_WINDOW_PROBES,
+	EW_RETRANSMISSIONS,
+	EW_BYTES,
+	EW_SEGMENTS,
+	EW_DURATION,
 };
 
 static const char *const expect_words[] = {
-	"client",      "server",        "outcome",         "deadlock", "handshake",
-	"teardown",    "packets",       "zero-window",     "window-probes",
-	"retransmissions", "bytes",     "segments",        "duration",
+	"client",   "server",   "outcome",     "deadlock",      "handshake",
+	"teardown", "packets",  "zero-window", "window-probes", "retransmissions",
+	"bytes",    "segments", "duration",
 };
 
 static int want_signal(struct parser *p, int64_t *value)
@@ -58,7 +68,7 @@ static int want_signal(struct parser *p, int64_t *value)
 		names[n++] = abbrev;
 	}
 	return lex_unknown_word(&p->lx, &t, "signal", names, n,
-			    "expected a name such as SIGTERM, SIGKILL or KILL");
+				"expected a name such as SIGTERM, SIGKILL or KILL");
 }
 
 /* $PORT and $HOST are the only variables of a filter. */
@@ -76,9 +86,10 @@ static int check_filter_variables(struct parser *p, const struct token *t)
 		if ((len == 4 && strncmp(c + 1, "PORT", 4) == 0) ||
 		    (len == 4 && strncmp(c + 1, "HOST", 4) == 0))
 			continue;
-		return lex_err(&p->lx, t->col,
-			    "unknown variable \"$%.*s\" in the filter (only $PORT and $HOST are replaced)",
-			    (int)len, c + 1);
+		return lex_err(
+			&p->lx, t->col,
+			"unknown variable \"$%.*s\" in the filter (only $PORT and $HOST are replaced)",
+			(int)len, c + 1);
 	}
 	return 0;
 }
@@ -101,7 +112,8 @@ static int parse_expect_program(struct parser *p, struct expectation *e)
 		if (t.text[0] != '\0' && strchr("=!<>", t.text[0]) != NULL) {
 			i = lex_find_word(t.text, scenario_op_words, 6);
 			if (i < 0)
-				return lex_unknown_word(&p->lx, &t, "operator", scenario_op_words, 6, NULL);
+				return lex_unknown_word(&p->lx, &t, "operator", scenario_op_words,
+							6, NULL);
 			e->op = (enum scenario_op)i;
 			if (lex_want_word(&p->lx, &t, "an exit code") < 0)
 				return -1;
@@ -142,7 +154,8 @@ static int parse_expect_program(struct parser *p, struct expectation *e)
 			char why[256];
 
 			regerror(rc, &re, why, sizeof(why));
-			return lex_err(&p->lx, t.col, "bad regular expression %s: %s", lex_show(&p->lx, &t).s, why);
+			return lex_err(&p->lx, t.col, "bad regular expression %s: %s",
+				       lex_show(&p->lx, &t).s, why);
 		}
 		regfree(&re);
 	}
@@ -157,7 +170,7 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 	int i;
 
 	if (lex_want_keyword(&p->lx, &t, "expectation", expect_words,
-			 sizeof(expect_words) / sizeof(expect_words[0]), &i) < 0)
+			     sizeof(expect_words) / sizeof(expect_words[0]), &i) < 0)
 		return -1;
 	switch ((enum expect_word)i) {
 	case EW_CLIENT:
@@ -168,17 +181,20 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 	case EW_OUTCOME:
 		e->kind = EXPECT_OUTCOME;
 		if (lex_want_keyword(&p->lx, &t, "outcome", scenario_outcome_words,
-				     sizeof(scenario_outcome_words) / sizeof(scenario_outcome_words[0]), &i) < 0)
+				     sizeof(scenario_outcome_words) /
+					     sizeof(scenario_outcome_words[0]),
+				     &i) < 0)
 			return -1;
 		e->value = i;
 		return 0;
 	case EW_DEADLOCK:
 		e->kind = EXPECT_DEADLOCK_WITHIN;
-		if (lex_want_exact(&p->lx, "within") < 0 || lex_want_duration(&p->lx, &t, &e->value) < 0)
+		if (lex_want_exact(&p->lx, "within") < 0 ||
+		    lex_want_duration(&p->lx, &t, &e->value) < 0)
 			return -1;
 		if (e->value == 0)
 			return lex_err(&p->lx, t.col, "bad duration %s: it must be more than 0",
-				    lex_show(&p->lx, &t).s);
+				       lex_show(&p->lx, &t).s);
 		return parser_defer(p, t.col, DEFER_DEADLOCK_WITHIN, e->value);
 	case EW_HANDSHAKE:
 		e->kind = EXPECT_HANDSHAKE;
@@ -194,7 +210,8 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		return 0;
 	case EW_PACKETS:
 		e->kind = EXPECT_PACKETS;
-		if (lex_want_string(&p->lx, &t, "the filter") < 0 || check_filter_variables(p, &t) < 0)
+		if (lex_want_string(&p->lx, &t, "the filter") < 0 ||
+		    check_filter_variables(p, &t) < 0)
 			return -1;
 		e->text = strdup(t.text);
 		if (e->text == NULL)

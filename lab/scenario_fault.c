@@ -10,7 +10,7 @@
 #include "scenario_parser.h"
 
 static const char *const call_words[] = {
-	"send",  "recv",    "write",   "read",   "connect", "accept",
+	"send",    "recv",    "write",  "read",  "connect", "accept",
 	"sendmsg", "recvmsg", "writev", "readv", "sendto",  "recvfrom",
 };
 
@@ -53,7 +53,7 @@ static int want_errno(struct parser *p, int *value)
 		names[n++] = errno_aliases[i].name;
 	}
 	return lex_unknown_word(&p->lx, &t, "errno name", names, n,
-			    "expected a name such as EINTR, EAGAIN or ECONNRESET");
+				"expected a name such as EINTR, EAGAIN or ECONNRESET");
 }
 
 enum fault_word { FW_SEND, FW_RECV, FW_ERROR, FW_BUFFERS, FW_RESET, FW_PAUSE, FW_KILL };
@@ -68,8 +68,8 @@ static int parse_fault_error(struct parser *p, struct fault *f)
 	int i;
 
 	f->kind = FAULT_ERROR;
-	if (lex_want_keyword(&p->lx, &t, "call", call_words, sizeof(call_words) / sizeof(call_words[0]),
-			 &i) < 0)
+	if (lex_want_keyword(&p->lx, &t, "call", call_words,
+			     sizeof(call_words) / sizeof(call_words[0]), &i) < 0)
 		return -1;
 	snprintf(f->call, sizeof(f->call), "%s", call_words[i]);
 	if (want_errno(p, &f->errno_value) < 0 || lex_next(&p->lx, &t) < 0)
@@ -110,7 +110,8 @@ static int parse_fault_buffers(struct parser *p, struct fault *f)
 			return -1;
 		if (t.type == TOK_END) {
 			if (f->rcvbuf_bytes == 0 && f->sndbuf_bytes == 0)
-				return lex_err(&p->lx, t.col, "expected rcv or snd after \"buffers\"");
+				return lex_err(&p->lx, t.col,
+					       "expected rcv or snd after \"buffers\"");
 			return 0;
 		}
 		i = t.type == TOK_WORD ? lex_find_word(t.text, buf_words, 2) : -1;
@@ -123,7 +124,7 @@ static int parse_fault_buffers(struct parser *p, struct fault *f)
 			return -1;
 		if (*slot == 0 || *slot > INT_MAX)
 			return lex_err(&p->lx, t.col, "bad buffer size %s: expected 1 to %d bytes",
-				    lex_show(&p->lx, &t).s, INT_MAX);
+				       lex_show(&p->lx, &t).s, INT_MAX);
 	}
 }
 
@@ -147,8 +148,9 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 			if (lex_want_size(&p->lx, &t, &f->bytes) < 0)
 				return -1;
 			if (f->bytes == 0)
-				return lex_err(&p->lx, t.col, "bad size %s: at least 1 byte must move",
-					    lex_show(&p->lx, &t).s);
+				return lex_err(&p->lx, t.col,
+					       "bad size %s: at least 1 byte must move",
+					       lex_show(&p->lx, &t).s);
 		} else {
 			f->kind = send ? FAULT_SEND_DELAY : FAULT_RECV_DELAY;
 			if (lex_want_duration(&p->lx, &t, &f->delay_us) < 0)
@@ -167,20 +169,24 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 		return lex_want_end(&p->lx);
 	case FW_PAUSE:
 		f->kind = FAULT_PAUSE;
-		if (lex_want_exact(&p->lx, "at") < 0 || lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
+		if (lex_want_exact(&p->lx, "at") < 0 ||
+		    lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
 		    parser_defer(p, t.col, DEFER_PAUSE_AT, f->at_us) < 0)
 			return -1;
-		if (lex_want_exact(&p->lx, "for") < 0 || lex_want_duration(&p->lx, &t, &f->for_us) < 0)
+		if (lex_want_exact(&p->lx, "for") < 0 ||
+		    lex_want_duration(&p->lx, &t, &f->for_us) < 0)
 			return -1;
 		if (f->for_us == 0)
-			return lex_err(&p->lx, t.col, "bad duration %s: a pause must last more than 0",
-				    lex_show(&p->lx, &t).s);
+			return lex_err(&p->lx, t.col,
+				       "bad duration %s: a pause must last more than 0",
+				       lex_show(&p->lx, &t).s);
 		if (parser_defer(p, t.col, DEFER_PAUSE_FOR, f->for_us) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
 	case FW_KILL:
 		f->kind = FAULT_KILL;
-		if (lex_want_exact(&p->lx, "at") < 0 || lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
+		if (lex_want_exact(&p->lx, "at") < 0 ||
+		    lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
 		    parser_defer(p, t.col, DEFER_KILL_AT, f->at_us) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
@@ -191,15 +197,24 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 static const char *fault_kind_words(enum fault_kind kind)
 {
 	switch (kind) {
-	case FAULT_SEND_MAX: return "send max";
-	case FAULT_RECV_MAX: return "recv max";
-	case FAULT_SEND_DELAY: return "send delay";
-	case FAULT_RECV_DELAY: return "recv delay";
-	case FAULT_ERROR: return "error";
-	case FAULT_BUFFERS: return "buffers";
-	case FAULT_RESET_AFTER: return "reset after";
-	case FAULT_PAUSE: return "pause";
-	case FAULT_KILL: return "kill";
+	case FAULT_SEND_MAX:
+		return "send max";
+	case FAULT_RECV_MAX:
+		return "recv max";
+	case FAULT_SEND_DELAY:
+		return "send delay";
+	case FAULT_RECV_DELAY:
+		return "recv delay";
+	case FAULT_ERROR:
+		return "error";
+	case FAULT_BUFFERS:
+		return "buffers";
+	case FAULT_RESET_AFTER:
+		return "reset after";
+	case FAULT_PAUSE:
+		return "pause";
+	case FAULT_KILL:
+		return "kill";
 	}
 	return "?";
 }
@@ -220,10 +235,11 @@ int parser_fault_line(struct parser *p, const struct token *kw)
 	if (f.kind != FAULT_ERROR && f.kind != FAULT_PAUSE) {
 		for (size_t i = 0; i < sc->n_faults; i++)
 			if (sc->faults[i].who == f.who && sc->faults[i].kind == f.kind)
-				return lex_err(&p->lx, kw->col,
-					    "duplicate fault \"%s\" on %s (first set on line %d)",
-					    fault_kind_words(f.kind), scenario_who_name(f.who),
-					    sc->faults[i].line);
+				return lex_err(
+					&p->lx, kw->col,
+					"duplicate fault \"%s\" on %s (first set on line %d)",
+					fault_kind_words(f.kind), scenario_who_name(f.who),
+					sc->faults[i].line);
 	}
 	if (f.who == WHO_SERVER && parser_defer(p, who_tok.col, DEFER_SERVER_FAULT, 0) < 0)
 		return -1;

@@ -17,8 +17,8 @@ int lex_err(struct lex *lx, int col, const char *fmt, ...)
 
 	if (lx->err == NULL)
 		return -1;
-	used = snprintf(lx->err->msg, sizeof(lx->err->msg), "%s:%d:%d: ", lx->path,
-			lx->line_no, col);
+	used = snprintf(lx->err->msg, sizeof(lx->err->msg), "%s:%d:%d: ", lx->path, lx->line_no,
+			col);
 	if (used < 0 || (size_t)used >= sizeof(lx->err->msg))
 		return -1;
 	va_start(ap, fmt);
@@ -154,14 +154,14 @@ int lex_find_word(const char *word, const char *const *choices, size_t n)
 
 /* "unknown NOUN "X" (did you mean "Y"?)", or with hint (or the list of choices). */
 int lex_unknown_word(struct lex *lx, const struct token *t, const char *noun,
-			const char *const *choices, size_t n, const char *hint)
+		     const char *const *choices, size_t n, const char *hint)
 {
 	const char *near = lex_suggest(t->text, choices, n);
 	char list[512];
 
 	if (near != NULL)
 		return lex_err(lx, t->col, "unknown %s %s (did you mean \"%s\"?)", noun,
-			    lex_show(lx, t).s, near);
+			       lex_show(lx, t).s, near);
 	if (hint != NULL)
 		return lex_err(lx, t->col, "unknown %s %s (%s)", noun, lex_show(lx, t).s, hint);
 	join_choices(choices, n, list, sizeof(list));
@@ -219,16 +219,17 @@ int lex_check_line(struct lex *lx)
 
 	if (lx->line_len > LEX_MAX_LINE_BYTES)
 		return lex_err(lx, lex_col_at(lx, LEX_MAX_LINE_BYTES),
-			    "line too long (%zu bytes; at most %d)", lx->line_len,
-			    LEX_MAX_LINE_BYTES);
+			       "line too long (%zu bytes; at most %d)", lx->line_len,
+			       LEX_MAX_LINE_BYTES);
 	for (size_t i = 0; i < lx->line_len;) {
 		size_t n;
 
 		if (s[i] == '\0')
 			return lex_err(lx, lex_col_at(lx, i), "NUL byte (is this a text file?)");
 		if (s[i] == '\r')
-			return lex_err(lx, lex_col_at(lx, i),
-				    "control character 0x0D (a carriage return not at the line end)");
+			return lex_err(
+				lx, lex_col_at(lx, i),
+				"control character 0x0D (a carriage return not at the line end)");
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7F)
 			return lex_err(lx, lex_col_at(lx, i), "control character 0x%02X", s[i]);
 		n = utf8_len(s + i, lx->line_len - i);
@@ -279,9 +280,10 @@ static int read_string(struct lex *lx, struct token *t, char *out)
 				size_t len = utf8_len((const unsigned char *)lx->line + pos + 1,
 						      lx->line_len - pos - 1);
 
-				return lex_err(lx, lex_col_at(lx, pos),
-					    "unknown escape \"\\%.*s\" in string (use \\\", \\\\, \\n or \\t)",
-					    (int)len, lx->line + pos + 1);
+				return lex_err(
+					lx, lex_col_at(lx, pos),
+					"unknown escape \"\\%.*s\" in string (use \\\", \\\\, \\n or \\t)",
+					(int)len, lx->line + pos + 1);
 			}
 			pos += 2;
 			continue;
@@ -292,7 +294,8 @@ static int read_string(struct lex *lx, struct token *t, char *out)
 	out[n] = '\0';
 	t->end = pos + 1;
 	if (t->end < lx->line_len && !lex_is_blank(lx->line[t->end]) && lx->line[t->end] != '#')
-		return lex_err(lx, lex_col_at(lx, t->end), "expected a space after the closing quote");
+		return lex_err(lx, lex_col_at(lx, t->end),
+			       "expected a space after the closing quote");
 	return 0;
 }
 
@@ -326,7 +329,8 @@ int lex_next(struct lex *lx, struct token *t)
 		       lx->line[end] != '"')
 			end++;
 		if (end < lx->line_len && lx->line[end] == '"')
-			return lex_err(lx, lex_col_at(lx, end), "expected a space before the quote");
+			return lex_err(lx, lex_col_at(lx, end),
+				       "expected a space before the quote");
 		memcpy(out, lx->line + lx->pos, end - lx->pos);
 		out[end - lx->pos] = '\0';
 		t->end = end;
@@ -373,13 +377,14 @@ int lex_want_end(struct lex *lx)
 	if (lex_next(lx, &t) < 0)
 		return -1;
 	if (t.type != TOK_END)
-		return lex_err(lx, t.col, "unexpected %s after a complete directive", lex_show(lx, &t).s);
+		return lex_err(lx, t.col, "unexpected %s after a complete directive",
+			       lex_show(lx, &t).s);
 	return 0;
 }
 
 /* A word among choices; *index is its position. */
-int lex_want_keyword(struct lex *lx, struct token *t, const char *noun,
-			const char *const *choices, size_t n, int *index)
+int lex_want_keyword(struct lex *lx, struct token *t, const char *noun, const char *const *choices,
+		     size_t n, int *index)
 {
 	char list[512];
 
@@ -419,25 +424,27 @@ static enum num_status parse_digits(const char *s, int64_t *value, const char **
 }
 
 /* A whole number from min to max; noun names it in messages ("port"). */
-int lex_parse_int(struct lex *lx, const struct token *t, const char *noun,
-		     int64_t min, int64_t max, int64_t *value)
+int lex_parse_int(struct lex *lx, const struct token *t, const char *noun, int64_t min, int64_t max,
+		  int64_t *value)
 {
 	const char *rest = "";
 	enum num_status st = parse_digits(t->text, value, &rest);
 
 	if (st == NUM_NEGATIVE && min >= 0)
-		return lex_err(lx, t->col, "bad %s %s: it cannot be negative", noun, lex_show(lx, t).s);
+		return lex_err(lx, t->col, "bad %s %s: it cannot be negative", noun,
+			       lex_show(lx, t).s);
 	if (st == NUM_OK && *rest == '\0' && *value >= min && *value <= max)
 		return 0;
 	if (max == INT64_MAX && st == NUM_OVERFLOW)
 		return lex_err(lx, t->col, "bad %s %s: too large", noun, lex_show(lx, t).s);
 	if (max == INT64_MAX && min == 0)
-		return lex_err(lx, t->col, "bad %s %s: expected a whole number", noun, lex_show(lx, t).s);
+		return lex_err(lx, t->col, "bad %s %s: expected a whole number", noun,
+			       lex_show(lx, t).s);
 	if (max == INT64_MAX)
 		return lex_err(lx, t->col, "bad %s %s: expected a whole number of at least %lld",
-			    noun, lex_show(lx, t).s, (long long)min);
+			       noun, lex_show(lx, t).s, (long long)min);
 	return lex_err(lx, t->col, "bad %s %s: expected a whole number from %lld to %lld", noun,
-		    lex_show(lx, t).s, (long long)min, (long long)max);
+		       lex_show(lx, t).s, (long long)min, (long long)max);
 }
 
 struct unit {
@@ -446,7 +453,10 @@ struct unit {
 };
 
 static const struct unit duration_units[] = {
-	{ "us", 1 }, { "ms", 1000 }, { "s", 1000 * 1000 }, { "m", 60LL * 1000 * 1000 },
+	{ "us", 1 },
+	{ "ms", 1000 },
+	{ "s", 1000 * 1000 },
+	{ "m", 60LL * 1000 * 1000 },
 };
 
 static const struct unit size_units[] = {
@@ -481,21 +491,29 @@ int lex_parse_duration(struct lex *lx, const struct token *t, int64_t *us)
 
 	switch (parse_digits(t->text, &n, &rest)) {
 	case NUM_NONE:
-		return lex_err(lx, t->col, "bad duration %s: expected a number and a unit, e.g. 250ms or 2s", s.s);
+		return lex_err(lx, t->col,
+			       "bad duration %s: expected a number and a unit, e.g. 250ms or 2s",
+			       s.s);
 	case NUM_NEGATIVE:
 		return lex_err(lx, t->col, "bad duration %s: a duration cannot be negative", s.s);
 	case NUM_OVERFLOW:
 		return lex_err(lx, t->col, "bad duration %s: too large", s.s);
 	case NUM_FRACTION:
-		return lex_err(lx, t->col, "bad duration %s: use a whole number with a smaller unit (e.g. 1500ms, not 1.5s)", s.s);
+		return lex_err(
+			lx, t->col,
+			"bad duration %s: use a whole number with a smaller unit (e.g. 1500ms, not 1.5s)",
+			s.s);
 	case NUM_OK:
 		break;
 	}
 	if (*rest == '\0')
-		return lex_err(lx, t->col, "bad duration %s: a duration needs a unit (us, ms, s, m)", s.s);
+		return lex_err(lx, t->col,
+			       "bad duration %s: a duration needs a unit (us, ms, s, m)", s.s);
 	u = find_unit(duration_units, sizeof(duration_units) / sizeof(duration_units[0]), rest);
 	if (u == NULL)
-		return lex_err(lx, t->col, "bad duration %s: unknown unit \"%s\" (use us, ms, s or m)", s.s, rest);
+		return lex_err(lx, t->col,
+			       "bad duration %s: unknown unit \"%s\" (use us, ms, s or m)", s.s,
+			       rest);
 	if (n > INT64_MAX / u->factor)
 		return lex_err(lx, t->col, "bad duration %s: too large", s.s);
 	*us = n * u->factor;
@@ -512,21 +530,27 @@ int lex_parse_size(struct lex *lx, const struct token *t, int64_t *bytes)
 
 	switch (parse_digits(t->text, &n, &rest)) {
 	case NUM_NONE:
-		return lex_err(lx, t->col, "bad size %s: expected a number of bytes, e.g. 16, 64KiB or 1MiB", s.s);
+		return lex_err(lx, t->col,
+			       "bad size %s: expected a number of bytes, e.g. 16, 64KiB or 1MiB",
+			       s.s);
 	case NUM_NEGATIVE:
 		return lex_err(lx, t->col, "bad size %s: a size cannot be negative", s.s);
 	case NUM_OVERFLOW:
 		return lex_err(lx, t->col, "bad size %s: too large", s.s);
 	case NUM_FRACTION:
-		return lex_err(lx, t->col, "bad size %s: use a whole number with a smaller unit (e.g. 1536KiB, not 1.5MiB)", s.s);
+		return lex_err(
+			lx, t->col,
+			"bad size %s: use a whole number with a smaller unit (e.g. 1536KiB, not 1.5MiB)",
+			s.s);
 	case NUM_OK:
 		break;
 	}
 	u = find_unit(size_units, sizeof(size_units) / sizeof(size_units[0]), rest);
 	if (u == NULL)
-		return lex_err(lx, t->col,
-			    "bad size %s: unknown unit \"%s\" (use B, KiB, MiB, GiB, TiB for powers of 1024 or KB, MB, GB, TB for powers of 1000)",
-			    s.s, rest);
+		return lex_err(
+			lx, t->col,
+			"bad size %s: unknown unit \"%s\" (use B, KiB, MiB, GiB, TiB for powers of 1024 or KB, MB, GB, TB for powers of 1000)",
+			s.s, rest);
 	if (n > INT64_MAX / u->factor)
 		return lex_err(lx, t->col, "bad size %s: too large", s.s);
 	*bytes = n * u->factor;
@@ -566,7 +590,7 @@ int lex_want_exact(struct lex *lx, const char *word)
 	if (t.type == TOK_WORD && strcmp(t.text, word) == 0)
 		return 0;
 	if (t.type == TOK_WORD && lex_suggest(t.text, &word, 1) != NULL)
-		return lex_err(lx, t.col, "unknown word %s (did you mean \"%s\"?)", lex_show(lx, &t).s,
-			    word);
+		return lex_err(lx, t.col, "unknown word %s (did you mean \"%s\"?)",
+			       lex_show(lx, &t).s, word);
 	return lex_err(lx, t.col, "expected \"%s\", not %s", word, lex_show(lx, &t).s);
 }

@@ -34,9 +34,9 @@ struct lex {
 	int line_no;
 	const char *line; /* the current line, without its end-of-line bytes */
 	size_t line_len;
-	size_t pos;      /* the tokenizer's position within the line */
-	size_t last_end; /* where the last token read ends */
-	struct token prev; /* the last token read, for "expected X after Y" */
+	size_t pos;                              /* the tokenizer's position within the line */
+	size_t last_end;                         /* where the last token read ends */
+	struct token prev;                       /* the last token read, for "expected X after Y" */
 	char arena[2 * LEX_MAX_LINE_BYTES + 64]; /* token texts of the current line */
 	size_t arena_used;
 };
@@ -48,8 +48,7 @@ void lex_start_line(struct lex *lx, const char *line, size_t len);
 int lex_check_line(struct lex *lx);
 
 /* "PATH:LINE:COL: message" into lx->err; returns -1. */
-int lex_err(struct lex *lx, int col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int lex_err(struct lex *lx, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int lex_out_of_memory(struct lex *lx);
 
 /* Column (1-based, in characters) of a byte offset in the current line. */
@@ -86,14 +85,14 @@ int lex_want_string(struct lex *lx, struct token *t, const char *what);
 /* No token may follow ("unexpected X after a complete directive"). */
 int lex_want_end(struct lex *lx);
 /* A word among choices; *index is its position. */
-int lex_want_keyword(struct lex *lx, struct token *t, const char *noun,
-		     const char *const *choices, size_t n, int *index);
+int lex_want_keyword(struct lex *lx, struct token *t, const char *noun, const char *const *choices,
+		     size_t n, int *index);
 /* Exactly the word `word` ("from", "at"). */
 int lex_want_exact(struct lex *lx, const char *word);
 
 /* Values of a token; noun names it in messages ("port", "count"). */
-int lex_parse_int(struct lex *lx, const struct token *t, const char *noun, int64_t min,
-		  int64_t max, int64_t *value);
+int lex_parse_int(struct lex *lx, const struct token *t, const char *noun, int64_t min, int64_t max,
+		  int64_t *value);
 int lex_parse_duration(struct lex *lx, const struct token *t, int64_t *us);
 int lex_parse_size(struct lex *lx, const struct token *t, int64_t *bytes);
 

@@ -134,10 +134,12 @@ static void test_host_accepts_ipv6_loopback(void **state)
 static void test_host_outside_loopback_is_rejected(void **state)
 {
 	(void)state;
-	assert_error(HEAD "host 10.0.0.1\n",
-		     "t.scn:3:6: bad host \"10.0.0.1\": the lab runs on loopback only (use 127.x.x.x or ::1)");
-	assert_error(HEAD "host localhost\n",
-		     "t.scn:3:6: bad host \"localhost\": the lab runs on loopback only (use 127.x.x.x or ::1)");
+	assert_error(
+		HEAD "host 10.0.0.1\n",
+		"t.scn:3:6: bad host \"10.0.0.1\": the lab runs on loopback only (use 127.x.x.x or ::1)");
+	assert_error(
+		HEAD "host localhost\n",
+		"t.scn:3:6: bad host \"localhost\": the lab runs on loopback only (use 127.x.x.x or ::1)");
 }
 
 static void test_port_out_of_range_is_rejected(void **state)
@@ -167,10 +169,12 @@ static void test_sysctl_lines_keep_name_value_and_order(void **state)
 static void test_sysctl_outside_net_is_rejected(void **state)
 {
 	(void)state;
-	assert_error(HEAD "sysctl kernel.panic 1\n",
-		     "t.scn:3:8: sysctl \"kernel.panic\" is not allowed: only net.* sysctls belong to the lab's network namespace");
-	assert_error(HEAD "sysctl net..x 1\n",
-		     "t.scn:3:8: bad sysctl name \"net..x\": use letters, digits, _ and - between single dots");
+	assert_error(
+		HEAD "sysctl kernel.panic 1\n",
+		"t.scn:3:8: sysctl \"kernel.panic\" is not allowed: only net.* sysctls belong to the lab's network namespace");
+	assert_error(
+		HEAD "sysctl net..x 1\n",
+		"t.scn:3:8: bad sysctl name \"net..x\": use letters, digits, _ and - between single dots");
 }
 
 static void test_duplicate_sysctl_name_is_rejected(void **state)
@@ -182,9 +186,10 @@ static void test_duplicate_sysctl_name_is_rejected(void **state)
 
 static void test_program_command_is_rest_of_line_verbatim(void **state)
 {
-	struct scenario *sc = parse_ok("scenario \"s\"\n"
-				       "server   tcp_sixteen server $HOST -p \"$PORT\" # not a comment  \n"
-				       "client\techo 'a  b'\n");
+	struct scenario *sc =
+		parse_ok("scenario \"s\"\n"
+			 "server   tcp_sixteen server $HOST -p \"$PORT\" # not a comment  \n"
+			 "client\techo 'a  b'\n");
 
 	(void)state;
 	assert_string_equal(sc->server.command,
@@ -197,8 +202,9 @@ static void test_program_command_is_rest_of_line_verbatim(void **state)
 
 static void test_comments_and_blank_lines_are_ignored(void **state)
 {
-	struct scenario *sc = parse_ok("# a story\n\n   \t\nscenario \"s # not a comment\" # but this is\n"
-				       "timeout 3s# right after\nclient true\n");
+	struct scenario *sc =
+		parse_ok("# a story\n\n   \t\nscenario \"s # not a comment\" # but this is\n"
+			 "timeout 3s# right after\nclient true\n");
 
 	(void)state;
 	assert_string_equal(sc->summary, "s # not a comment");
@@ -208,7 +214,8 @@ static void test_comments_and_blank_lines_are_ignored(void **state)
 
 static void test_string_escapes_are_decoded(void **state)
 {
-	struct scenario *sc = parse_ok(HEAD "expect client stdout contains \"a\\\"b\\\\c\\nd\\te\"\n");
+	struct scenario *sc =
+		parse_ok(HEAD "expect client stdout contains \"a\\\"b\\\\c\\nd\\te\"\n");
 
 	(void)state;
 	assert_string_equal(sc->expects[0].text, "a\"b\\c\nd\te");
@@ -301,8 +308,9 @@ static void test_fault_error_unknown_errno_suggests_a_name(void **state)
 	(void)state;
 	assert_error(HEAD "fault client error send EINTRR\n",
 		     "t.scn:3:25: unknown errno name \"EINTRR\" (did you mean \"EINTR\"?)");
-	assert_error(HEAD "fault client error send 4\n",
-		     "t.scn:3:25: unknown errno name \"4\" (expected a name such as EINTR, EAGAIN or ECONNRESET)");
+	assert_error(
+		HEAD "fault client error send 4\n",
+		"t.scn:3:25: unknown errno name \"4\" (expected a name such as EINTR, EAGAIN or ECONNRESET)");
 }
 
 static void test_fault_buffers_take_rcv_and_snd_in_any_order(void **state)
@@ -463,7 +471,8 @@ static void test_expect_unknown_signal_suggests_a_name(void **state)
 static void test_expect_output_contains_and_not_matches(void **state)
 {
 	const struct expectation *e;
-	struct scenario *sc = parse_expect("expect client stdout contains \"Farewell, client\"", &e);
+	struct scenario *sc =
+		parse_expect("expect client stdout contains \"Farewell, client\"", &e);
 
 	(void)state;
 	assert_int_equal(e->kind, EXPECT_OUTPUT);
@@ -487,7 +496,8 @@ static void test_bad_regex_is_reported_at_its_column(void **state)
 
 	(void)state;
 	assert_int_equal(scenario_parse_text("t.scn", HEAD "expect client stdout matches \"a(b\"\n",
-					     &sc, &err), -1);
+					     &sc, &err),
+			 -1);
 	assert_string_equal(err.msg, "t.scn:3:30: bad regular expression \"a(b\": "
 				     "Unmatched ( or \\(");
 }
@@ -521,8 +531,9 @@ static void test_expect_outcome_handshake_teardown(void **state)
 static void test_expect_unknown_handshake_lists_the_choices(void **state)
 {
 	(void)state;
-	assert_error(HEAD "expect handshake broken\n",
-		     "t.scn:3:18: unknown handshake \"broken\" (expected complete, refused, unanswered or none)");
+	assert_error(
+		HEAD "expect handshake broken\n",
+		"t.scn:3:18: unknown handshake \"broken\" (expected complete, refused, unanswered or none)");
 }
 
 static void test_expect_deadlock_within(void **state)
@@ -540,8 +551,9 @@ static void test_expect_deadlock_within(void **state)
 
 static void test_packets_filter_expands_port_and_host_set_later(void **state)
 {
-	struct scenario *sc = parse_ok(HEAD "expect packets \"dst port $PORT and dst host $HOST\" == 1\n"
-					    "port 2000\nhost 127.0.0.5\n");
+	struct scenario *sc =
+		parse_ok(HEAD "expect packets \"dst port $PORT and dst host $HOST\" == 1\n"
+			      "port 2000\nhost 127.0.0.5\n");
 
 	(void)state;
 	assert_int_equal(sc->expects[0].kind, EXPECT_PACKETS);
@@ -554,8 +566,9 @@ static void test_packets_filter_expands_port_and_host_set_later(void **state)
 static void test_packets_filter_rejects_unknown_variables(void **state)
 {
 	(void)state;
-	assert_error(HEAD "expect packets \"port $PORTS\" > 0\n",
-		     "t.scn:3:16: unknown variable \"$PORTS\" in the filter (only $PORT and $HOST are replaced)");
+	assert_error(
+		HEAD "expect packets \"port $PORTS\" > 0\n",
+		"t.scn:3:16: unknown variable \"$PORTS\" in the filter (only $PORT and $HOST are replaced)");
 }
 
 static void test_expect_zero_window_defaults_to_at_least_one(void **state)
@@ -651,8 +664,9 @@ static void test_unknown_expectation_suggests_the_closest(void **state)
 	(void)state;
 	assert_error(HEAD "expect client exti 0\n",
 		     "t.scn:3:15: unknown expectation \"exti\" (did you mean \"exit\"?)");
-	assert_error(HEAD "expect retransmisions > 0\n",
-		     "t.scn:3:8: unknown expectation \"retransmisions\" (did you mean \"retransmissions\"?)");
+	assert_error(
+		HEAD "expect retransmisions > 0\n",
+		"t.scn:3:8: unknown expectation \"retransmisions\" (did you mean \"retransmissions\"?)");
 }
 
 static void test_missing_fixed_word_is_named(void **state)
@@ -684,8 +698,9 @@ static void test_unknown_directive_suggests_the_closest(void **state)
 static void test_unknown_directive_without_near_match_lists_directives(void **state)
 {
 	(void)state;
-	assert_error("bogus\n",
-		     "t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, port, host, sysctl, server, client, fault or expect)");
+	assert_error(
+		"bogus\n",
+		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, port, host, sysctl, server, client, fault or expect)");
 }
 
 static void test_unterminated_string_reports_line_and_column(void **state)
@@ -721,15 +736,18 @@ static void test_bad_durations_say_why(void **state)
 	(void)state;
 	assert_error(HEAD "timeout 10x\n",
 		     "t.scn:3:9: bad duration \"10x\": unknown unit \"x\" (use us, ms, s or m)");
-	assert_error(HEAD "timeout 1.5s\n",
-		     "t.scn:3:9: bad duration \"1.5s\": use a whole number with a smaller unit (e.g. 1500ms, not 1.5s)");
+	assert_error(
+		HEAD "timeout 1.5s\n",
+		"t.scn:3:9: bad duration \"1.5s\": use a whole number with a smaller unit (e.g. 1500ms, not 1.5s)");
 	assert_error(HEAD "timeout -1s\n",
 		     "t.scn:3:9: bad duration \"-1s\": a duration cannot be negative");
-	assert_error(HEAD "timeout soon\n",
-		     "t.scn:3:9: bad duration \"soon\": expected a number and a unit, e.g. 250ms or 2s");
+	assert_error(
+		HEAD "timeout soon\n",
+		"t.scn:3:9: bad duration \"soon\": expected a number and a unit, e.g. 250ms or 2s");
 	assert_error(HEAD "quiet 99999999999999999m\n",
 		     "t.scn:3:7: bad duration \"99999999999999999m\": too large");
-	assert_error(HEAD "timeout \"2s\"\n", "t.scn:3:9: expected a duration, not a quoted string");
+	assert_error(HEAD "timeout \"2s\"\n",
+		     "t.scn:3:9: expected a duration, not a quoted string");
 }
 
 static void test_timeout_must_be_positive_and_at_most_an_hour(void **state)
@@ -743,8 +761,9 @@ static void test_timeout_must_be_positive_and_at_most_an_hour(void **state)
 static void test_bad_sizes_say_why(void **state)
 {
 	(void)state;
-	assert_error(HEAD "server true\nfault server recv max 64kb\n",
-		     "t.scn:4:23: bad size \"64kb\": unknown unit \"kb\" (use B, KiB, MiB, GiB, TiB for powers of 1024 or KB, MB, GB, TB for powers of 1000)");
+	assert_error(
+		HEAD "server true\nfault server recv max 64kb\n",
+		"t.scn:4:23: bad size \"64kb\": unknown unit \"kb\" (use B, KiB, MiB, GiB, TiB for powers of 1024 or KB, MB, GB, TB for powers of 1000)");
 	assert_error(HEAD "fault client reset after -1\n",
 		     "t.scn:3:26: bad size \"-1\": a size cannot be negative");
 	assert_error(HEAD "fault client reset after 9000000000GiB\n",
@@ -771,7 +790,8 @@ static void test_duplicate_setting_names_the_first_line(void **state)
 	(void)state;
 	assert_error(HEAD "timeout 2s\n\ntimeout 3s\n",
 		     "t.scn:5:1: duplicate \"timeout\" (first set on line 3)");
-	assert_error(HEAD "client false\n", "t.scn:3:1: duplicate \"client\" (first set on line 2)");
+	assert_error(HEAD "client false\n",
+		     "t.scn:3:1: duplicate \"client\" (first set on line 2)");
 	assert_error(HEAD "scenario \"again\"\n",
 		     "t.scn:3:1: duplicate \"scenario\" (first set on line 1)");
 }
@@ -786,17 +806,22 @@ static void test_missing_client_is_reported_at_line_one(void **state)
 static void test_missing_summary_is_reported_at_line_one(void **state)
 {
 	(void)state;
-	assert_error("client true\n",
-		     "t.scn:1:1: no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
-	assert_error("", "t.scn:1:1: no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
+	assert_error(
+		"client true\n",
+		"t.scn:1:1: no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
+	assert_error(
+		"",
+		"t.scn:1:1: no scenario line: a scenario needs a summary, scenario \"SUMMARY\"");
 }
 
 static void test_empty_client_command_is_rejected(void **state)
 {
 	(void)state;
-	assert_error("scenario \"s\"\nclient   \n", "t.scn:2:7: expected a command after \"client\"");
-	assert_error("scenario \"s\"\nclient # later\n",
-		     "t.scn:2:8: the command starts with \"#\": comments are not allowed on client lines");
+	assert_error("scenario \"s\"\nclient   \n",
+		     "t.scn:2:7: expected a command after \"client\"");
+	assert_error(
+		"scenario \"s\"\nclient # later\n",
+		"t.scn:2:8: the command starts with \"#\": comments are not allowed on client lines");
 }
 
 static void test_trailing_token_after_directive_is_named(void **state)
@@ -812,13 +837,15 @@ static void test_missing_value_is_reported_after_the_last_token(void **state)
 {
 	(void)state;
 	assert_error(HEAD "timeout\n", "t.scn:3:8: expected a duration after \"timeout\"");
-	assert_error(HEAD "timeout   # nothing\n", "t.scn:3:8: expected a duration after \"timeout\"");
+	assert_error(HEAD "timeout   # nothing\n",
+		     "t.scn:3:8: expected a duration after \"timeout\"");
 }
 
 static void test_columns_count_characters_not_bytes(void **state)
 {
 	(void)state;
-	assert_error("scenario \"épée\" x\n", "t.scn:1:17: unexpected \"x\" after a complete directive");
+	assert_error("scenario \"épée\" x\n",
+		     "t.scn:1:17: unexpected \"x\" after a complete directive");
 }
 
 static void test_invalid_utf8_and_control_characters_are_rejected(void **state)
@@ -967,8 +994,9 @@ static void test_server_down_example_parses(void **state)
 	(void)state;
 	assert_int_equal(sc->n_expects, 5);
 	assert_string_equal(sc->expects[4].text, "tcp[tcpflags] & tcp-rst != 0 and src port 1060");
-	assert_string_equal(sc->expects[4].source,
-			    "expect packets \"tcp[tcpflags] & tcp-rst != 0 and src port $PORT\" == 1");
+	assert_string_equal(
+		sc->expects[4].source,
+		"expect packets \"tcp[tcpflags] & tcp-rst != 0 and src port $PORT\" == 1");
 	scenario_free(sc);
 }
 

@@ -20,8 +20,8 @@ struct glyphs {
 	const char *bar, *line, *right, *left, *to;
 };
 
-static const struct glyphs unicode_glyphs = {"│", "─", "▶", "◀", "→"};
-static const struct glyphs ascii_glyphs = {"|", "-", ">", "<", "->"};
+static const struct glyphs unicode_glyphs = { "│", "─", "▶", "◀", "→" };
+static const struct glyphs ascii_glyphs = { "|", "-", ">", "<", "->" };
 
 static const struct glyphs *glyphs_for(const struct show_opts *opts)
 {
@@ -114,12 +114,11 @@ static void write_conn(FILE *out, const struct glyphs *g, const struct flow_conn
 	}
 }
 
-int show_file(FILE *out, const char *path, const struct show_opts *opts,
-	      struct lab_err *err)
+int show_file(FILE *out, const char *path, const struct show_opts *opts, struct lab_err *err)
 {
 	static const struct show_opts defaults;
-	struct ladder_opts lo = {.fold_segments = SHOW_FOLD_SEGMENTS, .truncated_folds = true};
-	struct flow_opts fo = {.on_segment = ladder_on_segment};
+	struct ladder_opts lo = { .fold_segments = SHOW_FOLD_SEGMENTS, .truncated_folds = true };
+	struct flow_opts fo = { .on_segment = ladder_on_segment };
 	struct flow_analysis *fa = NULL;
 	struct ladder *ladder = NULL;
 	const struct flow_totals *tot;

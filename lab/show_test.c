@@ -19,7 +19,7 @@
 
 static char *render(const char *pcap, const struct show_opts *opts, int *rc)
 {
-	struct lab_err err = {""};
+	struct lab_err err = { "" };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -71,7 +71,7 @@ static void test_every_golden_file_matches(void **state)
 	assert_int_equal(glob(PCAPS "*.show", 0, NULL, &g), 0);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *golden = g.gl_pathv[i];
-		struct show_opts opts = {0};
+		struct show_opts opts = { 0 };
 		char pcap[512];
 		char *want, *got, *dot;
 		int rc;
@@ -116,7 +116,7 @@ static unsigned count_lines(const char *text)
 
 static void test_long_runs_fold_and_all_unfolds(void **state)
 {
-	struct show_opts folded = {0}, all = {.all = true};
+	struct show_opts folded = { 0 }, all = { .all = true };
 	char *a, *b;
 	int rc;
 
@@ -136,7 +136,7 @@ static void test_long_runs_fold_and_all_unfolds(void **state)
 
 static void test_ascii_option_writes_only_ascii(void **state)
 {
-	struct show_opts opts = {.ascii = true};
+	struct show_opts opts = { .ascii = true };
 	char *text;
 	int rc;
 
@@ -153,8 +153,8 @@ static void test_ascii_option_writes_only_ascii(void **state)
 
 static void test_port_filter_and_missing_file(void **state)
 {
-	struct show_opts opts = {.port = 9};
-	struct lab_err err = {""};
+	struct show_opts opts = { .port = 9 };
+	struct lab_err err = { "" };
 	char *text;
 	int rc;
 

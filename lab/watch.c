@@ -116,8 +116,8 @@ static int watch_parse_socket(const struct nlmsghdr *nlh, struct watch_socket *s
 		return -1;
 	msg = mnl_nlmsg_get_payload(nlh);
 	memset(sock, 0, sizeof(*sock));
-	sock->cookie = (uint64_t)msg->id.idiag_cookie[0] |
-		       ((uint64_t)msg->id.idiag_cookie[1] << 32);
+	sock->cookie =
+		(uint64_t)msg->id.idiag_cookie[0] | ((uint64_t)msg->id.idiag_cookie[1] << 32);
 	sock->inode = msg->idiag_inode;
 	sock->family = msg->idiag_family;
 	watch_addr_v6(sock->local_addr, msg->idiag_family, msg->id.idiag_src);
@@ -128,7 +128,8 @@ static int watch_parse_socket(const struct nlmsghdr *nlh, struct watch_socket *s
 	sock->send_queue_bytes = msg->idiag_wqueue;
 	sock->recv_queue_bytes = msg->idiag_rqueue;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*msg)) {
+	mnl_attr_for_each(attr, nlh, sizeof(*msg))
+	{
 		if (mnl_attr_get_type(attr) != INET_DIAG_INFO)
 			continue;
 		/* Older kernels send a shorter struct, newer ones a longer one: take
@@ -176,8 +177,8 @@ static size_t watch_port_bytecode(struct inet_diag_bc_op *bc, int port, bool eit
 /* Walks one buffer of replies. Returns 1 when the dump goes on, 0 at its end,
  * -1 on a kernel error (errno set). Malformed socket messages are counted in
  * *malformed and skipped, so the dump is still read to its end. */
-static int watch_walk(struct watch *w, size_t len, unsigned int seq, watch_socket_fn fn,
-		      void *data, unsigned int *malformed)
+static int watch_walk(struct watch *w, size_t len, unsigned int seq, watch_socket_fn fn, void *data,
+		      unsigned int *malformed)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 	const struct nlmsgerr *nlerr;
@@ -337,8 +338,8 @@ int watch_sample(struct watch *w, int port, struct watch_sample *out, struct lab
 	if (watch_check_port(port, err) < 0)
 		return -1;
 	bc_len = watch_port_bytecode(bc, port, true);
-	return watch_dump(w, states, 1u << (INET_DIAG_INFO - 1), bc, bc_len, watch_sample_fn,
-			  out, err);
+	return watch_dump(w, states, 1u << (INET_DIAG_INFO - 1), bc, bc_len, watch_sample_fn, out,
+			  err);
 }
 
 /* ---- connections and the detector: pure functions of samples ---------------- */
@@ -373,8 +374,8 @@ static void watch_conn_finish(struct watch_conn *c)
 		c->server_to_client_bytes = cl->bytes_received;
 	else
 		c->server_to_client_bytes = sv->bytes_acked;
-	c->queued = cl->send_queue_bytes || cl->recv_queue_bytes ||
-		    sv->send_queue_bytes || sv->recv_queue_bytes;
+	c->queued = cl->send_queue_bytes || cl->recv_queue_bytes || sv->send_queue_bytes ||
+		    sv->recv_queue_bytes;
 	if (c->has_client && c->has_server)
 		c->blocked_both_ways = cl->send_queue_bytes > 0 && sv->send_queue_bytes > 0;
 	else if (c->has_client)
@@ -570,9 +571,10 @@ void watch_detector_describe(const struct watch_detector *det, char *buf, size_t
 		used = snprintf(buf, buf_len, "%s: %s client->server and %s server->client so far",
 				name, c2s, s2c);
 	else
-		used = snprintf(buf, buf_len,
-				"%s: no progress for %llu ms after %s client->server and %s server->client",
-				name, (unsigned long long)(quiet_us / 1000), c2s, s2c);
+		used = snprintf(
+			buf, buf_len,
+			"%s: no progress for %llu ms after %s client->server and %s server->client",
+			name, (unsigned long long)(quiet_us / 1000), c2s, s2c);
 	if (used < 0 || (size_t)used >= buf_len)
 		return;
 	buf += used;

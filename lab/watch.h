@@ -34,18 +34,19 @@ enum watch_tcp_state {
 
 /* One TCP socket as sock_diag reports it. */
 struct watch_socket {
-	uint64_t cookie;          /* the kernel's socket cookie: identity across samples */
-	uint32_t inode;           /* socket inode (0 for request and time-wait sockets) */
-	int family;               /* AF_INET or AF_INET6, as the kernel reports it */
-	uint8_t local_addr[16];   /* always IPv6 form; IPv4 as ::ffff:a.b.c.d */
+	uint64_t cookie;        /* the kernel's socket cookie: identity across samples */
+	uint32_t inode;         /* socket inode (0 for request and time-wait sockets) */
+	int family;             /* AF_INET or AF_INET6, as the kernel reports it */
+	uint8_t local_addr[16]; /* always IPv6 form; IPv4 as ::ffff:a.b.c.d */
 	uint8_t remote_addr[16];
 	uint16_t local_port;
 	uint16_t remote_port;
-	int state;                /* enum watch_tcp_state */
-	uint32_t send_queue_bytes; /* idiag_wqueue: written, not yet acknowledged (unsent + unacked) */
+	int state; /* enum watch_tcp_state */
+	uint32_t
+		send_queue_bytes; /* idiag_wqueue: written, not yet acknowledged (unsent + unacked) */
 	uint32_t recv_queue_bytes; /* idiag_rqueue: received, not yet read by the program */
-	bool has_info;            /* the kernel sent struct tcp_info: the fields below are valid */
-	bool has_snd_wnd;         /* tcpi_snd_wnd present (Linux 5.4 and later) */
+	bool has_info;             /* the kernel sent struct tcp_info: the fields below are valid */
+	bool has_snd_wnd;          /* tcpi_snd_wnd present (Linux 5.4 and later) */
 	/* Sequence space as the kernel counts it: SYN and FIN count as one byte each
 	 * where they advance the counter (a client's bytes_acked includes its SYN;
 	 * bytes_received includes a received FIN). */
@@ -63,7 +64,7 @@ struct watch_socket {
 struct watch_sample {
 	int port;
 	size_t count;
-	size_t overflow_count;    /* sockets that matched but did not fit */
+	size_t overflow_count; /* sockets that matched but did not fit */
 	uint64_t send_queue_bytes;
 	uint64_t recv_queue_bytes;
 	uint64_t bytes_acked;
@@ -105,8 +106,8 @@ struct watch_conn {
 	 * missing the sending end's bytes_acked (less the client's SYN). */
 	uint64_t client_to_server_bytes;
 	uint64_t server_to_client_bytes;
-	bool queued;                     /* some data sits in one of its four queues */
-	bool blocked_both_ways;          /* see WATCH_DEADLOCK */
+	bool queued;            /* some data sits in one of its four queues */
+	bool blocked_both_ways; /* see WATCH_DEADLOCK */
 };
 
 /* Pairs the sample's sockets into connections (by addresses and ports; IPv4 and
@@ -142,18 +143,18 @@ const char *watch_state_name(enum watch_state state);
  * the functions below. The struct is large (two samples' worth): embed it or
  * allocate it once, do not copy it in a loop. */
 struct watch_detector {
-	uint64_t quiet_us;          /* silence before a verdict other than progress */
+	uint64_t quiet_us; /* silence before a verdict other than progress */
 	bool started;
-	enum watch_state state;     /* verdict of the last feed */
-	uint64_t last_progress_us;  /* time of the last feed that saw progress */
+	enum watch_state state;    /* verdict of the last feed */
+	uint64_t last_progress_us; /* time of the last feed that saw progress */
 	uint64_t last_feed_us;
 	/* The connections of the last sample (the figures at the verdict). */
 	size_t conn_count;
-	size_t overflow_count;      /* sockets the last sample could not hold */
+	size_t overflow_count;           /* sockets the last sample could not hold */
 	uint64_t client_to_server_bytes; /* sums over conns */
 	uint64_t server_to_client_bytes;
 	struct watch_conn conns[WATCH_MAX_SOCKETS];
-	struct watch_sample last;   /* the previous sample, to compare with */
+	struct watch_sample last; /* the previous sample, to compare with */
 };
 
 void watch_detector_init(struct watch_detector *det, uint64_t quiet_us);

@@ -125,8 +125,7 @@ static int listen_on(int family, int port, int buf_bytes)
 
 /* An established IPv4 pair on port; the listener is closed (unless keep_listener
  * gets it). buf_bytes > 0 sets SO_RCVBUF and SO_SNDBUF on both ends. */
-static void connect_pair_keep(int port, int buf_bytes, int *client, int *server,
-			      int *keep_listener)
+static void connect_pair_keep(int port, int buf_bytes, int *client, int *server, int *keep_listener)
 {
 	struct sockaddr_in sin;
 	int lfd = listen_on(AF_INET, port, buf_bytes);
@@ -711,8 +710,7 @@ static void test_real_flowing_transfer_is_progress(void **state)
 
 /* ---- the detector on synthetic samples ------------------------------------------- */
 
-static struct watch_socket fake_socket(uint64_t cookie, uint16_t local_port,
-				       uint16_t remote_port)
+static struct watch_socket fake_socket(uint64_t cookie, uint16_t local_port, uint16_t remote_port)
 {
 	struct watch_socket s;
 
@@ -887,7 +885,7 @@ static void test_conns_pair_ipv4_client_with_mapped_server(void **state)
 
 	(void)state;
 	fake_pair(&s, 0, 0, 0, 0, 7, 9);
-	s.sockets[1].family = AF_INET6; /* a dual-stack listener's accepted socket */
+	s.sockets[1].family = AF_INET6;              /* a dual-stack listener's accepted socket */
 	s.sockets[2] = fake_socket(44, 1060, 40002); /* server end, client unseen */
 	s.count = 3;
 	assert_int_equal(watch_sample_conns(&s, conns, 4), 2);
@@ -971,9 +969,9 @@ struct bench {
 	int port;
 	double listen_median_us, listen_p90_us;
 	double sample_median_us, sample_p90_us;
-	int ehash_entries;   /* for the namespace variant: buckets asked for */
-	int skip_errno;      /* the namespace variant cannot run here */
-	char msg[1024];      /* what went wrong, empty if nothing */
+	int ehash_entries; /* for the namespace variant: buckets asked for */
+	int skip_errno;    /* the namespace variant cannot run here */
+	char msg[1024];    /* what went wrong, empty if nothing */
 };
 
 #define BENCH_CALLS 1000

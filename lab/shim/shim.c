@@ -74,8 +74,7 @@ static const char *const real_names[REAL_COUNT] = {
 };
 
 typedef ssize_t (*send_fn)(int, const void *, size_t, int);
-typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *,
-			     socklen_t);
+typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
@@ -262,8 +261,7 @@ static bool is_tcp(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
 	    (domain == AF_INET || domain == AF_INET6)) {
 		len = sizeof(type);
-		tcp = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-		      type == SOCK_STREAM;
+		tcp = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
 	}
 	errno = saved_errno;
 	return tcp;
@@ -416,8 +414,7 @@ static size_t data_cut(uint32_t call, size_t len, size_t limit_bytes)
 {
 	if (len <= limit_bytes)
 		return len;
-	count((call & SHIM_CALLS_SEND_DIR) ? &shim.stats->short_sends :
-					     &shim.stats->short_recvs,
+	count((call & SHIM_CALLS_SEND_DIR) ? &shim.stats->short_sends : &shim.stats->short_recvs,
 	      1);
 	return limit_bytes;
 }
@@ -449,8 +446,8 @@ static ssize_t data_end(int fd, uint32_t call, ssize_t result, int flags)
 
 /* The iovecs to pass on when their total is cut to limit_bytes; returns how many
  * were written to out (at most SHIM_IOV_CUT), or -1 when no cut is needed. */
-static int iov_cut(uint32_t call, const struct iovec *iov, int iovcnt,
-		   size_t limit_bytes, struct iovec *out)
+static int iov_cut(uint32_t call, const struct iovec *iov, int iovcnt, size_t limit_bytes,
+		   struct iovec *out)
 {
 	size_t total = 0, left = limit_bytes;
 	int i, n = 0;
@@ -462,8 +459,7 @@ static int iov_cut(uint32_t call, const struct iovec *iov, int iovcnt,
 	}
 	if (i == iovcnt)
 		return -1;
-	count((call & SHIM_CALLS_SEND_DIR) ? &shim.stats->short_sends :
-					     &shim.stats->short_recvs,
+	count((call & SHIM_CALLS_SEND_DIR) ? &shim.stats->short_sends : &shim.stats->short_recvs,
 	      1);
 	for (i = 0; i < iovcnt && left > 0 && n < SHIM_IOV_CUT; i++) {
 		if (iov[i].iov_len == 0)
@@ -525,8 +521,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	if (data_begin(fd, SHIM_CALL_SENDTO, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_SENDTO, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_SENDTO, call(fd, buf, len, flags, addr, addr_len),
-			flags);
+	return data_end(fd, SHIM_CALL_SENDTO, call(fd, buf, len, flags, addr, addr_len), flags);
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -608,8 +603,8 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, in
 	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, buf_len, flags), flags);
 }
 
-SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-			     struct sockaddr *addr, socklen_t *addr_len)
+SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+			     socklen_t *addr_len)
 {
 	recvfrom_fn call = (recvfrom_fn)real(REAL_RECVFROM);
 	size_t limit_bytes;
@@ -619,12 +614,11 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, flags, addr, addr_len),
-			flags);
+	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, flags, addr, addr_len), flags);
 }
 
-SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len,
-				   int flags, struct sockaddr *addr, socklen_t *addr_len)
+SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len, int flags,
+				   struct sockaddr *addr, socklen_t *addr_len)
 {
 	recvfrom_chk_fn call = (recvfrom_chk_fn)real(REAL_RECVFROM_CHK);
 	size_t limit_bytes;
@@ -634,8 +628,8 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len
 	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECVFROM,
-			call(fd, buf, len, buf_len, flags, addr, addr_len), flags);
+	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, buf_len, flags, addr, addr_len),
+			flags);
 }
 
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -790,8 +784,7 @@ SHIM_EXPORT int close(int fd)
 	failed = inject_error(SHIM_CALL_CLOSE);
 	error_value = errno;
 	if (shim.cfg.reset_after_bytes > 0 && slot != NULL &&
-	    __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED) >=
-		    shim.cfg.reset_after_bytes)
+	    __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED) >= shim.cfg.reset_after_bytes)
 		abort_connection(fd, slot);
 	result = call(fd);
 	fd_forget(fd);

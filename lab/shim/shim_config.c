@@ -117,8 +117,7 @@ static int parse_error_rule(struct span value, struct shim_config *cfg)
 		return -1;
 	memcpy(rule->call, call.start, call.len);
 	rule->call[call.len] = '\0';
-	if (parse_count(number, &errno_value) < 0 || errno_value == 0 ||
-	    errno_value > 4095)
+	if (parse_count(number, &errno_value) < 0 || errno_value == 0 || errno_value > 4095)
 		return -1;
 	rule->errno_value = (int)errno_value;
 	rule->n = 0;

@@ -40,12 +40,10 @@ enum shim_call {
 	SHIM_CALL_CLOSE = 1u << 14,
 };
 
-#define SHIM_CALLS_SEND_DIR \
-	(SHIM_CALL_SEND | SHIM_CALL_SENDTO | SHIM_CALL_SENDMSG | SHIM_CALL_WRITE | \
-	 SHIM_CALL_WRITEV)
-#define SHIM_CALLS_RECV_DIR \
-	(SHIM_CALL_RECV | SHIM_CALL_RECVFROM | SHIM_CALL_RECVMSG | SHIM_CALL_READ | \
-	 SHIM_CALL_READV)
+#define SHIM_CALLS_SEND_DIR                                                                        \
+	(SHIM_CALL_SEND | SHIM_CALL_SENDTO | SHIM_CALL_SENDMSG | SHIM_CALL_WRITE | SHIM_CALL_WRITEV)
+#define SHIM_CALLS_RECV_DIR                                                                        \
+	(SHIM_CALL_RECV | SHIM_CALL_RECVFROM | SHIM_CALL_RECVMSG | SHIM_CALL_READ | SHIM_CALL_READV)
 
 /* How often an error rule fires; the same values as scenario.h's enum fault_when. */
 enum shim_when {
@@ -59,11 +57,11 @@ enum shim_when {
 
 /* One `error CALL ERRNO WHEN` fault. */
 struct shim_error_rule {
-	char call[16];      /* the name as written: "send", "connect", ... */
-	uint32_t calls;     /* enum shim_call bits the name matches */
+	char call[16];  /* the name as written: "send", "connect", ... */
+	uint32_t calls; /* enum shim_call bits the name matches */
 	int errno_value;
 	enum shim_when when;
-	int64_t n;          /* N of every N, BYTES of after BYTES; 0 otherwise */
+	int64_t n; /* N of every N, BYTES of after BYTES; 0 otherwise */
 };
 
 /* 0 in a field means "no such fault". */
@@ -124,8 +122,8 @@ struct shim_stats_header {
 };
 
 struct shim_stats_slot {
-	uint64_t magic; /* SHIM_STATS_SLOT_MAGIC once claimed */
-	int64_t pid;    /* the process that claimed it */
+	uint64_t magic;             /* SHIM_STATS_SLOT_MAGIC once claimed */
+	int64_t pid;                /* the process that claimed it */
 	struct shim_stats counters; /* counters.processes stays 0 in a slot */
 };
 

@@ -224,8 +224,7 @@ static int cmd_nontcp(char **argv)
 	ssize_t to_pipe, to_unix, to_stdout;
 	char line[128];
 
-	if (buf == NULL || pipe(pipe_fds) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, unix_fds) < 0)
+	if (buf == NULL || pipe(pipe_fds) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, unix_fds) < 0)
 		return 2;
 	memset(buf, 'n', len);
 	to_pipe = write(pipe_fds[1], buf, len);
@@ -340,8 +339,7 @@ static int cmd_accept(char **argv)
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(listen_fd, 1) < 0 ||
-	    getsockname(listen_fd, (struct sockaddr *)&addr, &len) < 0)
+	    listen(listen_fd, 1) < 0 || getsockname(listen_fd, (struct sockaddr *)&addr, &len) < 0)
 		return 2;
 	printf("port %d\n", ntohs(addr.sin_port));
 	fflush(stdout);
@@ -371,9 +369,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int n_args;
 	} commands[] = {
-		{ "send", 3 },   { "writev", 2 }, { "sendmsg", 2 },     { "recv", 2 },
-		{ "read", 2 },   { "readv", 2 },  { "tries", 2 },       { "buffers", 0 },
-		{ "nontcp", 1 }, { "threads", 3 }, { "hold", 2 },       { "until_error", 1 },
+		{ "send", 3 },   { "writev", 2 },  { "sendmsg", 2 }, { "recv", 2 },
+		{ "read", 2 },   { "readv", 2 },   { "tries", 2 },   { "buffers", 0 },
+		{ "nontcp", 1 }, { "threads", 3 }, { "hold", 2 },    { "until_error", 1 },
 		{ "accept", 1 },
 	};
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -395,8 +393,7 @@ int main(int argc, char **argv)
 		ret = cmd_vector(args, 0);
 	else if (strcmp(cmd, "sendmsg") == 0)
 		ret = cmd_vector(args, 1);
-	else if (strcmp(cmd, "recv") == 0 || strcmp(cmd, "read") == 0 ||
-		 strcmp(cmd, "readv") == 0)
+	else if (strcmp(cmd, "recv") == 0 || strcmp(cmd, "read") == 0 || strcmp(cmd, "readv") == 0)
 		ret = cmd_receive(args, cmd);
 	else if (strcmp(cmd, "tries") == 0)
 		ret = cmd_tries(args);

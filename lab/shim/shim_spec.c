@@ -31,12 +31,11 @@ static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 	return 0;
 }
 
-static int append_number(char *buf, size_t len, size_t *used, const char *key,
-			 int64_t value, const struct fault *f, struct lab_err *err)
+static int append_number(char *buf, size_t len, size_t *used, const char *key, int64_t value,
+			 const struct fault *f, struct lab_err *err)
 {
 	if (value < 0)
-		return lab_err_set(err, "fault on line %d: %s must not be negative", f->line,
-				   key);
+		return lab_err_set(err, "fault on line %d: %s must not be negative", f->line, key);
 	if (append(buf, len, used, "%s=%" PRId64 ";", key, value) < 0)
 		return lab_err_set(err, "fault on line %d: shim spec longer than %zu bytes",
 				   f->line, len);
@@ -64,8 +63,7 @@ static int append_error(char *buf, size_t len, size_t *used, const struct fault 
 		break;
 	case WHEN_EVERY:
 		if (f->when_n <= 0)
-			return lab_err_set(err, "fault on line %d: every N needs N >= 1",
-					   f->line);
+			return lab_err_set(err, "fault on line %d: every N needs N >= 1", f->line);
 		snprintf(when, sizeof(when), "every:%" PRId64, f->when_n);
 		break;
 	case WHEN_AFTER:
@@ -115,8 +113,8 @@ static int append_fault(char *buf, size_t len, size_t *used, const struct fault 
 	return lab_err_set(err, "fault on line %d: unknown kind %d", f->line, (int)f->kind);
 }
 
-int shim_spec_format(const struct fault *faults, size_t n_faults, enum scenario_who who,
-		     char *buf, size_t len, struct lab_err *err)
+int shim_spec_format(const struct fault *faults, size_t n_faults, enum scenario_who who, char *buf,
+		     size_t len, struct lab_err *err)
 {
 	size_t used = 0;
 	int n_errors = 0;
@@ -131,9 +129,9 @@ int shim_spec_format(const struct fault *faults, size_t n_faults, enum scenario_
 		if (f->who != who)
 			continue;
 		if (f->kind == FAULT_ERROR && ++n_errors > SHIM_MAX_ERRORS)
-			return lab_err_set(err, "fault on line %d: more than %d error faults for the %s",
-					   f->line, SHIM_MAX_ERRORS,
-					   who == WHO_CLIENT ? "client" : "server");
+			return lab_err_set(
+				err, "fault on line %d: more than %d error faults for the %s",
+				f->line, SHIM_MAX_ERRORS, who == WHO_CLIENT ? "client" : "server");
 		if (append_fault(buf, len, &used, f, err) < 0) {
 			buf[0] = '\0';
 			return -1;

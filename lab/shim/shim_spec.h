@@ -16,8 +16,8 @@
  * driver does them with signals. Returns 0, or -1 with err set when buf is too
  * small, a value is negative, a call name is unknown or there are more than
  * SHIM_MAX_ERRORS error faults. */
-int shim_spec_format(const struct fault *faults, size_t n_faults, enum scenario_who who,
-		     char *buf, size_t len, struct lab_err *err);
+int shim_spec_format(const struct fault *faults, size_t n_faults, enum scenario_who who, char *buf,
+		     size_t len, struct lab_err *err);
 
 /* Makes path name no stats file, so that the next run starts from zero: unlinks it
  * (a process of an earlier run still holding its slot keeps writing to the old,

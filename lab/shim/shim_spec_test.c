@@ -24,8 +24,7 @@ static struct fault make_fault(enum scenario_who who, enum fault_kind kind)
 	return f;
 }
 
-static struct fault make_error(const char *call, int errno_value, enum fault_when when,
-			       int64_t n)
+static struct fault make_error(const char *call, int errno_value, enum fault_when when, int64_t n)
 {
 	struct fault f = make_fault(WHO_CLIENT, FAULT_ERROR);
 
@@ -167,12 +166,11 @@ static void test_format_rejects_unknown_call_and_bad_values(void **state)
 
 	for (i = 0; i < SHIM_MAX_ERRORS + 1; i++)
 		faults[i] = make_error("send", EINTR, WHEN_ONCE, 0);
-	assert_int_equal(shim_spec_format(faults, SHIM_MAX_ERRORS, WHO_CLIENT, buf,
-					  sizeof(buf), &err),
-			 0);
-	assert_int_equal(shim_spec_format(faults, SHIM_MAX_ERRORS + 1, WHO_CLIENT, buf,
-					  sizeof(buf), &err),
-			 -1);
+	assert_int_equal(
+		shim_spec_format(faults, SHIM_MAX_ERRORS, WHO_CLIENT, buf, sizeof(buf), &err), 0);
+	assert_int_equal(
+		shim_spec_format(faults, SHIM_MAX_ERRORS + 1, WHO_CLIENT, buf, sizeof(buf), &err),
+		-1);
 	assert_non_null(strstr(err.msg, "more than 8 error faults for the client"));
 }
 
@@ -199,22 +197,22 @@ static void test_parse_accepts_empty_and_stray_separators(void **state)
 static void test_parse_rejects_bad_specs(void **state)
 {
 	static const char *const bad[] = {
-		"send_max",                    /* no '=' */
-		"send_max=",                   /* no value */
-		"send_max=-1",                 /* negative */
-		"send_max=1x",                 /* junk after the number */
+		"send_max",                      /* no '=' */
+		"send_max=",                     /* no value */
+		"send_max=-1",                   /* negative */
+		"send_max=1x",                   /* junk after the number */
 		"send_max=99999999999999999999", /* overflows int64 */
-		"sendmax=1",                   /* unknown key */
-		"send_max=1 ",                 /* spaces are not allowed */
-		"error=fsync:5:once",          /* unknown call */
-		"error=send:0:once",           /* errno 0 */
-		"error=send:x:once",           /* errno not a number */
-		"error=send:4:every",          /* every without N */
-		"error=send:4:every:0",        /* every 0 */
-		"error=send:4:after",          /* after without BYTES */
-		"error=send:4:sometimes",      /* unknown schedule */
-		"error=send:4:once:3",         /* junk after once */
-		"error=",                      /* nothing */
+		"sendmax=1",                     /* unknown key */
+		"send_max=1 ",                   /* spaces are not allowed */
+		"error=fsync:5:once",            /* unknown call */
+		"error=send:0:once",             /* errno 0 */
+		"error=send:x:once",             /* errno not a number */
+		"error=send:4:every",            /* every without N */
+		"error=send:4:every:0",          /* every 0 */
+		"error=send:4:after",            /* after without BYTES */
+		"error=send:4:sometimes",        /* unknown schedule */
+		"error=send:4:once:3",           /* junk after once */
+		"error=",                        /* nothing */
 		"error=averyveryverylongcallname:4",
 	};
 	struct shim_config cfg;

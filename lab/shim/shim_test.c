@@ -60,8 +60,7 @@ static void child_start(struct child *c, const char *name, const char *faults,
 {
 	char env_preload[PATH_MAX + 16], env_faults[512], env_stats[PATH_MAX + 64];
 	char env_home[PATH_MAX + 8];
-	char *envp[] = { env_preload, env_faults, env_stats, env_home,
-			 "PATH=/usr/bin:/bin", NULL };
+	char *envp[] = { env_preload, env_faults, env_stats, env_home, "PATH=/usr/bin:/bin", NULL };
 	int out[2];
 
 	memset(c, 0, sizeof(*c));
@@ -83,8 +82,8 @@ static void child_start(struct child *c, const char *name, const char *faults,
 	c->out_fd = out[0];
 }
 
-static void probe_start(struct child *c, const char *name, const char *faults,
-			const char *a1, const char *a2, const char *a3, const char *a4)
+static void probe_start(struct child *c, const char *name, const char *faults, const char *a1,
+			const char *a2, const char *a3, const char *a4)
 {
 	const char *argv[] = { paths.probe, a1, a2, a3, a4, NULL };
 
@@ -462,8 +461,7 @@ static void test_recv_delay_slows_every_receive(void **state)
 	int fd;
 
 	(void)state;
-	probe_start(&c, "recv_delay", "recv_delay_us=40000;recv_max=2", "recv", port, "100",
-		    NULL);
+	probe_start(&c, "recv_delay", "recv_delay_us=40000;recv_max=2", "recv", port, "100", NULL);
 	fd = accept_one(listen_fd);
 	send_all(fd, 6);
 	close(fd);
@@ -555,8 +553,8 @@ static void test_pipes_unix_sockets_and_stdout_are_untouched(void **state)
 	struct shim_stats stats;
 
 	(void)state;
-	probe_start(&c, "nontcp", "send_max=1;recv_max=1;error=write:5;error=send:5",
-		    "nontcp", "100", NULL, NULL);
+	probe_start(&c, "nontcp", "send_max=1;recv_max=1;error=write:5;error=send:5", "nontcp",
+		    "100", NULL, NULL);
 	assert_int_equal(child_finish(&c, &out), 0);
 	assert_non_null(strstr(out, "pipe 100 unix 100 stdout 100\n"));
 	stats_of(&c, &stats);
@@ -628,8 +626,8 @@ static void test_programs_under_one_shell_are_summed(void **state)
 	int fds[2], error_value;
 
 	(void)state;
-	snprintf(command, sizeof(command), "%s send %s 10 10 && %s send %s 10 10",
-		 paths.probe, port, paths.probe, port);
+	snprintf(command, sizeof(command), "%s send %s 10 10 && %s send %s 10 10", paths.probe,
+		 port, paths.probe, port);
 	child_start(&c, "shell", "send_max=5", argv);
 	fds[0] = accept_one(listen_fd);
 	assert_int_equal(drain(fds[0], &error_value), 10);
@@ -662,8 +660,8 @@ static void test_bad_spec_stops_the_program_loudly(void **state)
 /* ---- Python ------------------------------------------------------------------- */
 
 /* Runs `PYTHON -c SCRIPT PORT` through /bin/sh -c, as the driver would. */
-static void python_start(struct child *c, const char *name, const char *python,
-			 const char *faults, const char *script, const char *port)
+static void python_start(struct child *c, const char *name, const char *python, const char *faults,
+			 const char *script, const char *port)
 {
 	static char command[8192];
 	const char *argv[] = { "/bin/sh", "-c", command, NULL };

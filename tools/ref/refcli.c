@@ -7,8 +7,8 @@
 #include "sockio.h"
 
 /* Fills error with argparse's message and returns REFCLI_USAGE_ERROR. */
-static enum refcli_outcome refuse(struct refcli_error *error, const char *before,
-				  const char *arg, const char *after)
+static enum refcli_outcome refuse(struct refcli_error *error, const char *before, const char *arg,
+				  const char *after)
 {
 	error->before = before;
 	error->arg = arg;
@@ -36,12 +36,15 @@ enum refcli_outcome refcli_parse(const struct refcli_spec *spec, int argc, char 
 			return REFCLI_HELP;
 		case 'p':
 			if (sockio_parse_uint(optarg, UINT64_MAX, &port) < 0)
-				return refuse(error, "argument -p: invalid int value: '", optarg, "'");
+				return refuse(error, "argument -p: invalid int value: '", optarg,
+					      "'");
 			if (port > 65535)
-				return refuse(error, "argument -p: port must be 0-65535, not ", optarg, "");
+				return refuse(error, "argument -p: port must be 0-65535, not ",
+					      optarg, "");
 			break;
 		case ':':
-			return refuse(error, "argument ", argv[optind - 1], ": expected one argument");
+			return refuse(error, "argument ", argv[optind - 1],
+				      ": expected one argument");
 		default:
 			return refuse(error, "unrecognized arguments: ", argv[optind - 1], "");
 		}
@@ -64,7 +67,8 @@ enum refcli_outcome refcli_parse(const struct refcli_spec *spec, int argc, char 
 	args->bytecount = spec->takes_bytecount ? spec->default_bytecount : 0;
 	if (positional == 3 &&
 	    sockio_parse_uint(argv[optind + 2], spec->max_bytecount, &args->bytecount) < 0)
-		return refuse(error, "argument bytecount: invalid int value: '", argv[optind + 2], "'");
+		return refuse(error, "argument bytecount: invalid int value: '", argv[optind + 2],
+			      "'");
 	return REFCLI_RUN;
 }
 

@@ -15,9 +15,9 @@
 
 /* What one program accepts and says about itself. */
 struct refcli_spec {
-	const char *prog;  /* in error lines: "tcp_sixteen: error: ..." */
-	const char *usage; /* the usage line with its '\n': "usage: tcp_sixteen [-h] ...\n" */
-	const char *help;  /* what --help prints after the usage line */
+	const char *prog;     /* in error lines: "tcp_sixteen: error: ..." */
+	const char *usage;    /* the usage line with its '\n': "usage: tcp_sixteen [-h] ...\n" */
+	const char *help;     /* what --help prints after the usage line */
 	bool takes_bytecount; /* a third, optional positional [bytecount] */
 	uint64_t default_bytecount; /* when it is not given */
 	uint64_t max_bytecount;     /* larger counts are refused */

@@ -297,8 +297,11 @@ static void test_report_shows_a_long_argument_whole(void **state)
 	report(&TWO, REFCLI_USAGE_ERROR, &error, &w);
 	assert_int_equal(w.rc, 2);
 	assert_non_null(strstr(w.err, role));
-	assert_int_equal(strlen(w.err), strlen(TWO.usage) + strlen("two: error: argument role: "
-		"invalid choice: '' (choose from 'client', 'server')\n") + strlen(role));
+	assert_int_equal(strlen(w.err),
+			 strlen(TWO.usage) +
+				 strlen("two: error: argument role: "
+					"invalid choice: '' (choose from 'client', 'server')\n") +
+				 strlen(role));
 	free(w.out);
 	free(w.err);
 }

@@ -223,8 +223,7 @@ static int format(char *buf, size_t size, const char *fmt, ...)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-int sockio_format_addr(char *buf, size_t size, const struct sockaddr *addr,
-		       socklen_t addr_len)
+int sockio_format_addr(char *buf, size_t size, const struct sockaddr *addr, socklen_t addr_len)
 {
 	char host[NI_MAXHOST];
 	const struct sockaddr_in6 *in6;
@@ -250,8 +249,8 @@ int sockio_format_addr(char *buf, size_t size, const struct sockaddr *addr,
 		if (un->sun_path[0] == '\0') /* abstract name: Python gives bytes */
 			return sockio_format_bytes(buf, size, un->sun_path,
 						   (size_t)addr_len - path_offset);
-		return format(buf, size, "'%.*s'", (int)strnlen(un->sun_path,
-								(size_t)addr_len - path_offset),
+		return format(buf, size, "'%.*s'",
+			      (int)strnlen(un->sun_path, (size_t)addr_len - path_offset),
 			      un->sun_path);
 	default:
 		return format(buf, size, "(%d, b'')", addr->sa_family);

@@ -52,8 +52,7 @@ int sockio_connect_tcp(const char *host, uint16_t port, int *gai_error);
 /* An address as Python's socket module shows it: ('127.0.0.1', 1060) for IPv4,
  * ('::1', 1060, 0, 0) for IPv6 (host, port, flowinfo, scope_id), 'path' for
  * AF_UNIX (the empty string for an unnamed socket). */
-int sockio_format_addr(char *buf, size_t size, const struct sockaddr *addr,
-		       socklen_t addr_len);
+int sockio_format_addr(char *buf, size_t size, const struct sockaddr *addr, socklen_t addr_len);
 
 /* The local (getsockname) or remote (getpeername) address of fd, formatted as
  * above. Return -1 with errno set if the system call fails. */

@@ -424,7 +424,8 @@ static void test_ipv4_address_prints_as_a_python_tuple(void **state)
 
 	(void)state;
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	assert_int_equal(sockio_format_addr(buf, sizeof(buf), (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(sockio_format_addr(buf, sizeof(buf), (struct sockaddr *)&sin, sizeof(sin)),
+			 0);
 	assert_string_equal(buf, "('127.0.0.1', 1060)");
 }
 
@@ -435,8 +436,8 @@ static void test_ipv6_address_prints_with_flowinfo_and_scope(void **state)
 
 	(void)state;
 	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
-	assert_int_equal(sockio_format_addr(buf, sizeof(buf), (struct sockaddr *)&sin6,
-					    sizeof(sin6)), 0);
+	assert_int_equal(
+		sockio_format_addr(buf, sizeof(buf), (struct sockaddr *)&sin6, sizeof(sin6)), 0);
 	assert_string_equal(buf, "('::1', 54321, 0, 0)");
 }
 
@@ -559,8 +560,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_recvall_returns_the_short_count_when_the_peer_closes_early, setup_pair,
 			teardown_pair),
-		cmocka_unit_test_setup_teardown(test_recvall_returns_zero_when_the_peer_closes_at_once,
-						setup_pair, teardown_pair),
+		cmocka_unit_test_setup_teardown(
+			test_recvall_returns_zero_when_the_peer_closes_at_once, setup_pair,
+			teardown_pair),
 		cmocka_unit_test(test_recvall_reports_errors_with_errno),
 		cmocka_unit_test_setup_teardown(test_sendall_reports_epipe_without_a_signal,
 						setup_pair, teardown_pair),

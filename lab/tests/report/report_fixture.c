@@ -16,30 +16,27 @@ const char report_fixture_hostile[] =
 	"a NUL here:\0:after the NUL\n";
 const size_t report_fixture_hostile_len = sizeof(report_fixture_hostile) - 1;
 
-static const char echo_text[] =
-	"# a passing scenario\n"
-	"scenario \"Client and server swap 16 bytes & close <cleanly>\"\n"
-	"timeout 5s\n"
-	"server tcp_sixteen server $HOST -p $PORT\n"
-	"client tcp_sixteen client $HOST -p $PORT\n"
-	"expect client exit 0\n"
-	"expect handshake complete\n"
-	"expect bytes client->server == 16\n";
+static const char echo_text[] = "# a passing scenario\n"
+				"scenario \"Client and server swap 16 bytes & close <cleanly>\"\n"
+				"timeout 5s\n"
+				"server tcp_sixteen server $HOST -p $PORT\n"
+				"client tcp_sixteen client $HOST -p $PORT\n"
+				"expect client exit 0\n"
+				"expect handshake complete\n"
+				"expect bytes client->server == 16\n";
 
-static const char stuck_text[] =
-	"scenario \"A reader that never reads: the window closes\"\n"
-	"timeout 3s\n"
-	"server tcp_deadlock server $HOST -p $PORT\n"
-	"client tcp_deadlock client $HOST 5000 -p $PORT\n"
-	"fault client send max 1000\n"
-	"expect zero-window from server\n"
-	"expect client exit 0\n"
-	"expect bytes client->server == 16\n";
+static const char stuck_text[] = "scenario \"A reader that never reads: the window closes\"\n"
+				 "timeout 3s\n"
+				 "server tcp_deadlock server $HOST -p $PORT\n"
+				 "client tcp_deadlock client $HOST 5000 -p $PORT\n"
+				 "fault client send max 1000\n"
+				 "expect zero-window from server\n"
+				 "expect client exit 0\n"
+				 "expect bytes client->server == 16\n";
 
-static const char nolab_text[] =
-	"scenario \"The lab could not run this one\"\n"
-	"client true\n"
-	"expect client exit 0\n";
+static const char nolab_text[] = "scenario \"The lab could not run this one\"\n"
+				 "client true\n"
+				 "expect client exit 0\n";
 
 static char *dup_bytes(const char *data, size_t len)
 {
@@ -114,7 +111,9 @@ int report_fixture_make(struct report_fixture *fx, const char *pcap_dir)
 {
 	static const bool echo_held[] = { true, true, true };
 	static const char *const echo_said[] = {
-		"exited with 0", "SYN, SYN/ACK and ACK seen", "16 bytes client->server",
+		"exited with 0",
+		"SYN, SYN/ACK and ACK seen",
+		"16 bytes client->server",
 	};
 	static const bool stuck_held[] = { true, false, false };
 	static const char *const stuck_said[] = {
@@ -159,7 +158,8 @@ int report_fixture_make(struct report_fixture *fx, const char *pcap_dir)
 	add_event(rec, 41000, RUN_EV_EXIT, "server exited with 0");
 	exited(&rec->side[WHO_CLIENT], 0, 1009100, 1040000);
 	exited(&rec->side[WHO_SERVER], 0, 1000000, 1041000);
-	set_output(&rec->side[WHO_CLIENT].proc.out, "The server said b'Farewell, client'\n", 36, 36);
+	set_output(&rec->side[WHO_CLIENT].proc.out, "The server said b'Farewell, client'\n", 36,
+		   36);
 	set_output(&rec->side[WHO_CLIENT].proc.err, "", 0, 0);
 	set_output(&rec->side[WHO_SERVER].proc.out, report_fixture_hostile,
 		   report_fixture_hostile_len, report_fixture_hostile_len);
