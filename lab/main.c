@@ -146,7 +146,8 @@ static int collect_paths(char **args, int n_args, struct path_list *out)
 			closedir(dir);
 			if (found.n == 0)
 				fprintf(stderr, "tcplab: %s: no .scn files\n", args[i]);
-			qsort(found.items, found.n, sizeof(*found.items), compare_strings);
+			if (found.n > 0)
+				qsort(found.items, found.n, sizeof(*found.items), compare_strings);
 			for (size_t k = 0; k < found.n; k++)
 				path_list_add(out, found.items[k]);
 			path_list_free(&found);

@@ -20,7 +20,8 @@
  * the option it came from. */
 static int scenario_from_expects(char **lines, size_t n, int port, struct scenario **out)
 {
-	size_t len = 256;
+	size_t len = 0;
+	FILE *stream;
 	char *text;
 	struct lab_err err;
 
@@ -39,17 +40,17 @@ static int scenario_from_expects(char **lines, size_t n, int port, struct scenar
 			return -1;
 		}
 		scenario_free(probe);
-		len += strlen(lines[i]) + 16;
 	}
-	text = malloc(len);
-	if (text == NULL)
+	stream = open_memstream(&text, &len);
+	if (stream == NULL)
 		return -1;
-	snprintf(text, len, "scenario \"--expect\"\nport %d\nserver :\nclient :\n",
-		 port ? port : 1060);
-	for (size_t i = 0; i < n; i++) {
-		strcat(text, strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ");
-		strcat(text, lines[i]);
-		strcat(text, "\n");
+	fprintf(stream, "scenario \"--expect\"\nport %d\nserver :\nclient :\n", port ? port : 1060);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stream, "%s%s\n", strncmp(lines[i], "expect ", 7) == 0 ? "" : "expect ",
+			lines[i]);
+	if (fclose(stream) != 0) {
+		free(text);
+		return -1;
 	}
 	if (scenario_parse_text("--expect", text, out, &err) < 0) {
 		fprintf(stderr, "tcplab: %s\n", err.msg);
