@@ -6,6 +6,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #define CAPTURE_BUFFER_BYTES (16 * 1024 * 1024)
 /* A ring block holding any packet is handed to us after this long. */
 #define CAPTURE_BLOCK_MS 1
+/* How long a stop waits at most for packets the kernel counted to arrive. */
+#define CAPTURE_DRAIN_MAX_MS 500
 
 struct capture {
 	pcap_t *pcap;
@@ -143,11 +146,12 @@ int capture_dispatch(struct capture *c, struct lab_err *err)
 
 int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats, struct lab_err *err)
 {
-	struct pcap_stat ps;
+	struct pcap_stat ps = { 0 };
 	struct pollfd pfd = { .fd = capture_fd(c), .events = POLLIN };
+	int64_t waited_ms = 0;
 
-	/* Loopback delivers a segment before the sending call returns, so the ring
-	 * already holds what the processes sent; the grace covers segments the kernel
+	/* Loopback delivers a segment before the sending call returns, so the kernel
+	 * has already counted what the processes sent; the grace covers segments it
 	 * sends from timers (a delayed ACK, the last ACK of a teardown). */
 	for (int rounds = 0; rounds < 100; rounds++) {
 		if (capture_dispatch(c, err) < 0)
@@ -155,12 +159,25 @@ int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats, s
 		if (poll(&pfd, 1, grace_ms) <= 0)
 			break;
 	}
+	/* Then every packet the kernel counted must be in the file or counted as
+	 * dropped: the ring's last block is handed over only when its timer fires,
+	 * which takes a few jiffies, not the 1 ms asked for. On lo the tap sees each
+	 * packet twice, leaving and arriving, and libpcap keeps the arriving copy;
+	 * the kernel's count (PACKET_STATISTICS, added up by libpcap) has both, and
+	 * its drops. */
+	while (pcap_stats(c->pcap, &ps) == 0 && ps.ps_recv > 2 * c->packets + ps.ps_drop &&
+	       waited_ms < CAPTURE_DRAIN_MAX_MS) {
+		poll(&pfd, 1, 2);
+		waited_ms += 2;
+		if (capture_dispatch(c, err) < 0)
+			goto fail;
+	}
 	memset(stats, 0, sizeof(*stats));
 	stats->packets = c->packets;
-	if (pcap_stats(c->pcap, &ps) == 0) {
-		stats->kernel_drops = ps.ps_drop;
-		stats->ifdrops = ps.ps_ifdrop;
-	}
+	stats->kernel_drops = ps.ps_drop;
+	stats->ifdrops = ps.ps_ifdrop;
+	if (ps.ps_recv > 2 * c->packets + ps.ps_drop) /* never handed over */
+		stats->kernel_drops += (ps.ps_recv - 2 * c->packets - ps.ps_drop) / 2;
 	if (pcap_dump_flush(c->dumper) < 0) {
 		lab_err_sys(err, errno, "cannot write %s", c->part_path);
 		goto fail;

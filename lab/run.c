@@ -26,6 +26,9 @@
 #define RUN_LISTEN_POLL_US 500
 /* A stopped server gets this long to go after SIGTERM before SIGKILL. */
 #define RUN_STOP_GRACE_MS 100
+/* After the client ends, the server gets at most this long to finish its work
+ * (its last lines, its close) and go back to waiting, before it is stopped. */
+#define RUN_SETTLE_MS 200
 /* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
 #define RUN_CAPTURE_GRACE_MS 3
 
@@ -448,10 +451,34 @@ out:
  * killed: killed one after the other, the first to die would send a RST that lets
  * the other return from its blocked call and exit on its own before its SIGKILL
  * lands. A client that finished leaves a server to be stopped politely. */
+/* The client is done: waits until every process left (the server's) waits with
+ * no time limit, typically in accept() for the next client, so that stopping it
+ * cuts off nothing it was still doing for the last one. At most RUN_SETTLE_MS. */
+static void let_server_settle(struct run_ctx *ctx)
+{
+	struct run_side *server = &ctx->rec->side[WHO_SERVER];
+	int64_t until_us = proc_now_us() + RUN_SETTLE_MS * 1000;
+	struct lab_err ignored;
+	char why[200];
+	bool idle = false;
+
+	while (server->started && server->proc.running && !ctx->paused[WHO_SERVER] &&
+	       proc_now_us() < until_us) {
+		if (hang_check("/proc", &idle, why, sizeof(why), &ignored) < 0 || idle)
+			return;
+		if (pump(ctx, 1, &ignored) < 0)
+			return;
+	}
+}
+
 static void stop_programs(struct run_ctx *ctx)
 {
-	bool at_once = ctx->rec->outcome != OUTCOME_COMPLETED;
+	struct lab_err ignored;
+	bool at_once = ctx->rec->outcome != OUTCOME_COMPLETED || interrupted(ctx, &ignored);
 	int sigs[2] = { SIGSTOP, SIGKILL };
+
+	if (!at_once)
+		let_server_settle(ctx);
 
 	for (int who = WHO_CLIENT; who <= WHO_SERVER; who++) {
 		struct run_side *side = &ctx->rec->side[who];
