@@ -2,7 +2,10 @@
 #include "refcli.h"
 
 #include <getopt.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sockio.h"
 
@@ -103,4 +106,41 @@ int refcli_fail_open(FILE *err, int gai_error, int errno_value)
 	sockio_format_gai_error(line, sizeof(line), gai_error);
 	fprintf(err, "%s\n", line);
 	return 1;
+}
+
+int refcli_serve(const struct refcli_args *args, refcli_serve_fn serve, const char *closed_line)
+{
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char addr[160];
+	int gai_error;
+	int lfd;
+	int cfd;
+	int rc;
+
+	lfd = sockio_listen_tcp(args->host, args->port, 1, &gai_error);
+	if (lfd < 0)
+		return refcli_fail_open(stderr, gai_error, errno);
+	if (sockio_format_local(addr, sizeof(addr), lfd) < 0) {
+		rc = refcli_fail_errno(stderr, errno);
+		goto out;
+	}
+	printf("Listening at %s\n", addr);
+	for (;;) {
+		peer_len = sizeof(peer);
+		cfd = sockio_accept(lfd, &peer, &peer_len);
+		if (cfd < 0) {
+			rc = refcli_fail_errno(stderr, errno);
+			goto out;
+		}
+		sockio_format_addr(addr, sizeof(addr), (struct sockaddr *)&peer, peer_len);
+		rc = serve(cfd, addr);
+		close(cfd);
+		if (rc != 0)
+			goto out;
+		printf("%s\n", closed_line);
+	}
+out:
+	close(lfd);
+	return rc;
 }

@@ -2,8 +2,9 @@
  * tcp_deadlock, the way the book's argparse reads it: [-h] [-p PORT]
  * {client,server} host [bytecount], with argparse's error messages (usage and
  * "PROG: error: ..." on stderr, exit 2) and Python's last traceback line for a
- * failed socket call (exit 1). Parsing prints nothing; the refcli_report and
- * refcli_fail_* calls write to the stream they are given. */
+ * failed socket call (exit 1), and the book's accept-serve-close server loop.
+ * Parsing prints nothing; the refcli_report and refcli_fail_* calls write to the
+ * stream they are given. */
 #ifndef TCPLAB_REFCLI_H
 #define TCPLAB_REFCLI_H
 
@@ -66,5 +67,14 @@ int refcli_fail_errno(FILE *err, int errno_value);
 /* A failed sockio_listen_tcp/sockio_connect_tcp: the socket.gaierror line when
  * gai_error is not 0, else as refcli_fail_errno. Returns 1. */
 int refcli_fail_open(FILE *err, int gai_error, int errno_value);
+
+/* One accepted connection: peer is its address as Python prints it. Returns 0,
+ * or the exit status when the server must stop. */
+typedef int (*refcli_serve_fn)(int cfd, const char *peer);
+
+/* The book's server loop: listens on args->host:port, prints "Listening at
+ * ('HOST', PORT)", then forever accepts one connection, hands it to serve,
+ * closes it and prints closed_line. Returns the exit status of the first error. */
+int refcli_serve(const struct refcli_args *args, refcli_serve_fn serve, const char *closed_line);
 
 #endif

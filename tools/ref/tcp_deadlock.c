@@ -91,13 +91,14 @@ static void tally_end(const struct tally *t)
 }
 
 /* Echoes one connection upper-cased until the client's EOF. Returns 0 or exit status. */
-static int serve_one(int cfd)
+static int serve_one(int cfd, const char *peer)
 {
 	char buf[SERVER_READ_BYTES];
 	struct tally processed = { .what = "processed so far" };
 	ssize_t got;
 	ssize_t i;
 
+	printf("Processing up to %d bytes at a time from %s\n", SERVER_READ_BYTES, peer);
 	for (;;) {
 		got = sockio_recv(cfd, buf, sizeof(buf));
 		if (got < 0)
@@ -112,45 +113,6 @@ static int serve_one(int cfd)
 	}
 	tally_end(&processed);
 	return 0;
-}
-
-/* Serves one connection after another, forever (like the book), or until an error. */
-static int run_server(const struct refcli_args *args)
-{
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	char addr[160];
-	int gai_error;
-	int lfd;
-	int cfd;
-	int rc;
-
-	lfd = sockio_listen_tcp(args->host, args->port, 1, &gai_error);
-	if (lfd < 0)
-		return refcli_fail_open(stderr, gai_error, errno);
-	if (sockio_format_local(addr, sizeof(addr), lfd) < 0) {
-		rc = refcli_fail_errno(stderr, errno);
-		goto out;
-	}
-	printf("Listening at %s\n", addr);
-	for (;;) {
-		peer_len = sizeof(peer);
-		cfd = sockio_accept(lfd, &peer, &peer_len);
-		if (cfd < 0) {
-			rc = refcli_fail_errno(stderr, errno);
-			goto out;
-		}
-		sockio_format_addr(addr, sizeof(addr), (struct sockaddr *)&peer, peer_len);
-		printf("Processing up to %d bytes at a time from %s\n", SERVER_READ_BYTES, addr);
-		rc = serve_one(cfd);
-		close(cfd);
-		if (rc != 0)
-			goto out;
-		printf("  Socket closed\n");
-	}
-out:
-	close(lfd);
-	return rc;
 }
 
 /* Sends total bytes as 16-byte messages, with sparse progress lines. */
@@ -239,6 +201,6 @@ int main(int argc, char **argv)
 	if (outcome != REFCLI_RUN)
 		return refcli_report(&CLI, outcome, &error, stdout, stderr);
 	if (args.role == REFCLI_SERVER)
-		return run_server(&args);
+		return refcli_serve(&args, serve_one, "  Socket closed");
 	return run_client(&args);
 }

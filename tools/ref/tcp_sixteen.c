@@ -68,15 +68,14 @@ static int receive_message(int fd, char *buf)
 }
 
 /* One accepted connection: show who it is, read 16 bytes, answer 16 bytes, close. */
-static int serve_one(int cfd, const struct sockaddr_storage *peer, socklen_t peer_len)
+static int serve_one(int cfd, const char *peer)
 {
 	char addr[160];
 	char message[MESSAGE_BYTES];
 	char text[4 * MESSAGE_BYTES + 4];
 	int rc;
 
-	sockio_format_addr(addr, sizeof(addr), (const struct sockaddr *)peer, peer_len);
-	printf("We have accepted a connection from %s\n", addr);
+	printf("We have accepted a connection from %s\n", peer);
 	if (sockio_format_local(addr, sizeof(addr), cfd) < 0)
 		return refcli_fail_errno(stderr, errno);
 	printf("  Socket name: %s\n", addr);
@@ -91,43 +90,6 @@ static int serve_one(int cfd, const struct sockaddr_storage *peer, socklen_t pee
 	if (sockio_sendall(cfd, SERVER_MESSAGE, MESSAGE_BYTES) < 0)
 		return refcli_fail_errno(stderr, errno);
 	return 0;
-}
-
-/* Serves one connection after another, forever (like the book), or until an error. */
-static int run_server(const struct refcli_args *args)
-{
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	char addr[160];
-	int gai_error;
-	int lfd;
-	int cfd;
-	int rc;
-
-	lfd = sockio_listen_tcp(args->host, args->port, 1, &gai_error);
-	if (lfd < 0)
-		return refcli_fail_open(stderr, gai_error, errno);
-	if (sockio_format_local(addr, sizeof(addr), lfd) < 0) {
-		rc = refcli_fail_errno(stderr, errno);
-		goto out;
-	}
-	printf("Listening at %s\n", addr);
-	for (;;) {
-		peer_len = sizeof(peer);
-		cfd = sockio_accept(lfd, &peer, &peer_len);
-		if (cfd < 0) {
-			rc = refcli_fail_errno(stderr, errno);
-			goto out;
-		}
-		rc = serve_one(cfd, &peer, peer_len);
-		close(cfd);
-		if (rc != 0)
-			goto out;
-		printf("  Reply sent, socket closed\n");
-	}
-out:
-	close(lfd);
-	return rc;
 }
 
 static int run_client(const struct refcli_args *args)
@@ -176,6 +138,6 @@ int main(int argc, char **argv)
 	if (outcome != REFCLI_RUN)
 		return refcli_report(&CLI, outcome, &error, stdout, stderr);
 	if (args.role == REFCLI_SERVER)
-		return run_server(&args);
+		return refcli_serve(&args, serve_one, "  Reply sent, socket closed");
 	return run_client(&args);
 }
