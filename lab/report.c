@@ -71,10 +71,15 @@ static void print_shim(FILE *out, const char *who, const struct run_side *side)
 		const char *words;
 		uint64_t n;
 	} counts[] = {
-		{ "short sends", st->short_sends },         { "short reads", st->short_recvs },
-		{ "delayed sends", st->send_delays },       { "delayed reads", st->recv_delays },
-		{ "errors injected", st->errors_injected }, { "resets", st->resets_done },
-		{ "buffers set", st->buffers_set },         { "bytes sent", st->bytes_sent },
+		{ "short sends", st->short_sends },
+		{ "short reads", st->short_recvs },
+		{ "delayed sends", st->send_delays },
+		{ "delayed reads", st->recv_delays },
+		{ "errors injected", st->errors_injected },
+		{ "resets", st->resets_done },
+		{ "early closes", st->early_closes },
+		{ "buffers set", st->buffers_set },
+		{ "bytes sent", st->bytes_sent },
 		{ "bytes received", st->bytes_received },
 	};
 	const char *sep = "";

@@ -250,6 +250,7 @@ static void write_shim(FILE *out, const struct run_side *side)
 		{ "delayed reads", st->recv_delays },
 		{ "errors injected", st->errors_injected },
 		{ "resets", st->resets_done },
+		{ "early closes", st->early_closes },
 		{ "buffers set", st->buffers_set },
 		{ "bytes sent", st->bytes_sent },
 		{ "bytes received", st->bytes_received },

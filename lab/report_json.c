@@ -315,6 +315,7 @@ static void write_shim(struct json *j, const struct run_side *side)
 	json_uint(j, "recv_delays", st->recv_delays);
 	json_uint(j, "errors_injected", st->errors_injected);
 	json_uint(j, "resets_done", st->resets_done);
+	json_uint(j, "early_closes", st->early_closes);
 	json_uint(j, "buffers_set", st->buffers_set);
 	json_uint(j, "bytes_sent", st->bytes_sent);
 	json_uint(j, "bytes_received", st->bytes_received);

@@ -26,6 +26,7 @@ enum fault_kind {
 	FAULT_RESET_AFTER, /* bytes: abortive close once this many have moved */
 	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group */
 	FAULT_KILL,        /* at_us: SIGKILL of the process group */
+	FAULT_CLOSE_AFTER, /* bytes: orderly close (FIN) once this many have moved */
 };
 
 enum fault_when {

@@ -56,10 +56,10 @@ static int want_errno(struct parser *p, int *value)
 				"expected a name such as EINTR, EAGAIN or ECONNRESET");
 }
 
-enum fault_word { FW_SEND, FW_RECV, FW_ERROR, FW_BUFFERS, FW_RESET, FW_PAUSE, FW_KILL };
+enum fault_word { FW_SEND, FW_RECV, FW_ERROR, FW_BUFFERS, FW_RESET, FW_PAUSE, FW_KILL, FW_CLOSE };
 
 static const char *const fault_words[] = { "send",  "recv",  "error", "buffers",
-					   "reset", "pause", "kill" };
+					   "reset", "pause", "kill",  "close" };
 
 static int parse_fault_error(struct parser *p, struct fault *f)
 {
@@ -133,7 +133,8 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 	struct token t;
 	int i;
 
-	if (lex_want_keyword(&p->lx, &t, "fault", fault_words, 7, &i) < 0)
+	if (lex_want_keyword(&p->lx, &t, "fault", fault_words,
+			     sizeof(fault_words) / sizeof(fault_words[0]), &i) < 0)
 		return -1;
 	switch ((enum fault_word)i) {
 	case FW_SEND:
@@ -163,7 +164,8 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 	case FW_BUFFERS:
 		return parse_fault_buffers(p, f);
 	case FW_RESET:
-		f->kind = FAULT_RESET_AFTER;
+	case FW_CLOSE:
+		f->kind = i == FW_RESET ? FAULT_RESET_AFTER : FAULT_CLOSE_AFTER;
 		if (lex_want_exact(&p->lx, "after") < 0 || lex_want_size(&p->lx, &t, &f->bytes) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
@@ -215,6 +217,8 @@ static const char *fault_kind_words(enum fault_kind kind)
 		return "pause";
 	case FAULT_KILL:
 		return "kill";
+	case FAULT_CLOSE_AFTER:
+		return "close after";
 	}
 	return "?";
 }

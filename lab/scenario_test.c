@@ -336,6 +336,21 @@ static void test_fault_buffers_need_rcv_or_snd(void **state)
 		     "t.scn:3:21: expected rcv or snd after \"buffers\"");
 }
 
+static void test_fault_close_after_takes_a_size(void **state)
+{
+	const struct fault *f;
+	struct scenario *sc = parse_fault("fault client close after 5", &f);
+
+	(void)state;
+	assert_int_equal(f->kind, FAULT_CLOSE_AFTER);
+	assert_int_equal(f->bytes, 5);
+	assert_int_equal(f->who, WHO_CLIENT);
+	scenario_free(sc);
+	sc = parse_fault("fault client close after 1KiB", &f);
+	assert_int_equal(f->bytes, 1024);
+	scenario_free(sc);
+}
+
 static void test_fault_reset_pause_and_kill(void **state)
 {
 	const struct fault *f;
@@ -1087,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_fault_error_unknown_errno_suggests_a_name),
 		cmocka_unit_test(test_fault_buffers_take_rcv_and_snd_in_any_order),
 		cmocka_unit_test(test_fault_buffers_need_rcv_or_snd),
+		cmocka_unit_test(test_fault_close_after_takes_a_size),
 		cmocka_unit_test(test_fault_reset_pause_and_kill),
 		cmocka_unit_test(test_fault_on_absent_server_is_rejected),
 		cmocka_unit_test(test_fault_on_server_declared_later_is_accepted),

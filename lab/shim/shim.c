@@ -95,10 +95,11 @@ typedef int (*close_fn)(int);
 
 enum init_state { INIT_NOT_YET = 0, INIT_UNDER_WAY = 1, INIT_DONE = 2 };
 
-/* Per socket, for `reset after`. */
+/* Per socket, for `reset after` and `close after`. */
 struct shim_fd {
 	int64_t moved_bytes; /* sent + received on this socket */
 	int aborted;         /* the RST was sent: later calls fail with ECONNRESET */
+	int closed;          /* shut down by close after: the kernel answers later calls */
 };
 
 struct shim_state {
@@ -199,7 +200,7 @@ static bool config_has_faults(const struct shim_config *cfg)
 {
 	return cfg->send_max_bytes || cfg->recv_max_bytes || cfg->send_delay_us ||
 	       cfg->recv_delay_us || cfg->rcvbuf_bytes || cfg->sndbuf_bytes ||
-	       cfg->reset_after_bytes || cfg->n_errors;
+	       cfg->reset_after_bytes || cfg->close_after_bytes || cfg->n_errors;
 }
 
 static void shim_init(void)
@@ -282,6 +283,7 @@ static void fd_forget(int fd)
 		return;
 	__atomic_store_n(&slot->moved_bytes, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&slot->aborted, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->closed, 0, __ATOMIC_RELAXED);
 }
 
 static void sleep_us(int64_t delay_us)
@@ -319,6 +321,23 @@ static void abort_connection(int fd, struct shim_fd *slot)
 	unspec.sa_family = AF_UNSPEC;
 	((connect_fn)real(REAL_CONNECT))(fd, &unspec, sizeof(unspec));
 	count(&shim.stats->resets_done, 1);
+	errno = saved_errno;
+}
+
+/* An orderly close in both directions, once: shutdown(SHUT_RDWR) sends a FIN
+ * after what is queued (TCP_NODELAY first, so that Nagle holds nothing back).
+ * The fd stays open: later receives get end of file, later sends EPIPE, from the
+ * kernel itself, as after a peer's or the program's own shutdown. */
+static void close_early(int fd, struct shim_fd *slot)
+{
+	int saved_errno = errno;
+	int on = 1;
+
+	if (__atomic_exchange_n(&slot->closed, 1, __ATOMIC_ACQ_REL))
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	shutdown(fd, SHUT_RDWR);
+	count(&shim.stats->early_closes, 1);
 	errno = saved_errno;
 }
 
@@ -390,6 +409,15 @@ static int data_begin(int fd, uint32_t call, size_t *limit_bytes)
 		}
 		*limit_bytes = (size_t)(cfg->reset_after_bytes - moved_bytes);
 	}
+	if (cfg->close_after_bytes > 0 && slot != NULL) {
+		int64_t moved_bytes = __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED);
+
+		if (__atomic_load_n(&slot->closed, __ATOMIC_ACQUIRE) ||
+		    moved_bytes >= cfg->close_after_bytes)
+			close_early(fd, slot); /* the call goes on: the kernel answers it */
+		else if ((uint64_t)(cfg->close_after_bytes - moved_bytes) < *limit_bytes)
+			*limit_bytes = (size_t)(cfg->close_after_bytes - moved_bytes);
+	}
 	if (inject_error(call))
 		return -1;
 	if (delay_us > 0) {
@@ -436,10 +464,12 @@ static ssize_t data_end(int fd, uint32_t call, ssize_t result, int flags)
 		count(&shim.stats->bytes_received, (uint64_t)result);
 		__atomic_fetch_add(&shim.received_bytes, result, __ATOMIC_RELAXED);
 	}
-	if (shim.cfg.reset_after_bytes > 0 && slot != NULL) {
+	if ((shim.cfg.reset_after_bytes > 0 || shim.cfg.close_after_bytes > 0) && slot != NULL) {
 		moved_bytes = __atomic_add_fetch(&slot->moved_bytes, result, __ATOMIC_RELAXED);
-		if (moved_bytes >= shim.cfg.reset_after_bytes)
+		if (shim.cfg.reset_after_bytes > 0 && moved_bytes >= shim.cfg.reset_after_bytes)
 			abort_connection(fd, slot);
+		if (shim.cfg.close_after_bytes > 0 && moved_bytes >= shim.cfg.close_after_bytes)
+			close_early(fd, slot);
 	}
 	return result;
 }

@@ -34,6 +34,10 @@
  *     Linux does on EINTR) and then -1/ERRNO is returned.
  *   buffers: SO_RCVBUF/SO_SNDBUF set on every TCP socket made by socket() and
  *     accept()/accept4() (the kernel doubles the value it reports).
+ *   close after N: counted like reset after; once N bytes have moved the shim
+ *     shuts the connection down in both directions (shutdown(SHUT_RDWR): a FIN,
+ *     an orderly close, after TCP_NODELAY). The fd stays open and later calls go
+ *     to the kernel as they are: receives get end of file, sends fail with EPIPE.
  *   reset after N: bytes sent + received on one socket are counted; a call never
  *     moves past N; the moment the N-th byte has moved, the shim aborts the
  *     connection (SO_LINGER {1,0} and connect(AF_UNSPEC), which makes the kernel

@@ -155,6 +155,7 @@ static int parse_item(struct span item, struct shim_config *cfg)
 		{ "rcvbuf", offsetof(struct shim_config, rcvbuf_bytes) },
 		{ "sndbuf", offsetof(struct shim_config, sndbuf_bytes) },
 		{ "reset_after", offsetof(struct shim_config, reset_after_bytes) },
+		{ "close_after", offsetof(struct shim_config, close_after_bytes) },
 	};
 	struct span value = item;
 	struct span key = split(&value, '=');

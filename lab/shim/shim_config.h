@@ -13,6 +13,7 @@
  *   rcvbuf=BYTES          SO_RCVBUF on every new TCP socket (socket, accept)
  *   sndbuf=BYTES          SO_SNDBUF on every new TCP socket
  *   reset_after=BYTES     abortive close once BYTES have moved on one socket
+ *   close_after=BYTES     orderly close (shutdown, a FIN) once BYTES have moved
  *   error=CALL:ERRNO:WHEN fail CALL with errno ERRNO (a number) instead of doing it;
  *                         WHEN is "always", "once", "every:N" or "after:BYTES"
  * e.g. "send_max=1;recv_delay_us=200000;error=send:4:every:3;rcvbuf=4096". */
@@ -73,6 +74,7 @@ struct shim_config {
 	int64_t rcvbuf_bytes;
 	int64_t sndbuf_bytes;
 	int64_t reset_after_bytes;
+	int64_t close_after_bytes;
 	struct shim_error_rule errors[SHIM_MAX_ERRORS];
 	int n_errors;
 };
@@ -102,6 +104,7 @@ struct shim_stats {
 	uint64_t recv_delays;       /* receive-direction calls delayed */
 	uint64_t errors_injected;   /* calls failed by an error fault */
 	uint64_t resets_done;       /* connections aborted by reset after */
+	uint64_t early_closes;      /* connections shut down by close after */
 	uint64_t buffers_set;       /* sockets given SO_RCVBUF/SO_SNDBUF */
 	uint64_t bytes_sent;        /* bytes moved by successful send-direction calls */
 	uint64_t bytes_received;    /* bytes returned by successful receive-direction calls */

@@ -106,6 +106,8 @@ static int append_fault(char *buf, size_t len, size_t *used, const struct fault 
 		return 0;
 	case FAULT_RESET_AFTER:
 		return append_number(buf, len, used, "reset_after", f->bytes, f, err);
+	case FAULT_CLOSE_AFTER:
+		return append_number(buf, len, used, "close_after", f->bytes, f, err);
 	case FAULT_PAUSE:
 	case FAULT_KILL:
 		return 0; /* signals, sent by the driver */
@@ -151,6 +153,7 @@ static void add_counters(struct shim_stats *sum, const struct shim_stats *slot)
 	sum->recv_delays += slot->recv_delays;
 	sum->errors_injected += slot->errors_injected;
 	sum->resets_done += slot->resets_done;
+	sum->early_closes += slot->early_closes;
 	sum->buffers_set += slot->buffers_set;
 	sum->bytes_sent += slot->bytes_sent;
 	sum->bytes_received += slot->bytes_received;

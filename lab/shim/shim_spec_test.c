@@ -374,9 +374,29 @@ static void test_stats_read_rejects_a_foreign_file(void **state)
 	unlink(path);
 }
 
+static void test_close_after_round_trips(void **state)
+{
+	struct fault f = make_fault(WHO_SERVER, FAULT_CLOSE_AFTER);
+	struct shim_config cfg;
+	struct lab_err err;
+	char buf[256];
+
+	(void)state;
+	f.bytes = 5;
+	assert_int_equal(shim_spec_format(&f, 1, WHO_SERVER, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "close_after=5");
+	assert_int_equal(shim_spec_parse(buf, &cfg), 0);
+	assert_int_equal(cfg.close_after_bytes, 5);
+	assert_int_equal(cfg.reset_after_bytes, 0);
+	/* The other side gets nothing. */
+	assert_int_equal(shim_spec_format(&f, 1, WHO_CLIENT, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_close_after_round_trips),
 		cmocka_unit_test(test_format_every_kind_and_parse_it_back),
 		cmocka_unit_test(test_format_error_schedules_round_trip),
 		cmocka_unit_test(test_format_keeps_only_the_named_side_and_skips_signals),

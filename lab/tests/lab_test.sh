@@ -63,10 +63,12 @@ p="$work/pcap/reset_midstream.pcap"
 check "reset_midstream: a RST from the server" test "$(tshark_count "$p" 'tcp.flags.reset==1 && tcp.srcport==1060')" -ge 1
 
 echo "== faults really happened (the shim's counters)"
-"$tcplab" run -v --pcap-dir "$work/pcap" "$scenarios/short_reads.scn" "$scenarios/partial_sends.scn" "$scenarios/slow_reader.scn" >"$work/faults.out" 2>&1
+"$tcplab" run -v --pcap-dir "$work/pcap" "$scenarios/short_reads.scn" "$scenarios/partial_sends.scn" \
+	"$scenarios/slow_reader.scn" "$scenarios/early_close.scn" >"$work/faults.out" 2>&1
 check "short_reads: the server's reads were cut" grep -qE "server faults: [1-9][0-9]* short reads" "$work/faults.out"
 check "partial_sends: 15 of the client's sends were cut" grep -q "client faults: 15 short sends" "$work/faults.out"
 check "slow_reader: the server's reads were delayed" grep -qE "server faults: [1-9][0-9]* delayed reads" "$work/faults.out"
+check "early_close: the client's socket was shut down once" grep -qE "client faults: .*1 early closes" "$work/faults.out"
 
 echo "== expectations that are wrong on purpose fail, in words"
 for scn in "$failing"/*.scn; do
