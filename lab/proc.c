@@ -127,11 +127,13 @@ fail:
 	return -1;
 }
 
-static void output_read(struct proc_output *o)
+/* Reads what the pipe holds now, at most max_reads reads of 16 KiB, so that a
+ * program writing without pause cannot keep the caller's loop from the rest. */
+static void output_read(struct proc_output *o, int max_reads)
 {
 	char buf[16384];
 
-	while (o->fd >= 0) {
+	for (int reads = 0; o->fd >= 0 && reads < max_reads; reads++) {
 		ssize_t n = read(o->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
@@ -163,8 +165,14 @@ static void output_read(struct proc_output *o)
 
 void proc_read_output(struct proc *p)
 {
-	output_read(&p->out);
-	output_read(&p->err);
+	output_read(&p->out, 64);
+	output_read(&p->err, 64);
+}
+
+void proc_drain_output(struct proc *p)
+{
+	output_read(&p->out, 1024);
+	output_read(&p->err, 1024);
 }
 
 bool proc_poll_exit(struct proc *p)

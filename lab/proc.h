@@ -42,8 +42,11 @@ int64_t proc_now_us(void);
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err);
 
-/* Reads whatever the pipes hold now (non-blocking). */
+/* Reads what the pipes hold now (non-blocking), at most 1 MiB a stream. */
 void proc_read_output(struct proc *p);
+
+/* The same up to 16 MiB a stream: what is left once the process has ended. */
+void proc_drain_output(struct proc *p);
 
 /* Reaps the process if it has ended (non-blocking); true when it has. */
 bool proc_poll_exit(struct proc *p);

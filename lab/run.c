@@ -500,7 +500,7 @@ static void stop_programs(struct run_ctx *ctx)
 		if (ctx->paused[who])
 			proc_signal(&side->proc, SIGCONT);
 		proc_stop(&side->proc, RUN_STOP_GRACE_MS);
-		proc_read_output(&side->proc);
+		proc_drain_output(&side->proc);
 	}
 }
 
