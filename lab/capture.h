@@ -1,6 +1,7 @@
 /* capture: a libpcap live capture of the namespace's lo into a pcap file.
- * Started before any process, packets handed over within a millisecond (a
- * TPACKET_V3 ring with a 1 ms block timeout); the file is written as NAME.part and
+ * Started before any process; a TPACKET_V3 ring hands packets over in blocks
+ * (1 ms block timeout, a few ms in practice), and a stop waits until every packet
+ * the kernel counted is written or counted as dropped. The file is written as NAME.part and
  * renamed to NAME only when the capture stops cleanly, so no half-written capture
  * is ever left under the final name. */
 #ifndef TCPLAB_CAPTURE_H

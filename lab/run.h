@@ -1,5 +1,6 @@
 /* run: runs one scenario end to end in its own namespaces: capture, server, client
- * (once the server listens), faults, stall and deadlock watch, timeout, teardown.
+ * (once the server listens), faults, stall, deadlock and hang watch, timeout,
+ * teardown.
  * It records what happened; it judges nothing (expect.c does) and prints nothing. */
 #ifndef TCPLAB_RUN_H
 #define TCPLAB_RUN_H
