@@ -63,14 +63,13 @@ static void print_tail(FILE *out, const char *label, const struct proc_output *o
 	}
 }
 
-/* What the fault shim did in one program: only the counters that moved. */
-static void print_shim(FILE *out, const char *who, const struct run_side *side)
+void report_shim_counts(const struct shim_stats *st, bool with_calls, char *buf, size_t len)
 {
-	const struct shim_stats *st = &side->shim;
 	const struct {
 		const char *words;
 		uint64_t n;
 	} counts[] = {
+		{ "calls intercepted", with_calls ? st->calls_intercepted : 0 },
 		{ "short sends", st->short_sends },
 		{ "short reads", st->short_recvs },
 		{ "delayed sends", st->send_delays },
@@ -82,19 +81,30 @@ static void print_shim(FILE *out, const char *who, const struct run_side *side)
 		{ "bytes sent", st->bytes_sent },
 		{ "bytes received", st->bytes_received },
 	};
-	const char *sep = "";
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && used < len; i++) {
+		if (counts[i].n == 0)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%llu %s", used ? ", " : "",
+					 (unsigned long long)counts[i].n, counts[i].words);
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, "%s (%llu process%s)",
+			 used ? "" : "nothing happened", (unsigned long long)st->processes,
+			 st->processes == 1 ? "" : "es");
+}
+
+/* What the fault shim did in one program. */
+static void print_shim(FILE *out, const char *who, const struct run_side *side)
+{
+	char counts[512];
 
 	if (!side->faulted)
 		return;
-	fprintf(out, "      %s faults: ", who);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		if (counts[i].n == 0)
-			continue;
-		fprintf(out, "%s%llu %s", sep, (unsigned long long)counts[i].n, counts[i].words);
-		sep = ", ";
-	}
-	fprintf(out, "%s (%llu process%s)\n", sep[0] ? "" : "nothing happened",
-		(unsigned long long)st->processes, st->processes == 1 ? "" : "es");
+	report_shim_counts(&side->shim, false, counts, sizeof(counts));
+	fprintf(out, "      %s faults: %s\n", who, counts);
 }
 
 void report_item(FILE *out, const struct report_item *item, const struct report_opts *opts)

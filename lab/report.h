@@ -28,6 +28,11 @@ struct report_opts {
 	bool verbose; /* every verdict, not only the failed ones */
 };
 
+/* "15 short sends, 16 bytes sent (2 processes)": what the fault shim did in one
+ * program, only the counters that moved; with_calls puts the intercepted calls
+ * first. Always NUL-terminates. */
+void report_shim_counts(const struct shim_stats *st, bool with_calls, char *buf, size_t len);
+
 /* The line for one scenario and, when it failed, its verdicts and outputs. */
 void report_item(FILE *out, const struct report_item *item, const struct report_opts *opts);
 

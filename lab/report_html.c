@@ -238,36 +238,12 @@ static void write_output(FILE *out, const char *label, const struct proc_output 
 
 static void write_shim(FILE *out, const struct run_side *side)
 {
-	const struct shim_stats *st = &side->shim;
-	const struct {
-		const char *words;
-		uint64_t n;
-	} counts[] = {
-		{ "calls intercepted", st->calls_intercepted },
-		{ "short sends", st->short_sends },
-		{ "short reads", st->short_recvs },
-		{ "delayed sends", st->send_delays },
-		{ "delayed reads", st->recv_delays },
-		{ "errors injected", st->errors_injected },
-		{ "resets", st->resets_done },
-		{ "early closes", st->early_closes },
-		{ "buffers set", st->buffers_set },
-		{ "bytes sent", st->bytes_sent },
-		{ "bytes received", st->bytes_received },
-	};
-	const char *sep = "";
+	char counts[512];
 
 	if (!side->faulted)
 		return;
-	fputs("<p>Fault shim: ", out);
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		if (counts[i].n == 0)
-			continue;
-		fprintf(out, "%s%" PRIu64 " %s", sep, counts[i].n, counts[i].words);
-		sep = ", ";
-	}
-	fprintf(out, "%s (%" PRIu64 " process%s)</p>\n", sep[0] ? "" : "nothing happened",
-		st->processes, st->processes == 1 ? "" : "es");
+	report_shim_counts(&side->shim, true, counts, sizeof(counts));
+	fprintf(out, "<p>Fault shim: %s</p>\n", counts);
 }
 
 static void write_program(FILE *out, const char *who, const struct scenario_program *prog,
