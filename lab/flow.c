@@ -359,25 +359,25 @@ static void update_stats(struct conn *c, int dir, const struct packet_tcp *t, ui
 		return;
 	st->payload_bytes += len;
 	/* Count each sequence number once: the payload covers a range from the
-	 * lowest to the highest sequence number seen; only a segment reaching
-	 * beyond either end adds bytes (retransmissions add none, a segment
-	 * arriving out of order before the first one adds its own). */
+	 * lowest to the highest sequence number seen, and data_bytes is its size.
+	 * Only a segment reaching beyond either end adds bytes: a retransmission
+	 * adds none; a segment after a gap adds the gap too (the bytes were sent,
+	 * the capture saw them late, out of order, or not at all), so the one that
+	 * fills the gap later adds nothing. */
 	if (!fwd->data_end_known) {
-		st->data_bytes += len;
-		fwd->data_start = t->seq;
+		/* With the SYN seen, data starts right after it: a first data
+		 * segment the capture missed still counts. */
+		fwd->data_start = fwd->syn_seen && seq_lt(fwd->isn, t->seq) ? fwd->isn + 1 : t->seq;
 		fwd->data_end = t->seq + len;
 		fwd->data_end_known = true;
+		st->data_bytes += fwd->data_end - fwd->data_start;
 	} else {
 		if (seq_gt(t->seq + len, fwd->data_end)) {
-			uint32_t fresh = t->seq + len - fwd->data_end;
-
-			st->data_bytes += fresh < len ? fresh : len;
+			st->data_bytes += t->seq + len - fwd->data_end;
 			fwd->data_end = t->seq + len;
 		}
 		if (seq_lt(t->seq, fwd->data_start)) {
-			uint32_t fresh = fwd->data_start - t->seq;
-
-			st->data_bytes += fresh < len ? fresh : len;
+			st->data_bytes += fwd->data_start - t->seq;
 			fwd->data_start = t->seq;
 		}
 	}

@@ -159,6 +159,10 @@ static void test_out_of_order_and_lost_segments(void **state)
 	c = only_conn(fa);
 	assert_int_equal(c->dir[FLOW_DIR_C2S].flags[FLOW_LOST_SEGMENT], 1);
 	assert_int_equal(c->dir[FLOW_DIR_S2C].flags[FLOW_ACK_LOST_SEGMENT], 1);
+	/* The 700 bytes the capture missed were sent (the server acked 1001):
+	 * the client sent 1000 bytes, not the 300 the capture holds. */
+	assert_int_equal(c->dir[FLOW_DIR_C2S].data_bytes, 1000);
+	assert_int_equal(c->dir[FLOW_DIR_C2S].payload_bytes, 300);
 	flow_free(fa);
 }
 
