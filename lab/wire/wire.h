@@ -38,7 +38,10 @@ struct wire_stats {
 	uint64_t pending_at_stop[WIRE_DIRS];   /* still delayed on the link when it stopped */
 	uint64_t write_errors[WIRE_DIRS];      /* deliveries the far side's device refused */
 	uint64_t captured[WIRE_SIDES];         /* packets in each side's capture */
-	/* The kernel's counters of each side's TUN device, read at wire_stop. */
+	/* The kernel's counters of each side's TUN device, read at wire_stop. A
+	 * tx_dropped above 0 means the kernel dropped packets before the relay could
+	 * read them (its queue of 10000 overflowed): they are in neither capture, so
+	 * a verdict on the captures must say it cannot know. */
 	struct wire_device_stats device[WIRE_SIDES];
 };
 

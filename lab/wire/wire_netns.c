@@ -1,6 +1,6 @@
 /* wire_netns: one side's namespace, TUN device and addressing (see wire_netns.h).
- * Interface flags, MTU and queue length through ioctl; addresses and the route
- * through rtnetlink (libmnl, each request acknowledged); the few per-namespace
+ * Interface flags and MTU through ioctl; the queue length, the addresses and the
+ * route through rtnetlink (libmnl, each request acknowledged); the few per-namespace
  * switches netlink cannot set (conf/all) through /proc/sys, which always shows the
  * calling thread's namespace. */
 #include "lab/wire/wire_netns.h"
@@ -90,6 +90,25 @@ static int nl_addr(struct mnl_socket *nl, int type, unsigned ifindex, uint32_t a
 	return nl_request(nl, nlh, what, err);
 }
 
+/* The device's queue length, through netlink: the ioctl needs CAP_NET_ADMIN in
+ * the first user namespace, which Bazel's sandbox does not give. */
+static int nl_txqlen(struct mnl_socket *nl, unsigned ifindex, uint32_t qlen, unsigned *seq,
+		     struct lab_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++*seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, qlen);
+	return nl_request(nl, nlh, "set the wire's queue length", err);
+}
+
 /* PEER/32 through the wire, from LOCAL. */
 static int nl_route(struct mnl_socket *nl, unsigned ifindex, uint32_t peer, uint32_t local,
 		    unsigned *seq, struct lab_err *err)
@@ -152,10 +171,6 @@ static int open_tun(uint32_t mtu, int sock, struct lab_err *err)
 	ifr.ifr_mtu = (int)mtu;
 	if (set_if(sock, WIRE_DEVICE_NAME, SIOCSIFMTU, &ifr, "set the MTU", err) < 0)
 		goto fail;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_qlen = WIRE_TUN_QUEUE_PACKETS;
-	if (set_if(sock, WIRE_DEVICE_NAME, SIOCSIFTXQLEN, &ifr, "set the queue length", err) < 0)
-		goto fail;
 	return fd;
 fail:
 	close(fd);
@@ -206,6 +221,8 @@ static int configure(enum wire_side side, uint32_t mtu, struct wire_netns *out, 
 		lab_err_sys(err, errno, "wire: cannot bind the NETLINK_ROUTE socket");
 		goto out;
 	}
+	if (nl_txqlen(nl, wire_index, WIRE_TUN_QUEUE_PACKETS, &seq, err) < 0)
+		goto out;
 	/* lo came up with 127.0.0.1/8, which would keep all of 127/8 local. */
 	if (nl_addr(nl, RTM_DELADDR, lo_index, htonl(0x7f000001), 8, &seq,
 		    "remove 127.0.0.1/8 from lo", err) < 0)
