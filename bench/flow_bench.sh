@@ -16,8 +16,8 @@ mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT INT TERM
 
 [ -x /usr/bin/time ] || { echo "flow_bench: /usr/bin/time missing (apt-get install -y time)" >&2; exit 1; }
-bazel --output_base="$ob" build -c opt //lab:flowdump //lab:tcplab >/dev/null 2>&1 ||
-	{ echo "flow_bench: building //lab:flowdump and //lab:tcplab failed" >&2; exit 1; }
+bazel --output_base="$ob" build -c opt //lab/analysis:flowdump //lab:tcplab >/dev/null 2>&1 ||
+	{ echo "flow_bench: building //lab/analysis:flowdump and //lab:tcplab failed" >&2; exit 1; }
 flowdump=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/flowdump
 tcplab=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/tcplab
 
