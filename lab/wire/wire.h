@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "lab/err.h"
+#include "lab/common/err.h"
 #include "lab/wire/wire_fault.h"
 #include "lab/wire/wire_link.h"
 #include "lab/wire/wire_netns.h"

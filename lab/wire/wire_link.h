@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lab/err.h"
+#include "lab/common/err.h"
 #include "lab/wire/wire_fault.h"
 
 /* A packet on the wire. The relay allocates it; the link holds it between offer and pop. */

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "lab/err.h"
+#include "lab/common/err.h"
 
 enum wire_side {
 	WIRE_CLIENT = 0,

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "lab/err.h"
+#include "lab/common/err.h"
 
 struct wire_pcap;
 

@@ -190,8 +190,13 @@ static void *relay_main(void *arg)
 		}
 		if (ppoll(fds, 3, tp, NULL) < 0 && errno != EINTR)
 			break;
-		if (fds[2].revents)
+		if (fds[2].revents) {
+			/* What the devices hold now goes into the senders' captures and
+			 * onto the links, so the captures miss nothing the kernel sent. */
+			while (read_side(r, WIRE_CLIENT) | read_side(r, WIRE_SERVER))
+				;
 			break;
+		}
 		for (int s = 0; s < WIRE_SIDES; s++) {
 			if ((fds[s].revents & POLLIN) || more[s])
 				more[s] = read_side(r, (enum wire_side)s);

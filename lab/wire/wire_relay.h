@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "lab/err.h"
+#include "lab/common/err.h"
 #include "lab/wire/wire.h"
 #include "lab/wire/wire_pcap.h"
 
