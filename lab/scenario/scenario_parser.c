@@ -10,6 +10,8 @@ const char *const scenario_op_words[6] = { "==", "!=", "<", "<=", ">", ">=" };
 const char *const scenario_outcome_words[4] = { "completed", "deadlock", "timeout", "hang" };
 const char *const scenario_handshake_words[4] = { "complete", "refused", "unanswered", "none" };
 const char *const scenario_teardown_words[3] = { "fin", "reset", "none" };
+const char *const scenario_link_drop_words[LINK_DROP_KINDS] = { "down",  "mtu",   "drop",
+								"loss",  "queue", "overflow" };
 
 int parser_want_who(struct parser *p, struct token *t, enum scenario_who *who)
 {
