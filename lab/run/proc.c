@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,8 @@ static void output_init(struct proc_output *o)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const char *command, const char *cwd, char *const envp[], int out_fd,
-		       int err_fd, int status_fd)
+static void exec_child(const char *command, const char *cwd, char *const envp[], int netns_fd,
+		       int out_fd, int err_fd, int status_fd)
 {
 	sigset_t none;
 	int null_fd;
@@ -48,6 +49,8 @@ static void exec_child(const char *command, const char *cwd, char *const envp[],
 		goto fail;
 	if (cwd != NULL && chdir(cwd) < 0)
 		goto fail;
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+		goto fail;
 	execve("/bin/sh", (char *const[]){ "sh", "-c", (char *)command, NULL }, envp);
 fail:
 	saved = errno;
@@ -58,6 +61,12 @@ fail:
 
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err)
+{
+	return proc_spawn_in(p, command, cwd, envp, -1, err);
+}
+
+int proc_spawn_in(struct proc *p, const char *command, const char *cwd, char *const envp[],
+		  int netns_fd, struct lab_err *err)
 {
 	int out_pipe[2] = { -1, -1 };
 	int err_pipe[2] = { -1, -1 };
@@ -83,7 +92,7 @@ int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const
 		goto fail;
 	}
 	if (pid == 0)
-		exec_child(command, cwd, envp, out_pipe[1], err_pipe[1], status_pipe[1]);
+		exec_child(command, cwd, envp, netns_fd, out_pipe[1], err_pipe[1], status_pipe[1]);
 	setpgid(pid, pid); /* also here, so that no signal races the child's own call */
 	p->pid = pid;
 	p->running = true;

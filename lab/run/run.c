@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "lab/liveness/hang.h"
 #include "lab/run/sandbox.h"
 #include "lab/liveness/watch.h"
+#include "lab/wire/wire.h"
 
 /* How often the watcher samples the sockets, and how often the client start waits
  * for the server's listener to show up in sock_diag. */
@@ -41,6 +44,11 @@ struct run_ctx {
 	struct sandbox sandbox;
 	struct capture *capture;
 	struct watch *watch;
+	/* With a link: the wire, and a watcher in each of its namespaces (watch is
+	 * then the server's; samples are merged from both). */
+	struct wire *wire;
+	struct watch *watch_client;
+	struct watch_sample *sample_client;
 	struct watch_detector *detector;
 	int64_t start_us;
 	char stats_dir[64];
@@ -168,7 +176,11 @@ static int start_program(struct run_ctx *ctx, enum scenario_who who, struct lab_
 
 	if (dir == NULL || env == NULL)
 		goto out;
-	if (proc_spawn(&side->proc, prog->command, dirname(dir), env, err) < 0)
+	if (proc_spawn_in(&side->proc, prog->command, dirname(dir), env,
+			  ctx->wire ? wire_netns_fd(ctx->wire, who == WHO_CLIENT ? WIRE_CLIENT :
+										 WIRE_SERVER) :
+				      -1,
+			  err) < 0)
 		goto out;
 	side->started = true;
 	add_event(ctx, who == WHO_CLIENT ? RUN_EV_CLIENT_START : RUN_EV_SERVER_START,
@@ -249,7 +261,8 @@ static int pump(struct run_ctx *ctx, int timeout_ms, struct lab_err *err)
 	struct pollfd pfd[7];
 	int n = 0;
 
-	pfd[n++] = (struct pollfd){ .fd = capture_fd(ctx->capture), .events = POLLIN };
+	if (ctx->capture)
+		pfd[n++] = (struct pollfd){ .fd = capture_fd(ctx->capture), .events = POLLIN };
 	for (int who = 0; who < 2; who++) {
 		struct run_side *side = &ctx->rec->side[who];
 
@@ -264,7 +277,7 @@ static int pump(struct run_ctx *ctx, int timeout_ms, struct lab_err *err)
 	}
 	if (poll(pfd, (nfds_t)n, timeout_ms) < 0 && errno != EINTR)
 		return lab_err_sys(err, errno, "poll");
-	if (capture_dispatch(ctx->capture, err) < 0)
+	if (ctx->capture && capture_dispatch(ctx->capture, err) < 0)
 		return -1;
 	for (int who = 0; who < 2; who++) {
 		struct run_side *side = &ctx->rec->side[who];
@@ -382,6 +395,32 @@ static bool is_hang(struct run_ctx *ctx, struct lab_err *err)
 	return true;
 }
 
+/* The sockets on the port: from lo's namespace, or with a link from both of the
+ * wire's (the client's sockets live in one, the server's in the other). */
+static int sample_sockets(struct run_ctx *ctx, struct watch_sample *out, struct lab_err *err)
+{
+	struct watch_sample *more = ctx->sample_client;
+
+	if (watch_sample(ctx->watch, ctx->sc->port, out, err) < 0)
+		return -1;
+	if (ctx->wire == NULL)
+		return 0;
+	if (watch_sample(ctx->watch_client, ctx->sc->port, more, err) < 0)
+		return -1;
+	for (size_t i = 0; i < more->count; i++) {
+		if (out->count < WATCH_MAX_SOCKETS)
+			out->sockets[out->count++] = more->sockets[i];
+		else
+			out->overflow_count++;
+	}
+	out->overflow_count += more->overflow_count;
+	out->send_queue_bytes += more->send_queue_bytes;
+	out->recv_queue_bytes += more->recv_queue_bytes;
+	out->bytes_acked += more->bytes_acked;
+	out->bytes_received += more->bytes_received;
+	return 0;
+}
+
 /* Runs until the client ends, a deadlock or hang is seen, or the timeout. */
 static int watch_client(struct run_ctx *ctx, struct lab_err *err)
 {
@@ -410,7 +449,7 @@ static int watch_client(struct run_ctx *ctx, struct lab_err *err)
 		if (proc_now_us() >= next_sample_us) {
 			enum watch_state state;
 
-			if (watch_sample(ctx->watch, ctx->sc->port, sample, err) < 0)
+			if (sample_sockets(ctx, sample, err) < 0)
 				goto out;
 			state = watch_detector_feed(ctx->detector, (uint64_t)proc_now_us(), sample);
 			/* A paused program is not deadlocked: it was stopped on purpose. */
@@ -527,6 +566,149 @@ static void read_shim_stats(struct run_ctx *ctx)
 	rmdir(ctx->stats_dir);
 }
 
+/* ---- the wire -------------------------------------------------------------------- */
+
+struct netns_job {
+	int netns_fd;
+	const struct scenario *sc;
+	struct watch *watch;
+	struct lab_err err;
+	int rc;
+};
+
+/* In a thread of its own that enters the namespace: the scenario's sysctls there,
+ * and a socket watcher that sees that namespace's sockets. */
+static void *prepare_netns(void *arg)
+{
+	struct netns_job *job = arg;
+
+	job->rc = -1;
+	if (setns(job->netns_fd, CLONE_NEWNET) < 0) {
+		lab_err_sys(&job->err, errno, "cannot enter the wire's namespace");
+		return NULL;
+	}
+	if (sandbox_apply_sysctls(job->sc, &job->err) < 0)
+		return NULL;
+	job->watch = watch_open(&job->err);
+	if (job->watch == NULL)
+		return NULL;
+	job->rc = 0;
+	return NULL;
+}
+
+static int prepare_side(struct run_ctx *ctx, enum wire_side side, struct watch **watch,
+			struct lab_err *err)
+{
+	struct netns_job job = { .netns_fd = wire_netns_fd(ctx->wire, side), .sc = ctx->sc };
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, prepare_netns, &job);
+
+	if (rc != 0)
+		return lab_err_sys(err, rc, "cannot start a thread");
+	pthread_join(t, NULL);
+	if (job.rc < 0)
+		return lab_err_set(err, "%s", job.err.msg);
+	*watch = job.watch;
+	return 0;
+}
+
+static void wire_faults_of(const struct scenario_link_dir_faults *in, struct wire_faults *out)
+{
+	static const enum wire_filter_mode modes[] = {
+		[LINK_FILTER_ALL] = WIRE_FILTER_ALL,
+		[LINK_FILTER_ONCE] = WIRE_FILTER_ONCE,
+		[LINK_FILTER_EVERY] = WIRE_FILTER_EVERY,
+		[LINK_FILTER_FIRST] = WIRE_FILTER_FIRST,
+	};
+
+	memset(out, 0, sizeof(*out));
+	out->delay_us = (uint64_t)in->delay_us;
+	out->jitter_us = (uint64_t)in->jitter_us;
+	out->loss_pcm = (uint32_t)in->loss_pcm;
+	out->duplicate_pcm = (uint32_t)in->duplicate_pcm;
+	out->reorder_pcm = (uint32_t)in->reorder_pcm;
+	out->corrupt_pcm = (uint32_t)in->corrupt_pcm;
+	out->rate_bps = (uint64_t)in->rate_bps;
+	out->queue_packets = (uint32_t)in->queue_packets;
+	for (size_t i = 0; i < in->n_filters && i < WIRE_MAX_FILTERS; i++) {
+		snprintf(out->filters[i].expr, sizeof(out->filters[i].expr), "%s",
+			 in->filters[i].filter);
+		out->filters[i].mode = modes[in->filters[i].mode];
+		out->filters[i].n = (uint32_t)in->filters[i].n;
+		out->n_filters++;
+	}
+	for (size_t i = 0; i < in->n_downs && i < WIRE_MAX_DOWNS; i++) {
+		out->downs[i].at_us = (uint64_t)in->downs[i].at_us;
+		out->downs[i].for_us = (uint64_t)in->downs[i].for_us;
+		out->n_downs++;
+	}
+}
+
+/* The wire for a scenario with link lines: namespaces, sysctls and watchers in
+ * both, the relay started. The client side's capture is the run's capture. */
+static int start_wire(struct run_ctx *ctx, struct lab_err *err)
+{
+	const struct scenario_link *link = &ctx->sc->link;
+	struct run_record *rec = ctx->rec;
+	struct wire_config cfg = { .seed = link->seed, .mtu = (uint32_t)link->mtu_bytes };
+	struct lab_err why;
+
+	_Static_assert((int)LINK_DROP_KINDS == (int)WIRE_DROP_KINDS,
+		       "scenario_link_drop and wire_drop_kind name the same kinds");
+	_Static_assert((int)LINK_DROP_LOSS == (int)WIRE_DROP_LOSS &&
+			       (int)LINK_DROP_FILTER == (int)WIRE_DROP_FILTER &&
+			       (int)LINK_DROP_QUEUE == (int)WIRE_DROP_QUEUE,
+		       "in the same order");
+	for (int d = 0; d < 2; d++)
+		wire_faults_of(&link->dir[d], &cfg.dir[d]);
+	cfg.snaplen = ctx->opts->snaplen > 0 ? (uint32_t)ctx->opts->snaplen : 0;
+	snprintf(rec->link.server_pcap_path, sizeof(rec->link.server_pcap_path),
+		 "%s/%s.server.pcap", ctx->opts->pcap_dir, ctx->sc->name);
+	cfg.client_pcap = rec->pcap_path;
+	cfg.server_pcap = rec->link.server_pcap_path;
+	rec->link.used = true;
+	rec->link.seed = link->seed;
+	ctx->wire = wire_new(&cfg, &why);
+	if (ctx->wire == NULL)
+		return lab_err_set(err, "%s:%d:1: the link: %s", ctx->sc->path, link->line, why.msg);
+	ctx->sample_client = malloc(sizeof(*ctx->sample_client));
+	if (ctx->sample_client == NULL)
+		return lab_err_set(err, "out of memory");
+	if (prepare_side(ctx, WIRE_CLIENT, &ctx->watch_client, err) < 0 ||
+	    prepare_side(ctx, WIRE_SERVER, &ctx->watch, err) < 0)
+		return -1;
+	return wire_start(ctx->wire, err);
+}
+
+/* Stops the relay and records what the link did; the captures are then complete. */
+static int stop_wire(struct run_ctx *ctx, struct lab_err *err)
+{
+	struct run_link *out = &ctx->rec->link;
+	const struct wire_stats *s;
+	int rc = wire_stop(ctx->wire, err);
+
+	s = wire_stats(ctx->wire);
+	for (int d = 0; d < 2; d++) {
+		const struct wire_link_stats *l = &s->dir[d];
+
+		out->packets[d] = l->packets_in;
+		out->delivered[d] = s->delivered[d];
+		for (int k = 0; k < LINK_DROP_KINDS; k++)
+			out->dropped[d][k] = l->dropped[k];
+		out->duplicated[d] = l->duplicated;
+		out->reordered[d] = l->reordered;
+		out->corrupted[d] = l->corrupted;
+		out->delayed[d] = l->delayed;
+		out->pending_at_stop[d] = s->pending_at_stop[d];
+		out->kernel_drops[d] = s->device[d].tx_dropped;
+	}
+	ctx->rec->capture.packets = s->captured[WIRE_CLIENT];
+	/* A packet the kernel dropped before the relay read it is in no capture. */
+	ctx->rec->capture.kernel_drops = s->device[WIRE_CLIENT].tx_dropped +
+					 s->device[WIRE_SERVER].tx_dropped;
+	return rc;
+}
+
 int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct run_record *rec,
 		 struct lab_err *err)
 {
@@ -555,12 +737,17 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	watch_detector_init(ctx.detector, (uint64_t)sc->quiet_us);
 	if (sandbox_enter(&ctx.sandbox, sc, err) < 0)
 		goto out;
-	ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
-	if (ctx.capture == NULL)
-		goto out;
-	ctx.watch = watch_open(err);
-	if (ctx.watch == NULL)
-		goto out;
+	if (sc->link.line != 0) {
+		if (start_wire(&ctx, err) < 0)
+			goto out;
+	} else {
+		ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
+		if (ctx.capture == NULL)
+			goto out;
+		ctx.watch = watch_open(err);
+		if (ctx.watch == NULL)
+			goto out;
+	}
 	ctx.start_us = proc_now_us();
 	if (rec->side[WHO_SERVER].present && start_server(&ctx, err) < 0)
 		goto out;
@@ -589,7 +776,18 @@ out:
 			capture_abort(ctx.capture);
 		}
 	}
+	if (ctx.wire != NULL) {
+		if (stop_wire(&ctx, err) < 0)
+			rc = -1;
+		if (rc < 0) {
+			unlink(rec->pcap_path);
+			unlink(rec->link.server_pcap_path);
+		}
+		wire_free(ctx.wire);
+	}
 	watch_close(ctx.watch);
+	watch_close(ctx.watch_client);
+	free(ctx.sample_client);
 	read_shim_stats(&ctx);
 	free_env_strings(&ctx);
 	free(ctx.detector);

@@ -25,6 +25,10 @@ int sandbox_prepare_process(struct lab_err *err);
  * that ends after the scenario (the namespaces vanish with their last user). */
 int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err *err);
 
+/* Applies the scenario's sysctls in the calling thread's network namespace (the
+ * wire's namespaces get them too). */
+int sandbox_apply_sysctls(const struct scenario *sc, struct lab_err *err);
+
 /* Kills the PID namespace's init (and so every process left in it) and reaps it. */
 void sandbox_leave(struct sandbox *sb);
 
