@@ -735,12 +735,13 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 		goto out;
 	}
 	watch_detector_init(ctx.detector, (uint64_t)sc->quiet_us);
+	/* The wire first: its threads cannot be made once this thread has entered
+	 * the sandbox's PID namespace (the kernel refuses a new thread there). */
+	if (sc->link.line != 0 && start_wire(&ctx, err) < 0)
+		goto out;
 	if (sandbox_enter(&ctx.sandbox, sc, err) < 0)
 		goto out;
-	if (sc->link.line != 0) {
-		if (start_wire(&ctx, err) < 0)
-			goto out;
-	} else {
+	if (sc->link.line == 0) {
 		ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
 		if (ctx.capture == NULL)
 			goto out;

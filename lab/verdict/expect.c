@@ -399,19 +399,22 @@ static uint64_t data_segments(const struct flow_facts *f, int dir)
 	return sum;
 }
 
-/* The handshake's RTT as the capture saw it (Wireshark's iRTT: the SYN to the ACK
- * of the SYN/ACK), on the first connection to the port that completed one. With a
- * link, the capture is the client's side of the wire: the RTT the client saw. */
+/* The handshake as the client saw it: from its first SYN to its ACK of the
+ * SYN/ACK (how long connect() took, SYN and SYN/ACK retries included), on the
+ * first connection to the port that completed one. With a link, the capture is
+ * the client's side of the wire, so this is the RTT the client lived through. */
 static void judge_rtt(const struct flow_facts *f, const struct expectation *e, struct verdict *v)
 {
 	for (size_t i = 0; i < flow_conn_count(f->fa); i++) {
 		const struct flow_conn *c = conn_at(f, i);
 
-		if (!is_to_port(f, c) || c->rtt_us < 0)
+		if (!is_to_port(f, c) || c->handshake_us < 0)
 			continue;
-		v->held = scenario_op_holds(e->op, c->rtt_us, e->value);
-		say(v, "expected a handshake RTT %s%" PRId64 " us; saw %" PRId64 " us on %s -> %s",
-		    op_words(e->op), e->value, c->rtt_us, c->client_str, c->server_str);
+		v->held = scenario_op_holds(e->op, c->handshake_us, e->value);
+		say(v,
+		    "expected a handshake RTT %s%" PRId64 " us; saw %" PRId64
+		    " us from the first SYN to the ACK of the SYN/ACK on %s -> %s",
+		    op_words(e->op), e->value, c->handshake_us, c->client_str, c->server_str);
 		return;
 	}
 	v->held = false;
