@@ -375,7 +375,7 @@ static void note_watch(struct run_ctx *ctx, enum watch_state state)
 
 /* Called when the sockets have been idle for the quiet period: a hang when there
  * is a connection and every program (all but paused ones) waits for ever. */
-static bool is_hang(struct run_ctx *ctx, struct lab_err *err)
+static bool is_hang(struct run_ctx *ctx, const struct watch_sample *sample, struct lab_err *err)
 {
 	struct run_record *rec = ctx->rec;
 	char why[200];
@@ -383,6 +383,11 @@ static bool is_hang(struct run_ctx *ctx, struct lab_err *err)
 
 	if (ctx->detector->conn_count == 0 || ctx->paused[WHO_CLIENT] || ctx->paused[WHO_SERVER])
 		return false;
+	/* A socket with keep-alive on has a timer that will end a wait on an idle
+	 * connection whose peer is gone (RFC 9293 §3.8.4): not for ever. */
+	for (size_t i = 0; i < sample->count; i++)
+		if (sample->sockets[i].timer == WATCH_TIMER_KEEPALIVE)
+			return false;
 	if (hang_check("/proc", &hung, why, sizeof(why), err) < 0 || !hung)
 		return false;
 	record_stall(ctx);
@@ -461,7 +466,7 @@ static int watch_client(struct run_ctx *ctx, struct lab_err *err)
 				add_event(ctx, RUN_EV_DEADLOCK, "%s", ctx->rec->stall_text);
 				break;
 			}
-			if (state == WATCH_IDLE && is_hang(ctx, err)) {
+			if (state == WATCH_IDLE && is_hang(ctx, sample, err)) {
 				ctx->rec->outcome = OUTCOME_HANG;
 				add_event(ctx, RUN_EV_HANG, "%s", ctx->rec->stall_text);
 				break;
