@@ -15,6 +15,7 @@
 
 #include "lab/analysis/ladder.h"
 #include "lab/report/report_fmt.h"
+#include "lab/report/report_graphs.h"
 #include "lab/report/report_seqdiag.h"
 
 /* Each stream of each program: at most its last this many bytes on the page. */
@@ -85,8 +86,8 @@ static void write_head(FILE *out, const char *title)
 	      "<meta name=\"generator\" content=\"tcplab\">\n<title>",
 	      out);
 	html_text(out, title);
-	fprintf(out, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n<main>\n", css,
-		report_seqdiag_css);
+	fprintf(out, "</title>\n<style>\n%s%s%s</style>\n</head>\n<body>\n<main>\n", css,
+		report_seqdiag_css, report_graphs_css);
 }
 
 static void write_foot(FILE *out)
@@ -114,63 +115,37 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Copies the capture into dir so that the report carries it; returns the name to
- * link to, or NULL (then why says so). */
-static const char *copy_capture(const char *dir, const char *pcap_path, char *why, size_t why_len)
+/* Puts the capture into dir without copying it (a bulk run's capture can be
+ * gigabytes): a hard link when dir is on the same file system, so the report
+ * still carries it when moved; a symbolic link to its absolute path otherwise.
+ * Returns the name to link to, or NULL (then why says so). */
+static const char *link_capture(const char *dir, const char *pcap_path, char *why, size_t why_len)
 {
 	const char *name = base_name(pcap_path);
-	char dest[PATH_MAX + 256], tmp[PATH_MAX + 300], buf[65536];
+	char dest[PATH_MAX + 256], tmp[PATH_MAX + 300], abs_path[PATH_MAX];
 	struct stat a, b;
-	int in = -1, outfd = -1;
-	const char *result = NULL;
-	ssize_t got;
 
 	snprintf(dest, sizeof(dest), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", dest);
-	in = open(pcap_path, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &a) < 0) {
+	if (stat(pcap_path, &a) < 0) {
 		snprintf(why, why_len, "%s: %s", pcap_path, strerror(errno));
-		goto out;
+		return NULL;
 	}
-	if (stat(dest, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-		result = name; /* the capture is already in dir */
-		goto out;
-	}
-	outfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (outfd < 0) {
-		snprintf(why, why_len, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	while ((got = read(in, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < got;) {
-			ssize_t put = write(outfd, buf + off, (size_t)(got - off));
-
-			if (put < 0) {
-				snprintf(why, why_len, "%s: %s", tmp, strerror(errno));
-				goto out;
-			}
-			off += put;
+	if (stat(dest, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return name; /* the capture is already in dir */
+	unlink(tmp);
+	if (link(pcap_path, tmp) < 0) {
+		if (realpath(pcap_path, abs_path) == NULL || symlink(abs_path, tmp) < 0) {
+			snprintf(why, why_len, "%s: %s", tmp, strerror(errno));
+			return NULL;
 		}
 	}
-	if (got < 0 || close(outfd) < 0) {
-		snprintf(why, why_len, "copy of %s: %s", pcap_path, strerror(errno));
-		outfd = -1;
-		goto out;
-	}
-	outfd = -1;
 	if (rename(tmp, dest) < 0) {
 		snprintf(why, why_len, "%s: %s", dest, strerror(errno));
-		goto out;
-	}
-	result = name;
-out:
-	if (outfd >= 0)
-		close(outfd);
-	if (result == NULL)
 		unlink(tmp);
-	if (in >= 0)
-		close(in);
-	return result;
+		return NULL;
+	}
+	return name;
 }
 
 static void write_verdicts(FILE *out, const struct report_item *item)
@@ -308,7 +283,7 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 	struct lab_err derr;
 
 	if (item->pcap_path != NULL)
-		pcap_name = copy_capture(dir, item->pcap_path, why, sizeof(why));
+		pcap_name = link_capture(dir, item->pcap_path, why, sizeof(why));
 	fputs("<p><a href=\"index.html\">← all scenarios</a></p>\n<h1>", out);
 	write_badge(out, item->status);
 	fputs(" ", out);
@@ -364,9 +339,17 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 			html_text(out, derr.msg);
 			fputs("</p>\n", out);
 		}
+		if (item->facts != NULL) {
+			fputs("<h2>Time-sequence graphs</h2>\n", out);
+			report_graphs_tsg(out, item->facts);
+		}
 	}
 	if (rec != NULL)
 		write_watch(out, rec);
+	if (rec != NULL && rec->n_queue_samples > 0) {
+		fputs("<h2>Socket queues over the run</h2>\n", out);
+		report_graphs_queues(out, rec);
+	}
 	fputs("<h2>Programs</h2>\n", out);
 	write_program(out, "server", &sc->server, rec, WHO_SERVER);
 	write_program(out, "client", &sc->client, rec, WHO_CLIENT);

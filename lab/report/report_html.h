@@ -1,6 +1,6 @@
 /* report_html: the run as a small static web site in one directory: index.html
  * (one row per scenario) and one page per scenario with its verdicts, timings,
- * the programs' outputs, a copy of its capture, and an inline SVG sequence
+ * the programs' outputs, a link to its capture, and an inline SVG sequence
  * diagram of each connection (one arrow per segment, analysis notes in colour,
  * long runs of ordinary data folded). Self-contained: no scripts, no fonts or
  * styles from elsewhere; the pages open from the file system. */
@@ -14,9 +14,9 @@
 #include "lab/report/report.h"
 
 /* Makes dir (and its parents) and writes dir/index.html, dir/<page>.html per
- * scenario and a copy of each capture into dir (each file as NAME.tmp, then
+ * scenario and a link to each capture into dir (never a copy: a hard link, or a symbolic one across file systems) (each file as NAME.tmp, then
  * renamed). Returns -1 with err set when a file cannot be written; a capture
- * that cannot be read or copied is noted on its page instead. */
+ * that cannot be read or linked is noted on its page instead. */
 int report_html_write(const char *dir, const struct report_item *items, size_t n, double wall_s,
 		      struct lab_err *err);
 
