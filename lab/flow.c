@@ -24,7 +24,22 @@
  *   and last ACK numbers: differs only when a real number is 0.
  * - No limit on unacknowledged segments (Wireshark stops tracking after
  *   TCP_MAX_UNACKED_SEGMENTS); we keep no per-segment list at all.
- * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h). */
+ * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h).
+ * - reused_ports: a SYN on the 4-tuple of a connection retired after its
+ *   linger (above) starts a connection without the flag; Wireshark, which
+ *   keeps every conversation, flags it.
+ * - ACKed unseen segment: whether data was seen beyond the contiguous edge
+ *   is decided with wrap-around sequence comparison (tshark 4.0's choice of
+ *   comparison was inferred from its counts on real captures with dropped
+ *   packets; the two agree except across a sequence wrap).
+ * - Tunnels: VXLAN (UDP 4789), Geneve (UDP 6081), GRE (Ethernet or IP
+ *   inside) and IP in IP are opened and their TCP analysed. GTP-U, L2TP,
+ *   VXLAN-GPE, MPLS, ERSPAN and GRE version 1 are counted as tunnelled and
+ *   noted, not opened: tshark opens some of them and analyses the TCP
+ *   inside, so its counts differ on such captures.
+ * - pcapng: frames on an interface of a link type packet.c cannot decode
+ *   are counted and noted (flow_totals.undecoded, decode_note); a simple
+ *   packet block has no time, and counts as time 0, as for tshark. */
 #include "flow.h"
 
 #include <errno.h>
@@ -249,17 +264,31 @@ static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp
 	/* Duplicate ACK: same ack, same window, no data (RFC 5681 §2). */
 	if (seglen == 0 && window != 0 && window == fwd->raw_window && fwd->nextseq_known &&
 	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack && plain) {
-		fwd->dupacks++;
+		fwd->dupacks = fwd->dupacks < 0 ? 1 : fwd->dupacks + 1;
 		flag(&m, FLOW_DUPLICATE_ACK);
 	}
 
 finished_fwd:
-	if (!has(m, FLOW_DUPLICATE_ACK))
+	/* Duplicate ACKs are counted until the ack number changes. */
+	if (ack != fwd->lastack)
 		fwd->dupacks = 0;
-	/* ACKed unseen segment: the peer acknowledges data we never saw. */
+	/* ACKed unseen segment: the peer acknowledges data we never saw (the
+	 * contiguous edge of what we saw is below its ack). As tshark 4.0 does,
+	 * measured on real captures with packets dropped: when data beyond a
+	 * gap was seen, the edge jumps to the highest seq seen; when the ack
+	 * is beyond everything seen so far, it is said once, until the data
+	 * sender's own ack number moves (its duplicate ACK count, set to -1
+	 * here, is back at 0), so a stream of ACKs running ahead of the
+	 * capture is not flagged again and again. */
 	if (rev->maxseq_known && seq_gt(ack, rev->maxseqtobeacked) && acking) {
-		flag(&m, FLOW_ACK_LOST_SEGMENT);
-		rev->maxseqtobeacked = rev->nextseq;
+		if (seq_gt(rev->nextseq, rev->maxseqtobeacked)) {
+			rev->maxseqtobeacked = rev->nextseq;
+			flag(&m, FLOW_ACK_LOST_SEGMENT);
+		} else {
+			if (rev->dupacks == 0)
+				flag(&m, FLOW_ACK_LOST_SEGMENT);
+			rev->dupacks = -1;
+		}
 	}
 
 	/* Retransmission family: a segment occupying sequence space (data, SYN

@@ -34,7 +34,9 @@ struct dir_state {
 	int64_t lastack_time_us;
 	bool maxseq_known;
 	uint32_t maxseqtobeacked; /* end of the contiguous data seen */
-	unsigned dupacks;         /* duplicate ACKs in a row */
+	int dupacks;              /* duplicate ACKs since the ack number last
+				     changed; -1 after an ACKed unseen segment
+				     (see flow.c) */
 	uint32_t last_flags;      /* analysis flags of the last segment */
 	bool data_end_known;
 	uint32_t data_start; /* lowest seq of payload, for data_bytes */
