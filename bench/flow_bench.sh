@@ -16,10 +16,10 @@ mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT INT TERM
 
 [ -x /usr/bin/time ] || { echo "flow_bench: /usr/bin/time missing (apt-get install -y time)" >&2; exit 1; }
-bazel --output_base="$ob" build -c opt //lab:flowdump //lab:tcplab >/dev/null 2>&1 ||
-	{ echo "flow_bench: building //lab:flowdump and //lab:tcplab failed" >&2; exit 1; }
-flowdump=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/flowdump
-tcplab=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/tcplab
+bazel --output_base="$ob" build -c opt //lab/cli:flowdump //lab:tcplab >/dev/null 2>&1 ||
+	{ echo "flow_bench: building //lab/cli:flowdump and //lab:tcplab failed" >&2; exit 1; }
+flowdump=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/cli/flowdump
+tcplab=$(bazel --output_base="$ob" info -c opt bazel-bin 2>/dev/null)/lab/cli/tcplab
 
 /usr/bin/python3 tools/pcapgen/gen_bench.py "$work/big.pcap" "$packets"
 /usr/bin/python3 tools/pcapgen/gen_bench.py "$work/quarter.pcap" $((packets / 4))
