@@ -589,7 +589,6 @@ int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *dat
 {
 	struct packet_tcp t;
 	uint64_t frame = ++fa->totals.packets;
-	const char *why = NULL;
 
 	if (!packet_linktype_supported(linktype)) {
 		if (fa->totals.undecoded++ == 0)
@@ -598,7 +597,7 @@ int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *dat
 		update_decode_note(fa);
 		return 0;
 	}
-	switch (packet_decode(linktype, data, caplen, wire_len, &t, &why)) {
+	switch (packet_decode(linktype, data, caplen, wire_len, &t, NULL)) {
 	case PACKET_KIND_OTHER:
 		fa->totals.non_tcp++;
 		return 0;

@@ -1,6 +1,7 @@
 /* flow_test: the analysis of the reference captures in lab/tests/pcaps/ (made by
  * tools/pcapgen/gen_pcaps.py, each a small story with a known outcome), the
  * packet-by-packet API, and bad files. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -601,6 +602,44 @@ static void test_tcp_in_tunnels(void **state)
 	flow_free(fa);
 }
 
+/* A pcapng cut short or corrupt: what came before counts, and the note says
+ * which block at which byte stopped the reading. */
+static void test_damaged_pcapng_says_where(void **state)
+{
+	char path[] = "/tmp/flow_test_png_XXXXXX";
+	uint8_t buf[8192];
+	struct flow_analysis *fa = NULL;
+	struct lab_err err = { "" };
+	FILE *f = fopen(PCAPS "multi_link.pcapng", "rb");
+	size_t len;
+	int fd;
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	/* cut in the middle of the file: inside some block */
+	assert_int_equal(write(fd, buf, len / 2), (ssize_t)(len / 2));
+	close(fd);
+	assert_int_equal(flow_analyse_file(path, NULL, &fa, &err), 0);
+	assert_true(flow_totals(fa)->packets > 0);
+	assert_non_null(strstr(flow_totals(fa)->file_note, "reading stopped after"));
+	assert_non_null(strstr(flow_totals(fa)->file_note, "pcapng block at byte"));
+	flow_free(fa);
+	/* the second length field of the first interface block made wrong */
+	buf[28 + 20 - 4] ^= 0x40;
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(flow_analyse_file(path, NULL, &fa, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "pcapng block at byte 28"));
+	unlink(path);
+}
+
 /* A real 20 MB transfer with 5% of its packets left out: tshark 4.0 says
  * "ACKed unseen segment" 17 times (once per gap), not on every ACK that runs
  * ahead of the capture. */
@@ -689,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_in_tunnels),
 		cmocka_unit_test(test_standard_input),
 		cmocka_unit_test(test_acked_unseen_segments_once_per_gap),
+		cmocka_unit_test(test_damaged_pcapng_says_where),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
