@@ -222,7 +222,7 @@ static int64_t time_us_of(const struct iface *ifc, uint64_t ts)
 	s = ts / ifc->units_per_s;
 	frac_us = (uint64_t)((unsigned __int128)(ts % ifc->units_per_s) * 1000000 /
 			     ifc->units_per_s);
-	us = s > (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)(s * 1000000 + frac_us);
+	us = s >= (uint64_t)(INT64_MAX / 1000000) ? INT64_MAX : (int64_t)(s * 1000000 + frac_us);
 	if (__builtin_mul_overflow(ifc->offset_s, (int64_t)1000000, &off_us))
 		off_us = ifc->offset_s > 0 ? INT64_MAX : INT64_MIN;
 	return add_sat(us, off_us);
