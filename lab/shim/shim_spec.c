@@ -157,6 +157,28 @@ static void add_counters(struct shim_stats *sum, const struct shim_stats *slot)
 	sum->buffers_set += slot->buffers_set;
 	sum->bytes_sent += slot->bytes_sent;
 	sum->bytes_received += slot->bytes_received;
+	sum->send_max_cuts += slot->send_max_cuts;
+	sum->recv_max_cuts += slot->recv_max_cuts;
+	for (int i = 0; i < SHIM_MAX_ERRORS; i++) {
+		sum->error_rule_fired[i] += slot->error_rule_fired[i];
+		sum->error_rule_calls[i] += slot->error_rule_calls[i];
+	}
+	sum->tcp_sockets += slot->tcp_sockets;
+	sum->send_calls += slot->send_calls;
+	sum->recv_calls += slot->recv_calls;
+	if (slot->largest_send_bytes > sum->largest_send_bytes)
+		sum->largest_send_bytes = slot->largest_send_bytes;
+	if (slot->largest_recv_bytes > sum->largest_recv_bytes)
+		sum->largest_recv_bytes = slot->largest_recv_bytes;
+	if (slot->most_socket_bytes > sum->most_socket_bytes)
+		sum->most_socket_bytes = slot->most_socket_bytes;
+	sum->untracked_calls += slot->untracked_calls;
+	sum->sendfile_calls += slot->sendfile_calls;
+	sum->splice_calls += slot->splice_calls;
+	sum->copy_file_range_calls += slot->copy_file_range_calls;
+	sum->mmsg_calls += slot->mmsg_calls;
+	sum->io_uring_setups += slot->io_uring_setups;
+	sum->execs += slot->execs;
 }
 
 static int read_exact(int fd, void *buf, size_t len, off_t offset)
