@@ -204,7 +204,28 @@ int shim_stats_clear(const char *path, struct lab_err *err)
 	return 0;
 }
 
+static void add_seen(struct shim_seen *seen, const struct shim_stats_slot *slot)
+{
+	uint32_t i;
+
+	if (slot->exe[0] != '\0' && seen->n_images < SHIM_SEEN_MAX)
+		snprintf(seen->images[seen->n_images++], SHIM_PATH_BYTES, "%.*s",
+			 SHIM_PATH_BYTES - 1, slot->exe);
+	for (i = 0; i < slot->n_execs && i < SHIM_EXEC_PATHS; i++) {
+		if (slot->exec_paths[i][0] == '\0' || seen->n_execs >= SHIM_SEEN_MAX)
+			continue;
+		snprintf(seen->execs[seen->n_execs++], SHIM_PATH_BYTES, "%.*s",
+			 SHIM_PATH_BYTES - 1, slot->exec_paths[i]);
+	}
+}
+
 int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *err)
+{
+	return shim_stats_read_seen(path, sum, NULL, err);
+}
+
+int shim_stats_read_seen(const char *path, struct shim_stats *sum, struct shim_seen *seen,
+			 struct lab_err *err)
 {
 	struct shim_stats_header header;
 	struct shim_stats_slot slot;
@@ -214,6 +235,8 @@ int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *er
 	int fd;
 
 	memset(sum, 0, sizeof(*sum));
+	if (seen != NULL)
+		memset(seen, 0, sizeof(*seen));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -245,6 +268,8 @@ int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *er
 			continue; /* grown but not yet claimed */
 		sum->processes++;
 		add_counters(sum, &slot.counters);
+		if (seen != NULL)
+			add_seen(seen, &slot);
 	}
 	ret = 0;
 out:

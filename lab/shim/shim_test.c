@@ -2,7 +2,7 @@
  * programs) run with libtcplab_shim.so preloaded, talking TCP over loopback to this
  * test, which plays their peer, checks what each side saw and reads the stats file
  * through shim_stats_read.
- * Usage (from Bazel): shim_test SHIM_SO SHIM_PROBE */
+ * Usage (from Bazel): shim_test SHIM_SO SHIM_PROBE STATIC_PROGRAM */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,12 +24,14 @@
 
 #include <cmocka.h>
 
+#include "lab/shim/shim_explain.h"
 #include "lab/shim/shim_spec.h"
 
 /* Where things are, from argv and the environment; set once in main. */
 struct test_paths {
 	char shim[PATH_MAX];
 	char probe[PATH_MAX];
+	char static_program[PATH_MAX]; /* a statically linked program that exits 0 */
 	char tmpdir[PATH_MAX];
 	char home[PATH_MAX];
 	const char *pythons[2]; /* /usr/bin/python3, then the pyenv one if any */
@@ -1195,15 +1197,55 @@ static void test_python_sendfile_is_cut_and_reset(void **state)
 	close(listen_fd);
 }
 
+/* ---- a fault that could not act, and why ------------------------------------------- */
+
+/* As the driver runs a statically linked server: the shell loads the shim and
+ * execs the program, which never does. The stats file says the shell exec'ed it,
+ * and shim_explain names it as statically linked. */
+static void test_static_program_is_named_as_the_reason(void **state)
+{
+	char command[PATH_MAX + 16], why[1024], *out;
+	const char *argv[] = { "/bin/sh", "-c", command, NULL };
+	struct child c;
+	struct shim_stats stats;
+	struct shim_seen seen;
+	struct lab_err err;
+	struct fault f;
+	size_t i;
+	bool found = false;
+
+	(void)state;
+	/* "; exit": without it, sh may exec the program itself; either way it execs. */
+	snprintf(command, sizeof(command), "%s; exit $?", paths.static_program);
+	child_start(&c, "static", "send_max=10", argv);
+	assert_int_equal(child_finish(&c, &out), 0);
+	if (shim_stats_read_seen(c.stats, &stats, &seen, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(stats.processes, 1); /* the shell only */
+	assert_int_equal(stats.execs, 1);
+	for (i = 0; i < seen.n_execs; i++)
+		found |= strcmp(seen.execs[i], paths.static_program) == 0;
+	assert_true(found);
+	memset(&f, 0, sizeof(f));
+	f.kind = FAULT_SEND_MAX;
+	f.bytes = 10;
+	assert_int_equal(shim_fault_fired(&stats, &f, 1, 0), 0);
+	shim_explain(&stats, &seen, &f, 1, 0, why, sizeof(why));
+	assert_non_null(strstr(why, paths.static_program));
+	assert_non_null(strstr(why, "statically linked"));
+	free(out);
+}
+
 static void find_paths(int argc, char **argv)
 {
 	static char pyenv_python[PATH_MAX + 32];
 	const struct passwd *pw = getpwuid(getuid());
 	const char *tmpdir = getenv("TEST_TMPDIR");
 
-	if (argc != 3 || realpath(argv[1], paths.shim) == NULL ||
-	    realpath(argv[2], paths.probe) == NULL) {
-		fprintf(stderr, "usage: shim_test SHIM_SO SHIM_PROBE\n");
+	if (argc != 4 || realpath(argv[1], paths.shim) == NULL ||
+	    realpath(argv[2], paths.probe) == NULL ||
+	    realpath(argv[3], paths.static_program) == NULL) {
+		fprintf(stderr, "usage: shim_test SHIM_SO SHIM_PROBE STATIC_PROGRAM\n");
 		exit(2);
 	}
 	snprintf(paths.tmpdir, sizeof(paths.tmpdir), "%s", tmpdir != NULL ? tmpdir : "/tmp");
@@ -1253,6 +1295,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sendmmsg_and_recvmmsg_are_cut),
 		cmocka_unit_test(test_copy_file_range_to_a_socket_is_counted),
 		cmocka_unit_test(test_python_sendfile_is_cut_and_reset),
+		cmocka_unit_test(test_static_program_is_named_as_the_reason),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
