@@ -95,8 +95,9 @@ int shim_spec_parse(const char *text, struct shim_config *cfg);
 
 /* The enum shim_call bits a call name of an error fault stands for, 0 if unknown.
  * "send" stands for every send-direction call (send, sendto, sendmsg, write,
- * writev), "recv" for every receive-direction call (recv, recvfrom, recvmsg, read,
- * readv), "write" for write and writev, "read" for read and readv, "accept" for
+ * writev, sendfile, splice to a socket, sendmmsg), "recv" for every
+ * receive-direction call (recv, recvfrom, recvmsg, read, readv, splice from a
+ * socket, recvmmsg), "write" for write and writev, "read" for read and readv, "accept" for
  * accept and accept4; sendto, sendmsg, writev, recvfrom, recvmsg, readv, connect,
  * accept4, socket and close stand for themselves. */
 uint32_t shim_call_mask(const char *name);
