@@ -1,0 +1,11 @@
+/* home: where the lab's own files are (the reference programs in tools/ref/, the
+ * fault shim in lab/shim/): Bazel's runfiles tree of this binary, or TCPLAB_HOME. */
+#ifndef TCPLAB_HOME_H
+#define TCPLAB_HOME_H
+
+#include <stddef.h>
+
+/* Fills home (len bytes) with the directory; -1 when none is found. */
+int cli_find_home(char *home, size_t len);
+
+#endif
