@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lab/err.h"
-#include "lab/scenario.h"
+#include "lab/common/err.h"
+#include "lab/scenario/scenario.h"
 #include "lab/shim/shim_config.h"
 #include "lab/shim/shim_spec.h"
 
