@@ -79,10 +79,10 @@ struct shim_state {
 	void *real[REAL_COUNT];
 	struct shim_stats *stats; /* in the mapped stats file slot, or local_stats */
 	struct shim_stats local_stats;
-	struct shim_stats_slot *slot; /* the mapped slot, NULL without a stats file */
+	struct shim_stats_slot *slot;         /* the mapped slot, NULL without a stats file */
 	uint64_t rule_calls[SHIM_MAX_ERRORS]; /* matching calls, for every N */
 	int rule_fired[SHIM_MAX_ERRORS];      /* for once */
-	int64_t moved_bytes; /* sent + received by this process, for after BYTES
+	int64_t moved_bytes;                  /* sent + received by this process, for after BYTES
 			      * of calls that have no data of their own */
 	struct shim_sock socks[SHIM_SOCK_SLOTS];
 };
@@ -109,9 +109,8 @@ void shim_count_max(uint64_t *counter, uint64_t value)
 {
 	uint64_t old = __atomic_load_n(counter, __ATOMIC_RELAXED);
 
-	while (value > old &&
-	       !__atomic_compare_exchange_n(counter, &old, value, true, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED))
+	while (value > old && !__atomic_compare_exchange_n(counter, &old, value, true,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
@@ -401,9 +400,9 @@ static bool inject_error(uint32_t kind, struct shim_sock *sock, size_t *hard_byt
 			       0;
 			break;
 		case SHIM_WHEN_AFTER:
-			moved_bytes = sock != NULL ?
-					      __atomic_load_n(&sock->moved_bytes, __ATOMIC_RELAXED) :
-					      __atomic_load_n(&shim.moved_bytes, __ATOMIC_RELAXED);
+			moved_bytes =
+				sock != NULL ? __atomic_load_n(&sock->moved_bytes, __ATOMIC_RELAXED)
+					     : __atomic_load_n(&shim.moved_bytes, __ATOMIC_RELAXED);
 			fire = moved_bytes >= rule->n;
 			if (!fire && hard_bytes != NULL &&
 			    (uint64_t)(rule->n - moved_bytes) < *hard_bytes)
@@ -468,8 +467,8 @@ int shim_call_begin(struct shim_op *c, int fd, uint32_t kind, int flags, size_t 
 		return 0;
 	}
 	shim_count(c->sending ? &shim.stats->send_calls : &shim.stats->recv_calls, 1);
-	shim_count_max(c->sending ? &shim.stats->largest_send_bytes :
-				    &shim.stats->largest_recv_bytes,
+	shim_count_max(c->sending ? &shim.stats->largest_send_bytes
+				  : &shim.stats->largest_recv_bytes,
 		       asked_bytes);
 	moved_bytes = sock != NULL ? __atomic_load_n(&sock->moved_bytes, __ATOMIC_RELAXED) : 0;
 	if (cfg->reset_after_bytes > 0 && sock != NULL) {
@@ -515,8 +514,7 @@ size_t shim_call_cut(struct shim_op *c, size_t len)
 		return len;
 	shim_count(c->sending ? &shim.stats->short_sends : &shim.stats->short_recvs, 1);
 	if (c->max_bytes <= c->hard_bytes)
-		shim_count(c->sending ? &shim.stats->send_max_cuts : &shim.stats->recv_max_cuts,
-			   1);
+		shim_count(c->sending ? &shim.stats->send_max_cuts : &shim.stats->recv_max_cuts, 1);
 	return limit_bytes;
 }
 

@@ -118,8 +118,7 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	size_t total_bytes;
 
 	if (!shim_on() || msg == NULL ||
-	    !shim_iov_valid(msg->msg_iov, (long)msg->msg_iovlen, &total_bytes) ||
-	    !shim_is_tcp(fd))
+	    !shim_iov_valid(msg->msg_iov, (long)msg->msg_iovlen, &total_bytes) || !shim_is_tcp(fd))
 		return REAL(sendmsg_fn, REAL_SENDMSG)(fd, msg, flags);
 	return sendmsg_common(SHIM_CALL_SENDMSG, fd, msg, total_bytes, flags);
 }
@@ -238,8 +237,8 @@ static ssize_t recvmsg_piece(int fd, struct msghdr *msg, size_t skip, size_t len
 	ssize_t result;
 
 	cut_msg.msg_iov = cut;
-	cut_msg.msg_iovlen = (size_t)shim_iov_slice(msg->msg_iov, (int)msg->msg_iovlen, skip, len,
-						    cut);
+	cut_msg.msg_iovlen =
+		(size_t)shim_iov_slice(msg->msg_iov, (int)msg->msg_iovlen, skip, len, cut);
 	if (skip > 0) {
 		cut_msg.msg_name = NULL;
 		cut_msg.msg_namelen = 0;
@@ -320,8 +319,8 @@ static ssize_t send_all_eor(int fd, const char *buf, size_t len)
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = REAL(sendto_fn, REAL_SENDTO)(fd, buf + done, len - done, MSG_EOR,
-							 NULL, 0);
+		ssize_t n =
+			REAL(sendto_fn, REAL_SENDTO)(fd, buf + done, len - done, MSG_EOR, NULL, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -364,8 +363,7 @@ static ssize_t copy_seekable(int sock_fd, int in_fd, off_t *offset, size_t len)
 	return sent;
 }
 
-static ssize_t sendfile_common(int out_fd, int in_fd, off_t *offset, size_t count,
-			       enum real_fn fn)
+static ssize_t sendfile_common(int out_fd, int in_fd, off_t *offset, size_t count, enum real_fn fn)
 {
 	sendfile_fn call = REAL(sendfile_fn, fn);
 	struct shim_op c;
@@ -447,7 +445,8 @@ SHIM_EXPORT ssize_t splice(int fd_in, off_t *off_in, int fd_out, off_t *off_out,
 		return call(fd_in, off_in, fd_out, off_out, len, flags);
 	shim_count(&shim_counters()->splice_calls, 1);
 	if (shim_call_begin(&c, out_tcp ? fd_out : fd_in,
-			    out_tcp ? SHIM_CALL_SPLICE_OUT : SHIM_CALL_SPLICE_IN, msg_flags, len) < 0)
+			    out_tcp ? SHIM_CALL_SPLICE_OUT : SHIM_CALL_SPLICE_IN, msg_flags,
+			    len) < 0)
 		return -1;
 	len = shim_call_cut(&c, len);
 	if (out_tcp && c.mark_eor && len <= SHIM_COPY_BYTES)

@@ -83,14 +83,14 @@ struct shim_sock {
 /* One interposed call on a TCP socket, from shim_call_begin to shim_call_end. */
 struct shim_op {
 	int fd;
-	uint32_t kind;        /* one enum shim_call bit */
-	bool sending;         /* a send-direction call */
-	bool nonblocking;     /* MSG_DONTWAIT, SPLICE_F_NONBLOCK or O_NONBLOCK */
-	bool peek;            /* MSG_PEEK: passed on untouched, counts for nothing */
-	bool mark_eor;        /* send max: each write its own skb (MSG_EOR) */
+	uint32_t kind;          /* one enum shim_call bit */
+	bool sending;           /* a send-direction call */
+	bool nonblocking;       /* MSG_DONTWAIT, SPLICE_F_NONBLOCK or O_NONBLOCK */
+	bool peek;              /* MSG_PEEK: passed on untouched, counts for nothing */
+	bool mark_eor;          /* send max: each write its own skb (MSG_EOR) */
 	struct shim_sock *sock; /* NULL when no after-BYTES fault is set */
-	size_t hard_bytes;    /* the most it may move before an after-BYTES boundary */
-	size_t max_bytes;     /* send/recv max: the most one kernel call moves */
+	size_t hard_bytes;      /* the most it may move before an after-BYTES boundary */
+	size_t max_bytes;       /* send/recv max: the most one kernel call moves */
 };
 
 /* Before a data call asking to move asked_bytes. Returns -1 (errno set) when the

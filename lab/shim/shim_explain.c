@@ -69,15 +69,16 @@ static int elf_header(int fd, struct elf_info *info)
 
 	if (read_at(fd, 0, ident, sizeof(ident)) < 0)
 		return -1;
-	if (ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB))
+	if (ident[EI_DATA] !=
+	    (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB))
 		return -1;
 	if (ident[EI_CLASS] == ELFCLASS64) {
 		Elf64_Ehdr h;
 
 		if (read_at(fd, 0, &h, sizeof(h)) < 0)
 			return -1;
-		*info = (struct elf_info){ true,	  h.e_phoff,	 h.e_shoff, h.e_phentsize,
-					   h.e_phnum,	  h.e_shentsize, h.e_shnum, h.e_shstrndx };
+		*info = (struct elf_info){ true,      h.e_phoff,     h.e_shoff, h.e_phentsize,
+					   h.e_phnum, h.e_shentsize, h.e_shnum, h.e_shstrndx };
 		return info->phentsize == sizeof(Elf64_Phdr) ? 0 : -1;
 	}
 	if (ident[EI_CLASS] == ELFCLASS32) {
@@ -85,8 +86,8 @@ static int elf_header(int fd, struct elf_info *info)
 
 		if (read_at(fd, 0, &h, sizeof(h)) < 0)
 			return -1;
-		*info = (struct elf_info){ false,	  h.e_phoff,	 h.e_shoff, h.e_phentsize,
-					   h.e_phnum,	  h.e_shentsize, h.e_shnum, h.e_shstrndx };
+		*info = (struct elf_info){ false,     h.e_phoff,     h.e_shoff, h.e_phentsize,
+					   h.e_phnum, h.e_shentsize, h.e_shnum, h.e_shstrndx };
 		return info->phentsize == sizeof(Elf32_Phdr) ? 0 : -1;
 	}
 	return -1;
@@ -184,9 +185,8 @@ static bool vaddr_to_offset(const struct elf_load *loads, size_t n_loads, uint64
 }
 
 /* DT_NEEDED names: libc, liburing. */
-static void elf_needed(int fd, const struct elf_info *info, uint64_t dyn_offset,
-		       uint64_t dyn_bytes, const struct elf_load *loads, size_t n_loads,
-		       struct shim_exe *exe)
+static void elf_needed(int fd, const struct elf_info *info, uint64_t dyn_offset, uint64_t dyn_bytes,
+		       const struct elf_load *loads, size_t n_loads, struct shim_exe *exe)
 {
 	unsigned entry_bytes = info->is64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
 	uint64_t n = dyn_bytes / entry_bytes, strtab = 0, needed[64];
@@ -239,7 +239,8 @@ static void elf_sections(int fd, const struct elf_info *info, struct shim_exe *e
 		if (name >= names_bytes ||
 		    read_string_at(fd, names_offset + name, section, sizeof(section)) < 0)
 			continue;
-		if (strcmp(section, ".go.buildinfo") == 0 || strcmp(section, ".note.go.buildid") == 0)
+		if (strcmp(section, ".go.buildinfo") == 0 ||
+		    strcmp(section, ".note.go.buildid") == 0)
 			exe->go = true;
 	}
 }
@@ -326,8 +327,8 @@ int shim_exe_inspect(const char *path, struct shim_exe *exe, struct lab_err *err
 
 bool shim_exe_preloadable(const struct shim_exe *exe)
 {
-	return exe->script || (exe->elf && !exe->truncated && exe->has_interp && exe->needs_libc &&
-			       !exe->go);
+	return exe->script ||
+	       (exe->elf && !exe->truncated && exe->has_interp && exe->needs_libc && !exe->go);
 }
 
 /* ---- which counter a fault line moves ------------------------------------------- */
@@ -344,8 +345,8 @@ static size_t error_rule_of(const struct fault *faults, size_t index)
 	return rule;
 }
 
-int64_t shim_fault_fired(const struct shim_stats *sum, const struct fault *faults,
-			 size_t n_faults, size_t index)
+int64_t shim_fault_fired(const struct shim_stats *sum, const struct fault *faults, size_t n_faults,
+			 size_t index)
 {
 	size_t rule;
 
@@ -396,7 +397,8 @@ static bool blame_executable(const struct shim_seen *seen, char *buf, size_t len
 	size_t i;
 
 	for (i = 0; seen != NULL && i < seen->n_execs + seen->n_images; i++) {
-		const char *path = i < seen->n_execs ? seen->execs[i] : seen->images[i - seen->n_execs];
+		const char *path =
+			i < seen->n_execs ? seen->execs[i] : seen->images[i - seen->n_execs];
 		struct shim_exe exe;
 
 		if (shim_exe_inspect(path, &exe, NULL) < 0 || exe.script || !exe.elf ||
@@ -477,8 +479,7 @@ static void explain_kind(const struct shim_stats *sum, const struct fault *f, si
 			say(buf, len, "the program made no %s call on a TCP socket", f->call);
 		else if (f->when == WHEN_EVERY)
 			say(buf, len,
-			    "only %" PRIu64 " %s calls, fewer than the %" PRId64
-			    " that fire it",
+			    "only %" PRIu64 " %s calls, fewer than the %" PRId64 " that fire it",
 			    sum->error_rule_calls[rule], f->call, f->when_n);
 		else if (f->when == WHEN_AFTER)
 			say(buf, len,
@@ -514,8 +515,7 @@ static void explain_kind(const struct shim_stats *sum, const struct fault *f, si
 }
 
 void shim_explain(const struct shim_stats *sum, const struct shim_seen *seen,
-		  const struct fault *faults, size_t n_faults, size_t index, char *buf,
-		  size_t len)
+		  const struct fault *faults, size_t n_faults, size_t index, char *buf, size_t len)
 {
 	const char *ring = NULL;
 	int64_t fired;
@@ -557,7 +557,8 @@ void shim_explain(const struct shim_stats *sum, const struct shim_seen *seen,
 			    "on sockets");
 		else
 			say(buf, len,
-			    "the shim was loaded (%" PRIu64 " program image%s) but saw no call on a "
+			    "the shim was loaded (%" PRIu64
+			    " program image%s) but saw no call on a "
 			    "TCP socket: the program made none, or made them without libc",
 			    sum->processes, sum->processes == 1 ? "" : "s");
 		return;

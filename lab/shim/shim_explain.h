@@ -48,15 +48,14 @@ bool shim_exe_preloadable(const struct shim_exe *exe);
  * the k-th error fault of a program is its k-th rule), sockets given buffers,
  * connections reset or closed. -1 when the shim does not do that kind of fault
  * (pause, kill: the driver's signals) or index is out of range. */
-int64_t shim_fault_fired(const struct shim_stats *sum, const struct fault *faults,
-			 size_t n_faults, size_t index);
+int64_t shim_fault_fired(const struct shim_stats *sum, const struct fault *faults, size_t n_faults,
+			 size_t index);
 
 /* One sentence into buf (always NUL-terminated) saying why fault faults[index]
  * never acted, from the counters and what the shim saw of the program (seen may
  * be NULL); names the executable when one is to blame. When the counters show it
  * acted, says so. */
 void shim_explain(const struct shim_stats *sum, const struct shim_seen *seen,
-		  const struct fault *faults, size_t n_faults, size_t index, char *buf,
-		  size_t len);
+		  const struct fault *faults, size_t n_faults, size_t index, char *buf, size_t len);
 
 #endif
