@@ -2,6 +2,7 @@
 #include "lab/run/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -119,6 +120,13 @@ struct capture *capture_start(const char *path, int snaplen, struct lab_err *err
 	c->dumper = pcap_dump_open(c->pcap, c->part_path);
 	if (c->dumper == NULL) {
 		lab_err_set(err, "cannot write %s: %s", c->part_path, pcap_geterr(c->pcap));
+		goto fail;
+	}
+	/* libpcap opens both without O_CLOEXEC: a program another thread starts
+	 * meanwhile would inherit them (and keep this namespace and ring alive). */
+	if (fcntl(pcap_get_selectable_fd(c->pcap), F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fileno(pcap_dump_file(c->dumper)), F_SETFD, FD_CLOEXEC) < 0) {
+		lab_err_sys(err, errno, "cannot mark the capture's descriptors close-on-exec");
 		goto fail;
 	}
 	return c;

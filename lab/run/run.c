@@ -16,6 +16,12 @@
 /* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
 #define RUN_CAPTURE_GRACE_MS 3
 
+/* A pidfd for a PID of the scenario's namespace, for the liveness decision. */
+static int run_pidfd(void *arg, int pid)
+{
+	return sandbox_pidfd(arg, pid);
+}
+
 int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct run_record *rec,
 		 struct lab_err *err)
 {
@@ -30,6 +36,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	rec->side[WHO_CLIENT].present = true;
 	rec->side[WHO_SERVER].present = sc->server.command != NULL;
 	ctx.sandbox.init_pid = -1;
+	ctx.sandbox.init_fd = -1;
 	snprintf(rec->pcap_path, sizeof(rec->pcap_path), "%s/%s.pcap", opts->pcap_dir, sc->name);
 	snprintf(ctx.stats_dir, sizeof(ctx.stats_dir), "/tmp/tcplab-XXXXXX");
 	if (mkdtemp(ctx.stats_dir) == NULL) {
@@ -44,7 +51,15 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
 	if (ctx.capture == NULL)
 		goto out;
-	ctx.liveness = liveness_new((uint64_t)sc->quiet_us, err);
+	ctx.liveness = liveness_new(
+		&(struct liveness_opts){
+			.quiet_us = (uint64_t)sc->quiet_us,
+			.hang_after_us = sc->hang_after_us == 0 ? sc->quiet_us : sc->hang_after_us,
+			.proc_dir = "/proc",
+			.pidfd_fn = run_pidfd,
+			.pidfd_arg = &ctx.sandbox,
+		},
+		err);
 	if (ctx.liveness == NULL)
 		goto out;
 	ctx.start_us = proc_now_us();

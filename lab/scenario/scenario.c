@@ -71,6 +71,32 @@ static int parse_limit(struct parser *p, const struct token *kw, int *first_line
 	return 0;
 }
 
+/* `hang off` or `hang after DURATION`: what the lab cannot see of a program's
+ * own clock (an alarm) is left to the author. */
+static int parse_hang(struct parser *p, const struct token *kw)
+{
+	static const char *const words[] = { "off", "after" };
+	struct token t;
+	int which;
+
+	if (check_duplicate(p, kw, &p->hang_line) < 0 ||
+	    lex_want_keyword(&p->lx, &t, "hang setting", words, 2, &which) < 0)
+		return -1;
+	if (which == 0) {
+		p->sc->hang_after_us = SCENARIO_HANG_OFF;
+		return lex_want_end(&p->lx);
+	}
+	if (lex_want_duration(&p->lx, &t, &p->sc->hang_after_us) < 0)
+		return -1;
+	if (p->sc->hang_after_us == 0)
+		return lex_err(&p->lx, t.col, "bad hang after %s: it must be more than 0 (or "
+			       "`hang off`)", lex_show(&p->lx, &t).s);
+	if (p->sc->hang_after_us > LEX_US_PER_HOUR)
+		return lex_err(&p->lx, t.col, "bad hang after %s: it must be at most 1h (60m)",
+			       lex_show(&p->lx, &t).s);
+	return lex_want_end(&p->lx);
+}
+
 static int parse_port(struct parser *p, const struct token *kw)
 {
 	struct token t;
@@ -205,6 +231,7 @@ enum directive {
 	D_SCENARIO,
 	D_TIMEOUT,
 	D_QUIET,
+	D_HANG,
 	D_PORT,
 	D_HOST,
 	D_SYSCTL,
@@ -215,7 +242,7 @@ enum directive {
 };
 
 static const char *const directive_words[] = {
-	"scenario", "timeout", "quiet",  "port",  "host",
+	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
 	"sysctl",   "server",  "client", "fault", "expect",
 };
 
@@ -230,9 +257,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 10);
+	d = lex_find_word(kw.text, directive_words, 11);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 10, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 11, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -240,6 +267,8 @@ static int parse_line(struct parser *p)
 		return parse_limit(p, &kw, &p->timeout_line, &p->sc->timeout_us);
 	case D_QUIET:
 		return parse_limit(p, &kw, &p->quiet_line, &p->sc->quiet_us);
+	case D_HANG:
+		return parse_hang(p, &kw);
 	case D_PORT:
 		return parse_port(p, &kw);
 	case D_HOST:

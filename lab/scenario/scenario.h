@@ -107,12 +107,17 @@ struct scenario_program {
 	char *command; /* NULL when absent; run by /bin/sh -c */
 };
 
+#define SCENARIO_HANG_OFF (-1)
+
 struct scenario {
 	char *path;         /* as given */
 	char *name;         /* base name without ".scn": names the pcap */
 	char *summary;      /* from `scenario "..."`; required */
 	int64_t timeout_us; /* `timeout`, default 10 s */
 	int64_t quiet_us;   /* `quiet`: no progress this long = stall, default 200 ms */
+	/* `hang after DURATION`: the silence before the lab may call a hang (0: the
+	 * default, quiet); SCENARIO_HANG_OFF for `hang off`: never. */
+	int64_t hang_after_us;
 	int port;           /* `port`, default 1060 */
 	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
 	struct scenario_sysctl *sysctls;

@@ -715,7 +715,7 @@ static void test_unknown_directive_without_near_match_lists_directives(void **st
 	(void)state;
 	assert_error(
 		"bogus\n",
-		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, port, host, sysctl, server, client, fault or expect)");
+		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault or expect)");
 }
 
 static void test_unterminated_string_reports_line_and_column(void **state)
