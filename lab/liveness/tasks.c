@@ -83,6 +83,15 @@ static bool is_receive_call(const struct hang_call *call)
 	}
 }
 
+static bool is_accept_call(long nr)
+{
+#ifdef SYS_accept
+	if (nr == SYS_accept)
+		return true;
+#endif
+	return nr == SYS_accept4;
+}
+
 static bool is_poll_call(long nr)
 {
 	switch (nr) {
@@ -214,7 +223,12 @@ static int classify(const struct tasks_task *t, const struct tasks_conn *conn,
 			   name);
 	if (is_waiting_for_the_run(call))
 		return set(out, TASKS_WAITING, "in %s", name);
-	if (!t->fds_complete || f == NULL)
+	if (call->nr == SYS_nanosleep || call->nr == SYS_clock_nanosleep)
+		return set(out, TASKS_OTHER, "sleeps in %s, with a deadline", name);
+	if (!is_send_call(call->nr) && !is_receive_call(call) && !is_poll_call(call->nr) &&
+	    !is_accept_call(call->nr))
+		return set(out, TASKS_OTHER, "in %s", name);
+	if (!t->fds_complete || (f == NULL && !is_poll_call(call->nr)))
 		return set(out, TASKS_OTHER, "in %s on a descriptor the lab could not read", name);
 	if (is_send_call(call->nr)) {
 		end = conn_end(conn, f);
@@ -229,11 +243,7 @@ static int classify(const struct tasks_task *t, const struct tasks_conn *conn,
 		out->end = end;
 		return set(out, TASKS_SENDING, "in %s on the connection", name);
 	}
-	if (is_receive_call(call) || call->nr == SYS_accept4
-#ifdef SYS_accept
-	    || call->nr == SYS_accept
-#endif
-	) {
+	if (is_receive_call(call) || is_accept_call(call->nr)) {
 		bool accepting = !is_receive_call(call);
 
 		switch (f->type) {
@@ -258,12 +268,9 @@ static int classify(const struct tasks_task *t, const struct tasks_conn *conn,
 				   name);
 		}
 	}
-	if (is_poll_call(call->nr)) {
-		if (!hang_call_waits_forever(call))
-			return set(out, TASKS_OTHER, "in %s with a time limit", name);
-		return classify_poll(t, conn, name, out);
-	}
-	return set(out, TASKS_OTHER, "in %s", name);
+	if (!hang_call_waits_forever(call))
+		return set(out, TASKS_OTHER, "in %s with a time limit", name);
+	return classify_poll(t, conn, name, out);
 }
 
 void tasks_classify(const struct tasks_task *t, const struct tasks_conn *conn,
@@ -507,11 +514,7 @@ static void read_call_fds(struct proc_ctx *p, struct tasks_task *t)
 	bool ok = true;
 
 	t->n_fds = 0;
-	if (is_send_call(c->nr) || is_receive_call(c) || c->nr == SYS_accept4
-#ifdef SYS_accept
-	    || c->nr == SYS_accept
-#endif
-	) {
+	if (is_send_call(c->nr) || is_receive_call(c) || is_accept_call(c->nr)) {
 		add_fd(t, (int)(c->nr == SYS_splice ? c->args[2] : c->args[0]), 0);
 	} else if (c->nr == SYS_ppoll
 #ifdef SYS_poll
@@ -591,8 +594,7 @@ int tasks_look(const char *proc_dir, const struct tasks_conn *conn, tasks_pidfd_
 		free(task);
 		return lab_err_sys(err, saved, "cannot read %s", proc_dir);
 	}
-	while ((de = readdir(dir)) != NULL &&
-	       !(stop_early && (view->other > 0 || view->receiving > 0))) {
+	while ((de = readdir(dir)) != NULL && !(stop_early && view->other > 0)) {
 		struct proc_ctx p = { .proc_dir = proc_dir,
 				      .pid = de->d_name,
 				      .pidfd_fn = pidfd_fn,
@@ -615,7 +617,7 @@ int tasks_look(const char *proc_dir, const struct tasks_conn *conn, tasks_pidfd_
 		snprintf(path, sizeof(path), "%s/%s/task", proc_dir, de->d_name);
 		tasks = opendir(path);
 		while (tasks != NULL && (te = readdir(tasks)) != NULL &&
-		       !(stop_early && (view->other > 0 || view->receiving > 0))) {
+		       !(stop_early && view->other > 0)) {
 			struct tasks_wait wait;
 			char tpath[PATH_MAX + 300];
 

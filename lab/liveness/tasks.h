@@ -97,8 +97,8 @@ struct tasks_view {
 
 /* Reads every task under proc_dir ("/proc" of the run's PID namespace) except
  * PID 1 (the lab's init). pidfd_fn may be NULL. With stop_early the scan ends at
- * the first task that is TASKS_OTHER or receiving (a proof fails there; the
- * counts are then partial). -1 when proc_dir cannot be read. */
+ * the first task that is TASKS_OTHER (every proof fails there; the counts are
+ * then partial). -1 when proc_dir cannot be read. */
 int tasks_look(const char *proc_dir, const struct tasks_conn *conn, tasks_pidfd_fn pidfd_fn,
 	       void *pidfd_arg, bool stop_early, struct tasks_view *view, struct lab_err *err);
 
