@@ -1078,9 +1078,29 @@ static void test_partial_sends_example_parses(void **state)
 	scenario_free(sc);
 }
 
+static void test_hang_settings(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = parse_ok(HEAD "hang after 2s\n");
+	assert_int_equal(sc->hang_after_us, 2000 * 1000);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "hang off\n");
+	assert_int_equal(sc->hang_after_us, SCENARIO_HANG_OFF);
+	scenario_free(sc);
+	sc = parse_ok(HEAD);
+	assert_int_equal(sc->hang_after_us, 0); /* the default: quiet */
+	scenario_free(sc);
+	assert_error(HEAD "hang off\nhang after 1s\n",
+		     "t.scn:4:1: duplicate \"hang\" (first set on line 3)");
+	assert_error(HEAD "hang off 2s\n", "t.scn:3:10: unexpected \"2s\" after a complete directive");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hang_settings),
 		cmocka_unit_test(test_minimal_scenario_gets_the_defaults),
 		cmocka_unit_test(test_name_is_base_name_without_scn),
 		cmocka_unit_test(test_settings_fill_their_fields),
