@@ -245,6 +245,12 @@ int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,
 	return 0;
 }
 
+void liveness_bytes(const struct liveness *l, uint64_t bytes[2])
+{
+	bytes[0] = l->detector.client_to_server_bytes;
+	bytes[1] = l->detector.server_to_client_bytes;
+}
+
 const struct liveness_figures *liveness_figures(const struct liveness *l)
 {
 	return &l->figures;

@@ -58,6 +58,10 @@ int liveness_listening(struct liveness *l, int port, bool *listening, struct lab
 int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,
 		    enum liveness_verdict *verdict, struct lab_err *err);
 
+/* Bytes moved client->server ([0]) and server->client ([1]) as the last sample
+ * saw them, summed over the port's connections (0 before any sample). */
+void liveness_bytes(const struct liveness *l, uint64_t bytes[2]);
+
 /* The figures of the last verdict other than LIVENESS_RUNNING. */
 const struct liveness_figures *liveness_figures(const struct liveness *l);
 

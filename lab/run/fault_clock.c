@@ -1,5 +1,7 @@
-/* fault_clock: the faults the lab does in time, `pause at ... for ...` and `kill
- * at ...`, as signals to the program's process group (run_ctx.h). */
+/* fault_clock: the faults the lab does itself, as signals to the program's
+ * process group (run_ctx.h): in time, `pause at ... for ...` and `kill at ...`,
+ * and on an event of the run, `kill after SIZE` (once the program's socket has
+ * received SIZE bytes, as the liveness samples count them). */
 #include <signal.h>
 
 #include "lab/run/run_ctx.h"
@@ -15,7 +17,23 @@ void fault_clock_apply(struct run_ctx *ctx)
 		    !side->proc.running)
 			continue;
 		t = proc_now_us() - side->proc.start_us;
-		if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && t >= f->at_us) {
+		if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && f->at_us < 0) {
+			uint64_t bytes[2];
+			/* What WHO received: the server gets client->server bytes. */
+			uint64_t got;
+
+			if (ctx->liveness == NULL)
+				continue;
+			liveness_bytes(ctx->liveness, bytes);
+			got = bytes[f->who == WHO_SERVER ? 0 : 1];
+			if (got < (uint64_t)f->bytes)
+				continue;
+			ctx->kill_done[f->who] = true;
+			proc_signal(&side->proc, SIGKILL);
+			loop_add_event(ctx, RUN_EV_KILL,
+				       "%s killed by fault (line %d) after it received %llu bytes",
+				       scenario_who_name(f->who), f->line, (unsigned long long)got);
+		} else if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && t >= f->at_us) {
 			ctx->kill_done[f->who] = true;
 			proc_signal(&side->proc, SIGKILL);
 			loop_add_event(ctx, RUN_EV_KILL, "%s killed by fault (line %d)",
@@ -49,8 +67,8 @@ int fault_clock_next_ms(const struct run_ctx *ctx, int max_ms)
 
 		if ((f->kind != FAULT_PAUSE && f->kind != FAULT_KILL) || !side->started)
 			continue;
-		if (f->kind == FAULT_KILL && ctx->kill_done[f->who])
-			continue;
+		if (f->kind == FAULT_KILL && (ctx->kill_done[f->who] || f->at_us < 0))
+			continue; /* done, or waits for bytes: the samples' pace */
 		if (f->kind == FAULT_PAUSE && ctx->pause_done[f->who])
 			continue;
 		due = side->proc.start_us + f->at_us + (ctx->paused[f->who] ? f->for_us : 0);

@@ -186,13 +186,28 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 		if (parser_defer(p, t.col, DEFER_PAUSE_FOR, f->for_us) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
-	case FW_KILL:
+	case FW_KILL: {
+		static const char *const when[] = { "at", "after" };
+		int which;
+
 		f->kind = FAULT_KILL;
-		if (lex_want_exact(&p->lx, "at") < 0 ||
-		    lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
+		if (lex_want_keyword(&p->lx, &t, "kill time", when, 2, &which) < 0)
+			return -1;
+		if (which == 1) {
+			/* After bytes: an event of the run, not a time (see scenario.h). */
+			if (lex_want_size(&p->lx, &t, &f->bytes) < 0)
+				return -1;
+			if (f->bytes == 0)
+				return lex_err(&p->lx, t.col, "bad size %s: kill after more than 0 bytes "
+					       "(or kill at a time)", lex_show(&p->lx, &t).s);
+			f->at_us = -1;
+			return lex_want_end(&p->lx);
+		}
+		if (lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
 		    parser_defer(p, t.col, DEFER_KILL_AT, f->at_us) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
+	}
 	}
 	return -1;
 }

@@ -369,6 +369,11 @@ static void test_fault_reset_pause_and_kill(void **state)
 	assert_int_equal(f->kind, FAULT_KILL);
 	assert_int_equal(f->at_us, 0);
 	scenario_free(sc);
+	sc = parse_fault("fault server kill after 64KiB", &f);
+	assert_int_equal(f->kind, FAULT_KILL);
+	assert_true(f->at_us < 0);
+	assert_int_equal(f->bytes, 65536);
+	scenario_free(sc);
 }
 
 static void test_fault_on_absent_server_is_rejected(void **state)
