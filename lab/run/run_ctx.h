@@ -29,6 +29,7 @@ struct run_ctx {
 	char stats_path[2][PATH_MAX];
 	/* fault_clock.c */
 	bool paused[2];
+	int64_t pause_start_us[2];
 	bool pause_done[2];
 	bool kill_done[2];
 };

@@ -24,7 +24,8 @@ enum fault_kind {
 	FAULT_ERROR,       /* call, errno_value, when, when_n */
 	FAULT_BUFFERS,     /* rcvbuf_bytes, sndbuf_bytes (0 = leave alone) */
 	FAULT_RESET_AFTER, /* bytes: abortive close once this many have moved */
-	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group */
+	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group;
+			    * when at_us < 0, once WHO's socket has received `bytes` */
 	FAULT_KILL,        /* at_us: SIGKILL of the process group; or, when at_us < 0,
 			    * once WHO's socket has received `bytes` (sock_diag) */
 	FAULT_CLOSE_AFTER, /* bytes: orderly close (FIN) once this many have moved */

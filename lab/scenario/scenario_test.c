@@ -369,6 +369,12 @@ static void test_fault_reset_pause_and_kill(void **state)
 	assert_int_equal(f->kind, FAULT_KILL);
 	assert_int_equal(f->at_us, 0);
 	scenario_free(sc);
+	sc = parse_fault("fault server pause after 16KiB for 1s", &f);
+	assert_int_equal(f->kind, FAULT_PAUSE);
+	assert_true(f->at_us < 0);
+	assert_int_equal(f->bytes, 16384);
+	assert_int_equal(f->for_us, 1000000);
+	scenario_free(sc);
 	sc = parse_fault("fault server kill after 64KiB", &f);
 	assert_int_equal(f->kind, FAULT_KILL);
 	assert_true(f->at_us < 0);
@@ -692,9 +698,10 @@ static void test_unknown_expectation_suggests_the_closest(void **state)
 static void test_missing_fixed_word_is_named(void **state)
 {
 	(void)state;
-	assert_error(HEAD "fault client pause\n", "t.scn:3:19: expected \"at\" after \"pause\"");
+	assert_error(HEAD "fault client pause\n",
+		     "t.scn:3:19: expected \"at\" or \"after\" after \"pause\"");
 	assert_error(HEAD "fault client pause in 1s for 1s\n",
-		     "t.scn:3:20: expected \"at\", not \"in\"");
+		     "t.scn:3:20: expected \"at\" or \"after\", not \"in\"");
 	assert_error(HEAD "expect deadlock witin 1s\n",
 		     "t.scn:3:17: unknown word \"witin\" (did you mean \"within\"?)");
 }
