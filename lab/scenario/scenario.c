@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lab/scenario/scenario_lex.h"
 #include "lab/scenario/scenario_expect.h"
@@ -89,8 +90,10 @@ static int parse_hang(struct parser *p, const struct token *kw)
 	if (lex_want_duration(&p->lx, &t, &p->sc->hang_after_us) < 0)
 		return -1;
 	if (p->sc->hang_after_us == 0)
-		return lex_err(&p->lx, t.col, "bad hang after %s: it must be more than 0 (or "
-			       "`hang off`)", lex_show(&p->lx, &t).s);
+		return lex_err(&p->lx, t.col,
+			       "bad hang after %s: it must be more than 0 (or "
+			       "`hang off`)",
+			       lex_show(&p->lx, &t).s);
 	if (p->sc->hang_after_us > LEX_US_PER_HOUR)
 		return lex_err(&p->lx, t.col, "bad hang after %s: it must be at most 1h (60m)",
 			       lex_show(&p->lx, &t).s);
@@ -485,6 +488,15 @@ int scenario_parse_file(const char *path, struct scenario **out, struct lab_err 
 	f = fopen(path, "rb");
 	if (f == NULL)
 		return lab_err_sys(err, errno, "%s: cannot read", path);
+	{
+		struct stat st;
+
+		/* A FIFO or a device would block or never end: only regular files. */
+		if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+			fclose(f);
+			return lab_err_set(err, "%s: cannot read: not a regular file", path);
+		}
+	}
 	for (;;) {
 		size_t got;
 
@@ -516,7 +528,12 @@ int scenario_parse_file(const char *path, struct scenario **out, struct lab_err 
 		}
 	}
 	buf[len] = '\0';
-	rc = parse_buffer(path, buf, len, out, err);
+	/* A UTF-8 byte order mark (some editors write one) is not part of the text:
+	 * left in, it made the first directive an invisible unknown word. */
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		rc = parse_buffer(path, buf + 3, len - 3, out, err);
+	else
+		rc = parse_buffer(path, buf, len, out, err);
 out:
 	free(buf);
 	fclose(f);
