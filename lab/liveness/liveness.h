@@ -61,6 +61,14 @@ int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,
 /* Bytes moved client->server ([0]) and server->client ([1]) as the last sample
  * saw them, summed over the port's connections (0 before any sample). */
 void liveness_bytes(const struct liveness *l, uint64_t bytes[2]);
+/* The queues of the last sample, summed over the connections of the port, per
+ * side (0 client, 1 server); bytes moved each way (0 client->server). */
+struct liveness_queues {
+	uint32_t send_queue_bytes[2];
+	uint32_t recv_queue_bytes[2];
+	uint64_t bytes[2];
+};
+void liveness_queues(const struct liveness *l, struct liveness_queues *out);
 
 /* The figures of the last verdict other than LIVENESS_RUNNING. */
 const struct liveness_figures *liveness_figures(const struct liveness *l);
