@@ -689,7 +689,9 @@ static void test_real_flowing_transfer_is_progress(void **state)
 	/* Short quiet time: the transfer must never look quiet even then. */
 	watch_detector_init(&det, 20000);
 	start = now_us();
-	while (now_us() - start < 3 * 20000 + 100000) {
+	/* At least 20 samples over at least three quiet times, however slow the
+	 * machine: counted, not timed. */
+	while (feeds < 20 || now_us() - start < 3 * 20000) {
 		n = send(client, buf, 16384, MSG_NOSIGNAL);
 		assert_true(n > 0 || errno == EAGAIN);
 		while ((n = recv(server, buf, sizeof(buf), 0)) > 0)
@@ -700,7 +702,6 @@ static void test_real_flowing_transfer_is_progress(void **state)
 		feeds++;
 		poll_pause();
 	}
-	assert_true(feeds > 10);
 	assert_true(read_total > 0);
 	assert_true(det.client_to_server_bytes >= read_total);
 	close(client);
