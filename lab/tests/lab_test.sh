@@ -120,15 +120,31 @@ check "the run's namespace was seen" grep -q '^net:\[' "$work/hang/netns"
 check "no process is left in the run's network namespace" test "$(in_namespace "$(cat "$work/hang/netns")")" -eq 0
 check "the capture is complete, not partial" test -f "$work/hang/hang.pcap" -a ! -e "$work/hang/hang.pcap.part"
 
+echo "== SIGKILL of the lab leaves no partial capture"
+mkdir -p "$work/kill9"
+kill_s=94$$$RANDOM
+printf 'scenario "A client that waits"\ntimeout 30s\nclient sleep %s\n' "$kill_s" >"$work/kill9/waits.scn"
+"$tcplab" run --pcap-dir "$work/kill9/pcap" "$work/kill9/waits.scn" >/dev/null 2>&1 &
+lab=$!
+for _ in $(seq 500); do
+	pgrep -f "sleep $kill_s" >/dev/null && break
+	sleep 0.01
+done
+kill -KILL "$lab"
+wait "$lab" 2>/dev/null
+check "the capture was being written (the run had started)" test -d "$work/kill9/pcap"
+check "nothing is left in the capture directory" test -z "$(ls -A "$work/kill9/pcap")"
+check "the program went with the lab" gone "sleep $kill_s"
+
 echo "== Ctrl-C: programs killed, partial captures deleted, status 130"
 mkdir -p "$work/int"
 int_s=96$$$RANDOM
 printf 'scenario "A client that waits"\ntimeout 30s\nclient sleep %s\n' "$int_s" >"$work/int/waits.scn"
 "$tcplab" run -j 2 --pcap-dir "$work/int" "$scenarios/deadlock.scn" "$work/int/waits.scn" >"$work/int.out" 2>&1 &
 lab=$!
-# Wait until both scenarios' partial captures exist: they are running.
+# Wait until the waiting client runs (the deadlock started beside it).
 for _ in $(seq 500); do
-	[ "$(find "$work/int" -name '*.part' 2>/dev/null | wc -l)" -ge 2 ] && break
+	pgrep -f "sleep $int_s" >/dev/null && break
 	sleep 0.01
 done
 kill -INT "$lab"
@@ -147,7 +163,7 @@ printf 'scenario "A client that waits"\ntimeout 30s\nclient sleep %s\n' "$int2_s
 "$tcplab" run --pcap-dir "$work/int2" "$work/int2/waits.scn" >"$work/int2.out" 2>&1 &
 lab=$!
 for _ in $(seq 500); do
-	[ -n "$(find "$work/int2" -name '*.part' 2>/dev/null)" ] && break
+	pgrep -f "sleep $int2_s" >/dev/null && break
 	sleep 0.01
 done
 kill -INT "$lab"
