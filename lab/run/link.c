@@ -99,8 +99,9 @@ int link_start(struct run_ctx *ctx, struct lab_err *err)
 	for (int d = 0; d < 2; d++)
 		wire_faults_of(&link->dir[d], &cfg.dir[d]);
 	cfg.snaplen = ctx->opts->snaplen > 0 ? (uint32_t)ctx->opts->snaplen : 0;
-	snprintf(rec->link.server_pcap_path, sizeof(rec->link.server_pcap_path),
-		 "%s/%s.server.pcap", ctx->opts->pcap_dir, ctx->sc->name);
+	/* NAME.pcap (or NAME-2.pcap for a repeat) gives NAME.server.pcap. */
+	snprintf(rec->link.server_pcap_path, sizeof(rec->link.server_pcap_path), "%.*s.server.pcap",
+		 (int)(strlen(rec->pcap_path) - strlen(".pcap")), rec->pcap_path);
 	cfg.client_pcap = rec->pcap_path;
 	cfg.server_pcap = rec->link.server_pcap_path;
 	rec->link.used = true;
