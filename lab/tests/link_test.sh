@@ -93,8 +93,10 @@ check "lossy_bulk: duplicate ACKs" test "$(count "$c" 'tcp.analysis.duplicate_ac
 sent=$(count "$c" 'ip.src==127.0.0.2')
 arrived=$(count "$s" 'ip.src==127.0.0.2')
 dropped=$(link_figure "$work/run.out" lossy_bulk client-\>server loss)
+# A last ACK the relay read as the run stopped never arrives either (at most a couple).
+missing=$((sent - arrived - ${dropped:-99999}))
 check "lossy_bulk: client->server, the link's $dropped drops are what the server side never saw ($sent sent, $arrived arrived)" \
-	test "$((sent - arrived))" -eq "${dropped:--1}"
+	test "$missing" -ge 0 -a "$missing" -le 2
 check "lossy_bulk: the client side saw every packet the client sent ($(link_figure "$work/run.out" lossy_bulk client-\>server packets) per the link)" \
 	test "$sent" -eq "$(link_figure "$work/run.out" lossy_bulk client-\>server packets)"
 
@@ -106,8 +108,9 @@ check "reorder: none lost (no packet missing from the server side)" test "$(coun
 c=$work/pcap/duplicate.pcap
 s=$work/pcap/duplicate.server.pcap
 dups=$(link_figure "$work/run.out" duplicate client-\>server duplicated)
-check "duplicate: the server side saw $dups packets more than the client sent" \
-	test "$(count "$s" 'ip.src==127.0.0.2')" -eq "$(($(count "$c" 'ip.src==127.0.0.2') + ${dups:-0}))"
+extra=$(($(count "$s" 'ip.src==127.0.0.2') - $(count "$c" 'ip.src==127.0.0.2') - ${dups:-99999}))
+check "duplicate: the server side saw $dups packets more than the client sent (less a last ACK read as the run stopped)" \
+	test "$extra" -le 0 -a "$extra" -ge -2
 check "duplicate: the server answered with duplicate ACKs" test "$(count "$c" 'tcp.analysis.duplicate_ack')" -gt 0
 
 c=$work/pcap/corrupt.pcap

@@ -35,7 +35,10 @@ struct wire_config {
 struct wire_stats {
 	struct wire_link_stats dir[WIRE_DIRS]; /* what the faults did, per direction */
 	uint64_t delivered[WIRE_DIRS];         /* packets written to the far side (copies too) */
-	uint64_t pending_at_stop[WIRE_DIRS];   /* still delayed on the link when it stopped */
+	/* Deliveries (copies counted) still on the link when it stopped: read in
+	 * the sender's capture, never delivered. delivered + pending_at_stop =
+	 * packets_in - dropped + duplicated. */
+	uint64_t pending_at_stop[WIRE_DIRS];
 	uint64_t write_errors[WIRE_DIRS];      /* deliveries the far side's device refused */
 	uint64_t captured[WIRE_SIDES];         /* packets in each side's capture */
 	/* The kernel's counters of each side's TUN device, read at wire_stop. A

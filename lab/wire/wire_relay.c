@@ -265,7 +265,7 @@ void wire_relay_stop(struct wire_relay *r)
 		while (pkt) {
 			struct wire_packet *next = pkt->next;
 
-			r->pending_at_stop[d]++;
+			r->pending_at_stop[d] += pkt->copies;
 			packet_put(r, pkt);
 			pkt = next;
 		}
