@@ -147,7 +147,7 @@ n=$(( $(count "$work/pcap/lossy_bulk.pcap" 'ip.src==127.0.0.2') < $(count "$work
 awk -v n="$n" '$1 < n' "$work/lost1" >"$work/lost1.common"
 awk -v n="$n" '$1 < n' "$work/lost2" >"$work/lost2.common"
 awk -v n="$n" '$1 < n' "$work/lost3" >"$work/lost3.common"
-check "lossy_bulk: the first run lost packets ($(wc -l <"$work/lost1.common") of the first $n)" test "$(wc -l <"$work/lost1.common")" -gt 10
+check "lossy_bulk: the first run lost packets ($(wc -l <"$work/lost1.common") of the first $n)" test "$(wc -l <"$work/lost1.common")" -gt 5
 check "lossy_bulk twice with seed 7: the same places lost" cmp -s "$work/lost1.common" "$work/lost2.common"
 check "lossy_bulk with seed 8: other places" bash -c "! cmp -s '$work/lost1.common' '$work/lost3.common'"
 
