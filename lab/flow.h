@@ -115,12 +115,13 @@ struct flow_conn {
 uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag);
 
 struct flow_totals {
-	uint64_t packets;     /* frames read */
-	uint64_t tcp_packets; /* decoded TCP segments (truncated ones included) */
-	uint64_t non_tcp;     /* other protocols, IP fragments past the first */
-	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */
-	uint64_t truncated;   /* TCP headers complete, payload cut by the snaplen */
-	uint64_t filtered;    /* TCP segments left out by flow_opts.port */
+	uint64_t packets;      /* frames read */
+	int64_t first_time_us; /* capture timestamp of frame 1 (any protocol) */
+	uint64_t tcp_packets;  /* decoded TCP segments (truncated ones included) */
+	uint64_t non_tcp;      /* other protocols, IP fragments past the first */
+	uint64_t malformed;    /* cut short before the TCP header ended, or corrupt */
+	uint64_t truncated;    /* TCP headers complete, payload cut by the snaplen */
+	uint64_t filtered;     /* TCP segments left out by flow_opts.port */
 	uint64_t flags[FLOW_FLAG_COUNT];
 	/* Set when reading stopped early (a truncated or corrupt file) or the
 	 * link type is not supported; what was read before is still analysed. */

@@ -174,11 +174,9 @@ out:
 int main_cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "ascii", no_argument, NULL, 'A' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "all", no_argument, NULL, 'a' },        { "ascii", no_argument, NULL, 'A' },
+		{ "port", required_argument, NULL, 'p' }, { "time", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
 	};
 	struct show_opts sopts = { 0 };
 	struct lab_err err;
@@ -197,6 +195,15 @@ int main_cmd_show(int argc, char **argv)
 			if (parse_port(optarg, &port) < 0)
 				return main_usage_error("--port wants 1 to 65535, not \"%s\"",
 							optarg);
+			break;
+		case 't':
+			if (strcmp(optarg, "absolute") == 0)
+				sopts.time = SHOW_TIME_ABSOLUTE;
+			else if (strcmp(optarg, "relative") == 0)
+				sopts.time = SHOW_TIME_RELATIVE;
+			else
+				return main_usage_error(
+					"--time wants absolute or relative, not \"%s\"", optarg);
 			break;
 		case 'h':
 			fputs(main_usage_text, stdout);
