@@ -6,6 +6,7 @@
 #   PREFIX/lib/tcplab/lab/shim/libtcplab_shim.so     (preloaded into faulted programs)
 #   PREFIX/lib/tcplab/tools/ref/tcp_sixteen, tcp_deadlock, tcp_evloop
 #   PREFIX/share/man/man1/tcplab.1, PREFIX/share/man/man5/tcplab-scenario.5
+#   PREFIX/lib/tcplab/pytest/pytest_tcplab.py      (scenario files as pytest items)
 #
 # The installed tcplab finds lib/tcplab from its own path (lab/main.c, find_home),
 # so it runs scenarios anywhere without Bazel, and the tree may move as a whole.
@@ -52,6 +53,7 @@ put 0755 lab/shim/libtcplab_shim.so "$home/lab/shim/libtcplab_shim.so"
 for prog in tcp_sixteen tcp_deadlock tcp_evloop; do
 	put 0755 "tools/ref/$prog" "$home/tools/ref/$prog"
 done
+put 0644 tools/pytest/pytest_tcplab.py "$home/pytest/pytest_tcplab.py"
 put 0644 docs/man/tcplab.1 "$prefix/share/man/man1/tcplab.1"
 put 0644 docs/man/tcplab-scenario.5 "$prefix/share/man/man5/tcplab-scenario.5"
 echo "install: done; try: $prefix/bin/tcplab --help; man tcplab"
