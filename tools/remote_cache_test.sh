@@ -116,11 +116,15 @@ wait
 [ -f "$work/a/WORKSPACE" ] && [ -f "$work/b/WORKSPACE" ] || { say "git clone failed"; exit 1; }
 say "clones of $(git -C "$src" rev-parse --short HEAD) in $work/a and $work/b"
 
-# bazel_in CLONE ARGS...: one clone, its own output base, the cache
+# bazel_in CLONE ARGS...: one clone, its own output base. Both clones get the
+# same plain Debian PATH: a test action's PATH is part of its cache key, and a
+# version manager's shims first on PATH (pyenv) would run the scenarios' python3
+# through a shell script of dozens of processes, slow on a loaded machine.
 bazel_in() {
 	local clone=$1
 	shift
-	(cd "$work/$clone" && bazel --output_base="$work/ob_$clone" "$@" --color=no --curses=no)
+	(cd "$work/$clone" && env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		bazel --output_base="$work/ob_$clone" "$@" --color=no --curses=no)
 }
 
 targets=$(bazel_in a query 'attr(generator_function, tcp_scenario, tests(//...))' 2>"$work/query.err" | sort)
