@@ -147,7 +147,7 @@ count_hits() {
 	/usr/bin/python3 - "$work/$1.exec.json" <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()
-dec, i, hits, misses = json.JSONDecoder(), 0, 0, []
+dec, i, hits, misses = json.JSONDecoder(), 0, set(), set()
 while True:
     while i < len(text) and text[i].isspace():
         i += 1
@@ -156,13 +156,14 @@ while True:
     spawn, i = dec.raw_decode(text, i)
     if spawn.get('mnemonic') != 'TestRunner':
         continue
-    outs = [o.get('path', '') for o in spawn.get('listedOutputs', [])] + \
-           [o if isinstance(o, str) else o.get('path', '') for o in spawn.get('actualOutputs', [])]
-    name = next((o for o in outs if o.endswith('/test.log')), '?')
-    if spawn.get('remoteCacheHit'):
-        hits += 1
-    else:
-        misses.append(name)
+    # the test itself ("Testing //pkg:name"), not the test.xml it may get written
+    msg = spawn.get('progressMessage', '')
+    if not msg.startswith('Testing //'):
+        continue
+    name = msg[len('Testing '):]
+    (hits if spawn.get('remoteCacheHit') else misses).add(name)
+misses -= hits
+hits, misses = len(hits), sorted(misses)
 print(hits, len(misses), ' '.join(misses))
 PY
 }
@@ -220,7 +221,7 @@ PY
 	else
 		echo "     $t: no capture in $zip"
 	fi
-	mv "$work/pcap.$name" "$work/pcaps/$name.pcap" 2>/dev/null
+	mv "$work/pcap.$name" "$work/pcaps/${pkg//\//_}_$name.pcap" 2>/dev/null
 done
 check "clone b: $pcaps_ok of $n_targets captures retrieved from the cache" test "$pcaps_ok" -eq "$n_targets"
 # capinfos reads them all in one go with Wireshark's own reader (tshark takes
