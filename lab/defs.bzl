@@ -21,8 +21,8 @@ Bazel re-runs the target when the scenario file, a program, the lab or the runne
 changes, and takes the cached result otherwise.
 """
 
-_RUNNER = "//lab:scenario_test_runner.sh"
-_TCPLAB = "//lab:tcplab"
+_RUNNER = "//lab/cli:scenario_test_runner.sh"
+_TCPLAB = "//lab/cli:tcplab"
 
 def _shell_quote(text):
     """Quotes text as one word for the Bourne-shell tokenizer Bazel applies to `args`.

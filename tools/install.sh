@@ -48,7 +48,7 @@ put() { # MODE FROM TO   (not install(1): this script's own name may come first 
 }
 
 echo "install: tcplab under $prefix"
-put 0755 lab/tcplab "$prefix/bin/tcplab"
+put 0755 lab/cli/tcplab "$prefix/bin/tcplab"
 put 0755 lab/shim/libtcplab_shim.so "$home/lab/shim/libtcplab_shim.so"
 for prog in tcp_sixteen tcp_deadlock tcp_evloop; do
 	put 0755 "tools/ref/$prog" "$home/tools/ref/$prog"

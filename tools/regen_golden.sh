@@ -5,16 +5,16 @@
 #
 #   tools/regen_golden.sh [PART]     PART: scenario (default: all parts)
 #
-# scenario: lab/tests/bad_scenarios/NAME.err from parsing NAME.scn
-#           (the exact "FILE:LINE:COL: message"; checked by //lab:scenario_golden_test)
+# scenario: lab/scenario/tests/bad/NAME.err from parsing NAME.scn
+#           (the exact "FILE:LINE:COL: message"; checked by //lab/scenario:scenario_golden_test)
 set -eu
 cd "$(dirname "$0")/.."
 output_base=${TCPLAB_OUTPUT_BASE:-/tmp/bazel-ob-regen-golden}
 
 regen_scenario() {
-	bazel --output_base="$output_base" build //lab:scenario_golden_test
-	bin="$(bazel --output_base="$output_base" info bazel-bin)/lab/scenario_golden_test"
-	for scn in lab/tests/bad_scenarios/*.scn; do
+	bazel --output_base="$output_base" build //lab/scenario:scenario_golden_test
+	bin="$(bazel --output_base="$output_base" info bazel-bin)/lab/scenario/scenario_golden_test"
+	for scn in lab/scenario/tests/bad/*.scn; do
 		err="${scn%.scn}.err"
 		"$bin" --print "$scn" >"$err.tmp"
 		mv "$err.tmp" "$err"

@@ -11,23 +11,9 @@ struct call_name {
 	uint32_t calls;
 };
 
-static const struct call_name call_names[] = {
-	{ "send", SHIM_CALLS_SEND_DIR },
-	{ "recv", SHIM_CALLS_RECV_DIR },
-	{ "write", SHIM_CALL_WRITE | SHIM_CALL_WRITEV },
-	{ "read", SHIM_CALL_READ | SHIM_CALL_READV },
-	{ "sendto", SHIM_CALL_SENDTO },
-	{ "sendmsg", SHIM_CALL_SENDMSG },
-	{ "writev", SHIM_CALL_WRITEV },
-	{ "recvfrom", SHIM_CALL_RECVFROM },
-	{ "recvmsg", SHIM_CALL_RECVMSG },
-	{ "readv", SHIM_CALL_READV },
-	{ "connect", SHIM_CALL_CONNECT },
-	{ "accept", SHIM_CALL_ACCEPT | SHIM_CALL_ACCEPT4 },
-	{ "accept4", SHIM_CALL_ACCEPT4 },
-	{ "socket", SHIM_CALL_SOCKET },
-	{ "close", SHIM_CALL_CLOSE },
-};
+#define SHIM_CALL_ENTRY(name, bits) { name, bits },
+static const struct call_name call_names[] = { SHIM_CALL_NAMES(SHIM_CALL_ENTRY) };
+#undef SHIM_CALL_ENTRY
 
 /* A piece of the spec text: [start, start + len). */
 struct span {

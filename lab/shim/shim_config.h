@@ -46,7 +46,28 @@ enum shim_call {
 #define SHIM_CALLS_RECV_DIR                                                                        \
 	(SHIM_CALL_RECV | SHIM_CALL_RECVFROM | SHIM_CALL_RECVMSG | SHIM_CALL_READ | SHIM_CALL_READV)
 
-/* How often an error rule fires; the same values as scenario.h's enum fault_when. */
+/* The call names an `error` fault may use, with the enum shim_call bits each one
+ * stands for: the one list of them, used by the shim (shim_call_mask) and by the
+ * scenario language's fault grammar (lab/scenario/scenario_fault.c). X(NAME, BITS). */
+#define SHIM_CALL_NAMES(X)                                                                         \
+	X("send", SHIM_CALLS_SEND_DIR)                                                             \
+	X("recv", SHIM_CALLS_RECV_DIR)                                                             \
+	X("write", SHIM_CALL_WRITE | SHIM_CALL_WRITEV)                                             \
+	X("read", SHIM_CALL_READ | SHIM_CALL_READV)                                                \
+	X("connect", SHIM_CALL_CONNECT)                                                            \
+	X("accept", SHIM_CALL_ACCEPT | SHIM_CALL_ACCEPT4)                                          \
+	X("sendmsg", SHIM_CALL_SENDMSG)                                                            \
+	X("recvmsg", SHIM_CALL_RECVMSG)                                                            \
+	X("writev", SHIM_CALL_WRITEV)                                                              \
+	X("readv", SHIM_CALL_READV)                                                                \
+	X("sendto", SHIM_CALL_SENDTO)                                                              \
+	X("recvfrom", SHIM_CALL_RECVFROM)                                                          \
+	X("accept4", SHIM_CALL_ACCEPT4)                                                            \
+	X("socket", SHIM_CALL_SOCKET)                                                              \
+	X("close", SHIM_CALL_CLOSE)
+
+/* How often an error rule fires. scenario.h's enum fault_when has the same values
+ * (checked at compile time in shim_spec.c). */
 enum shim_when {
 	SHIM_WHEN_ALWAYS = 0, /* every matching call */
 	SHIM_WHEN_ONCE = 1,   /* the first matching call of the process */

@@ -11,6 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The language's `when` kinds and the shim's are one list. */
+_Static_assert(WHEN_ALWAYS == (int)SHIM_WHEN_ALWAYS && WHEN_ONCE == (int)SHIM_WHEN_ONCE &&
+		       WHEN_EVERY == (int)SHIM_WHEN_EVERY && WHEN_AFTER == (int)SHIM_WHEN_AFTER,
+	       "enum fault_when (scenario.h) and enum shim_when (shim_config.h) differ");
+
 /* Appends formatted text at buf + *used; -1 when it does not fit. */
 static int append(char *buf, size_t len, size_t *used, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

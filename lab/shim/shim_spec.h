@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "lab/err.h"
-#include "lab/scenario.h"
+#include "lab/common/err.h"
+#include "lab/scenario/scenario.h"
 #include "lab/shim/shim_config.h"
 
 /* Writes the TCPLAB_FAULTS string for the faults of `who` into buf (NUL-terminated;

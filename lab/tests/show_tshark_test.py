@@ -31,24 +31,29 @@ def tshark(pcap, *args):
     return [line.split('\t') for line in out.splitlines() if line]
 
 
-def frames_marked(pcap, field):
-    return {int(r[0]) for r in tshark(pcap, '-Y', field, '-T', 'fields', '-e', 'frame.number')}
+NOTES = ['retransmission', 'fast retransmission', 'dup ack']
 
 
-def check(tcplab, pcap, opts, failures):
-    shown = subprocess.run([tcplab, 'show'] + opts + [pcap], check=True, capture_output=True,
-                           text=True).stdout
-    fields = tshark(pcap, '-Y', 'tcp', '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.seq',
-                    '-e', 'tcp.ack', '-e', 'tcp.len', '-e', 'frame.time_relative', '-e',
-                    'frame.time_epoch', '-e', 'tcp.srcport', '-e', 'tcp.dstport')
+def wireshark_view(pcap):
+    """One tshark run per capture: per TCP frame its fields and the frames it
+    marks with each note."""
+    fields = tshark(pcap, '-Y', 'tcp', '-T', 'fields', '-E', 'occurrence=f', '-e',
+                    'frame.number', '-e', 'tcp.seq', '-e', 'tcp.ack', '-e', 'tcp.len', '-e',
+                    'frame.time_relative', '-e', 'frame.time_epoch', '-e', 'tcp.srcport', '-e',
+                    'tcp.dstport', '-e', 'tcp.analysis.retransmission', '-e',
+                    'tcp.analysis.fast_retransmission', '-e', 'tcp.analysis.duplicate_ack')
+    fields = [r + [''] * (11 - len(r)) for r in fields]
+    marked = {note: {int(r[0]) for r in fields if r[8 + i]} for i, note in enumerate(NOTES)}
     # a frame cut inside the TCP header has no tcp.seq: malformed for us too
     fields = [r for r in fields if r[1] != '']
+    return fields, marked
+
+
+def check(tcplab, pcap, view, opts, failures):
+    shown = subprocess.run([tcplab, 'show'] + opts + [pcap], check=True, capture_output=True,
+                           text=True).stdout
+    fields, marked = view
     frames = {int(r[0]): r for r in fields}
-    marked = {
-        'retransmission': frames_marked(pcap, 'tcp.analysis.retransmission'),
-        'fast retransmission': frames_marked(pcap, 'tcp.analysis.fast_retransmission'),
-        'dup ack': frames_marked(pcap, 'tcp.analysis.duplicate_ack'),
-    }
     where = '%s %s' % (os.path.basename(pcap), ' '.join(opts) or '(folded)')
     rows = 0
     retrans_rows = set()
@@ -120,9 +125,10 @@ def main():
     failures = []
     checked = 0
     for pcap in pcaps:
+        view = wireshark_view(pcap)
         for opts in ([], ['--all'], ['--time', 'relative'], ['--all', '--time', 'absolute'],
                      ['--port', '1060', '--time', 'absolute']):
-            checked += check(tcplab, pcap, opts, failures)
+            checked += check(tcplab, pcap, view, opts, failures)
     for f in failures:
         print('FAIL', f)
     print('%d rows of %d captures checked against tshark, %d failures' %

@@ -10,13 +10,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 ob=${BAZEL_OUTPUT_BASE:-/tmp/bazel-ob-flow}
-bazel --output_base="$ob" build //lab:flowdump >/dev/null 2>&1 ||
-	{ # frame numbers with other protocols' frames first; a date wider than a time
-"$flowdump" --show --time relative "$dir/mixed.pcap" >"$dir/mixed.relative.show"
-"$flowdump" --show --time absolute "$dir/mixed.pcap" >"$dir/mixed.absolute.show"
-"$flowdump" --show --time absolute "$dir/dup_ack_storm.pcap" >"$dir/dup_ack_storm.absolute.show"
-echo "regen_golden: building //lab:flowdump failed" >&2; exit 1; }
-flowdump=$(bazel --output_base="$ob" info bazel-bin 2>/dev/null)/lab/flowdump
+bazel --output_base="$ob" build //lab/cli:flowdump >/dev/null 2>&1 ||
+	{ echo "regen_golden: building //lab/cli:flowdump failed" >&2; exit 1; }
+flowdump=$(bazel --output_base="$ob" info bazel-bin 2>/dev/null)/lab/cli/flowdump
 dir=lab/tests/pcaps
 for pcap in "$dir"/*.pcap "$dir"/*.pcapng; do
 	case "$pcap" in *.relative.* | *.absolute.*) continue ;; esac

@@ -1,0 +1,232 @@
+/* cmd_run: `tcplab run`: loads every scenario before running any (bad input stops
+ * everything with exit status 2), runs them in a pool of workers (pool.h), prints
+ * each result in the order given, then the summary and the report files asked
+ * for. Exit status: 0 all expectations held, 1 some did not, 2 bad input or the
+ * lab could not run, 130 interrupted. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab/cli/commands.h"
+#include "lab/cli/home.h"
+#include "lab/cli/pool.h"
+#include "lab/cli/progress.h"
+#include "lab/cli/scenario_files.h"
+#include "lab/cli/usage.h"
+#include "lab/report/report.h"
+#include "lab/report/report_html.h"
+#include "lab/report/report_json.h"
+#include "lab/report/report_junit.h"
+#include "lab/report/report_seqdiag.h"
+#include "lab/run/proc.h"
+#include "lab/run/run.h"
+#include "lab/run/sandbox.h"
+
+/* The report files asked for; each failure is said on stderr. */
+static int write_reports(const struct report_item *items, size_t n, double wall_s,
+			 const char *junit_path, const char *json_path, const char *html_dir)
+{
+	struct lab_err err;
+	int rc = 0;
+
+	if (junit_path != NULL && report_junit_write(junit_path, items, n, wall_s, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = -1;
+	}
+	if (json_path != NULL && report_json_write(json_path, items, n, wall_s, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = -1;
+	}
+	if (html_dir != NULL && report_html_write(html_dir, items, n, wall_s, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = -1;
+	}
+	return rc;
+}
+
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "pcap-dir", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "json", required_argument, NULL, 'O' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
+	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550 };
+	const char *junit_path = NULL, *json_path = NULL, *html_dir = NULL;
+	struct progress progress;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	struct path_list paths = { 0 };
+	struct scenario **scs = NULL;
+	char home[PATH_MAX], tools_dir[PATH_MAX + 16], shim_path[PATH_MAX + 64];
+	struct pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			     .changed = PTHREAD_COND_INITIALIZER };
+	pthread_t *workers = NULL;
+	struct interrupter interrupter = { .stop = false, .signal = 0 };
+	size_t printed = 0;
+	int64_t start_us = proc_now_us();
+	int status = 2;
+	int c;
+	struct lab_err err;
+
+	while ((c = getopt_long(argc, argv, "j:vh", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'j':
+			jobs = strtol(optarg, &end, 10);
+			if (*end != '\0' || jobs < 1 || jobs > 256)
+				return cli_usage_error(
+					"-j wants a number from 1 to 256, not \"%s\"", optarg);
+			break;
+		case 'p':
+			opts.pcap_dir = optarg;
+			break;
+		case 'v':
+			ropts.verbose = true;
+			break;
+		case 'J':
+			junit_path = optarg;
+			break;
+		case 'O':
+			json_path = optarg;
+			break;
+		case 'H':
+			html_dir = optarg;
+			break;
+		case 'h':
+			fputs(cli_usage_text, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("%s", "run: which scenarios? (a file or a directory)");
+	if (scenario_files_collect(argv + optind, argc - optind, &paths) < 0)
+		goto out;
+	if (paths.n == 0) {
+		fprintf(stderr, "tcplab: no scenario to run\n");
+		goto out;
+	}
+	if (scenario_files_load(&paths, &scs) < 0)
+		goto out;
+	if (cli_find_home(home, sizeof(home)) < 0) {
+		fprintf(stderr,
+			"tcplab: cannot find the reference programs and the fault shim: "
+			"not in $TCPLAB_HOME, nor in PREFIX/lib/tcplab beside an installed "
+			"PREFIX/bin/tcplab, nor in Bazel's runfiles (run it with `bazel run "
+			"//lab:tcplab -- ...`, or install it: docs in README)\n");
+		goto out;
+	}
+	snprintf(tools_dir, sizeof(tools_dir), "%s/tools/ref", home);
+	snprintf(shim_path, sizeof(shim_path), "%s/lab/shim/libtcplab_shim.so", home);
+	opts.tools_dir = tools_dir;
+	opts.shim_path = shim_path;
+	if (make_dirs(opts.pcap_dir) < 0) {
+		fprintf(stderr, "tcplab: cannot make %s: %s\n", opts.pcap_dir, strerror(errno));
+		goto out;
+	}
+	if (sandbox_prepare_process(&err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		goto out;
+	}
+	interrupter_start(&interrupter);
+	opts.interrupted = &interrupter.stop;
+	pool.n = paths.n;
+	pool.jobs = calloc(paths.n, sizeof(*pool.jobs));
+	if ((size_t)jobs > paths.n)
+		jobs = (long)paths.n;
+	workers = calloc((size_t)jobs, sizeof(*workers));
+	if (pool.jobs == NULL || workers == NULL)
+		goto out;
+	for (size_t i = 0; i < paths.n; i++) {
+		pool.jobs[i].sc = scs[i];
+		pool.jobs[i].run_opts = &opts;
+		pool.jobs[i].ladder = html_dir != NULL ? &report_seqdiag_ladder_opts : NULL;
+	}
+	progress_start(&progress, stdout);
+	for (long w = 0; w < jobs; w++)
+		pthread_create(&workers[w], NULL, pool_worker, &pool);
+	/* Print in the order given, as soon as each prefix is done; between results,
+	 * a progress line on a terminal. */
+	pthread_mutex_lock(&pool.lock);
+	while (printed < pool.n) {
+		while (printed < pool.n && pool.jobs[printed].done) {
+			pthread_mutex_unlock(&pool.lock);
+			progress_clear(&progress);
+			report_item(stdout, &pool.jobs[printed].item, &ropts);
+			fflush(stdout);
+			pthread_mutex_lock(&pool.lock);
+			printed++;
+		}
+		if (printed < pool.n) {
+			pool_show_progress(&pool, &progress);
+			pool_wait_a_little(&pool);
+		}
+	}
+	pthread_mutex_unlock(&pool.lock);
+	progress_clear(&progress);
+	for (long w = 0; w < jobs; w++)
+		pthread_join(workers[w], NULL);
+	{
+		struct report_item *items = calloc(pool.n, sizeof(*items));
+
+		status = 0;
+		for (size_t i = 0; i < pool.n; i++) {
+			if (items != NULL)
+				items[i] = pool.jobs[i].item;
+			if (pool.jobs[i].item.status == REPORT_ERROR)
+				status = 2;
+			else if (pool.jobs[i].item.status == REPORT_FAIL && status == 0)
+				status = 1;
+		}
+		if (items != NULL) {
+			double wall_s = (double)(proc_now_us() - start_us) / 1e6;
+
+			report_summary(stdout, items, pool.n, wall_s, &ropts);
+			if (write_reports(items, pool.n, wall_s, junit_path, json_path, html_dir) <
+			    0)
+				status = 2;
+		}
+		free(items);
+		if (atomic_load(&interrupter.stop)) {
+			fprintf(stderr, "tcplab: interrupted by %s\n",
+				strsignal(atomic_load(&interrupter.signal)));
+			status = 130;
+		}
+	}
+out:
+	pool_release(&pool);
+	free(workers);
+	scenario_files_free(scs, paths.n);
+	path_list_free(&paths);
+	return status;
+}

@@ -1,0 +1,60 @@
+/* usage: the --help text and usage errors of tcplab's command line (usage.h). */
+#include "lab/cli/usage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const char cli_usage_text[] =
+	"usage: tcplab COMMAND [options] ARGS\n"
+	"\n"
+	"commands:\n"
+	"  run [-j N] [--pcap-dir DIR] [--junit FILE] [--json FILE] [--html DIR] [-v] PATH...\n"
+	"        run scenario files (.scn), or every .scn in a directory, each in its own\n"
+	"        network namespace; capture each run to DIR/<name>.pcap (default pcap/)\n"
+	"  check PCAP (--scenario FILE | --expect 'LINE'...) [--port N]\n"
+	"        judge expectations about packets on a capture taken anywhere\n"
+	"  show PCAP [--all] [--ascii] [--port N] [--time absolute|relative]\n"
+	"        a ladder diagram of each TCP connection in a capture; each row starts\n"
+	"        with its frame number (Wireshark: frame.number == N) and its time since\n"
+	"        the connection began, the capture began (relative) or the UTC clock\n"
+	"  list PATH...\n"
+	"        the scenarios and their one-line summaries\n"
+	"\n"
+	"options:\n"
+	"  -j, --jobs N       scenarios run at once (default: number of CPUs)\n"
+	"      --pcap-dir DIR where captures go (default: pcap)\n"
+	"      --junit FILE   JUnit XML for CI (Jenkins, GitLab, GitHub)\n"
+	"      --json FILE    everything the run knows (docs/report-formats.md)\n"
+	"      --html DIR     index.html and a page per scenario with sequence diagrams\n"
+	"  -v, --verbose      show every verdict, not only the failed ones\n"
+	"  -h, --help         this text;  --version  the version\n"
+	"\n"
+	"examples:\n"
+	"  tcplab run scenarios/\n"
+	"  tcplab run -j 1 scenarios/deadlock.scn\n"
+	"  tcplab run --junit report.xml --html report/ scenarios/\n"
+	"  tcplab check pcap/server_down.pcap --port 1060 --expect 'handshake refused'\n"
+	"  tcplab show pcap/sixteen.pcap\n"
+	"  tcplab show --time absolute --port 1060 capture.pcapng\n"
+	"\n"
+	"exit status: 0 every expectation held; 1 some did not; 2 bad input, or the lab\n"
+	"could not run (the message names the file and line).\n";
+
+int cli_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tcplab: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see tcplab --help)\n");
+	return 2;
+}
+
+int cli_parse_port(const char *text, int *port)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (*end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* err: filling the caller-owned error buffer (see err.h). */
+#include "lab/common/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int lab_err_set(struct lab_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int lab_err_sys(struct lab_err *err, int errno_value, const char *fmt, ...)
+{
+	va_list ap;
+	size_t used;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	used = strlen(err->msg);
+	snprintf(err->msg + used, sizeof(err->msg) - used, ": %s", strerror(errno_value));
+	return -1;
+}

@@ -1,0 +1,121 @@
+/* record: what one run of a scenario recorded, as plain data: each program's end
+ * and output, the lab's timeline of events, the stall/deadlock figures, the
+ * capture's statistics and the fault shim's counters. The runner (lab/run) fills
+ * it; the verdicts (lab/verdict) and the reports (lab/report) read it. It holds
+ * no behaviour, so readers of a record never depend on the code that made it. */
+#ifndef TCPLAB_RECORD_H
+#define TCPLAB_RECORD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lab/scenario/scenario.h"
+#include "lab/shim/shim_config.h"
+
+/* ---- one program --------------------------------------------------------------- */
+
+/* Output kept per stream; more is counted but dropped. */
+#define PROC_OUTPUT_CAP_BYTES (1024 * 1024)
+
+struct proc_output {
+	char *data; /* NUL-terminated */
+	size_t len;
+	uint64_t total_bytes; /* including what was beyond the cap */
+	int fd;               /* read end of the pipe, -1 once at EOF */
+};
+
+struct proc {
+	pid_t pid; /* also the process group id */
+	int pidfd;
+	struct proc_output out;
+	struct proc_output err;
+	bool running;
+	bool exited; /* ended by exit(): exit_code is valid */
+	int exit_code;
+	bool signaled; /* ended by a signal: signal is valid */
+	int signal;
+	int64_t start_us; /* on the caller's clock (proc_now_us) */
+	int64_t end_us;
+};
+
+/* ---- the capture ----------------------------------------------------------------- */
+
+struct capture_stats {
+	uint64_t packets;      /* written to the file */
+	uint64_t kernel_drops; /* pcap_stats: dropped because the ring was full */
+	uint64_t ifdrops;      /* pcap_stats: dropped by the interface */
+};
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+struct capture; /* lab/run/capture.h: the live capture, open until run_finish */
+
+/* The sockets of the scenario's port as one liveness sample saw them (sock_diag,
+ * every 5 ms): summed over its connections, per side (enum scenario_who). */
+struct run_queue_sample {
+	int64_t at_us;                /* since the run started */
+	uint32_t send_queue_bytes[2]; /* written, not yet acknowledged */
+	uint32_t recv_queue_bytes[2]; /* received, not yet read by the program */
+	uint64_t bytes[2];            /* moved client->server, server->client so far */
+};
+
+/* Samples kept per run; a longer run keeps every other one each time it fills
+ * (run_record.queue_stride says how many samples one kept sample stands for). */
+#define RUN_MAX_QUEUE_SAMPLES 4096
+
+enum run_event_kind {
+	RUN_EV_SERVER_START,
+	RUN_EV_LISTENING,
+	RUN_EV_CLIENT_START,
+	RUN_EV_EXIT,
+	RUN_EV_PAUSE,
+	RUN_EV_CONTINUE,
+	RUN_EV_KILL,
+	RUN_EV_STALL,
+	RUN_EV_DEADLOCK,
+	RUN_EV_HANG,
+	RUN_EV_TIMEOUT,
+	RUN_EV_STOP,
+};
+
+struct run_event {
+	int64_t at_us; /* since the run started */
+	enum run_event_kind kind;
+	char text[320];
+};
+
+#define RUN_MAX_EVENTS 64
+
+struct run_side {
+	bool present; /* the scenario has this program */
+	bool started;
+	struct proc proc;
+	bool stopped_by_lab; /* the lab ended it (client done, deadlock, timeout) */
+	bool faulted;        /* the shim was preloaded */
+	struct shim_stats shim;
+};
+
+struct run_record {
+	enum scenario_outcome outcome;
+	int64_t duration_us;
+	int64_t listening_us;     /* when the server listened; -1 never */
+	int64_t last_progress_us; /* deadlock/stall: last byte moved, since start */
+	int64_t verdict_us;       /* deadlock: when the watcher concluded */
+	uint64_t stall_bytes[2];  /* bytes moved client->server, server->client */
+	uint64_t stall_queued[2]; /* bytes queued in the client's, the server's send queue */
+	char stall_text[400];
+	struct run_side side[2]; /* indexed by enum scenario_who */
+	struct capture_stats capture;
+	char pcap_path[PATH_MAX];
+	struct run_event events[RUN_MAX_EVENTS];
+	int n_events;
+	struct capture *open_capture;           /* open until run_finish */
+	struct run_queue_sample *queue_samples; /* the sockets over time (heap) */
+	size_t n_queue_samples;
+	unsigned queue_stride;
+};
+
+#endif

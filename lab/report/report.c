@@ -1,0 +1,193 @@
+/* report: terminal output of runs and checks (see report.h). */
+#include "lab/report/report.h"
+
+#include <string.h>
+
+static const char *status_word(enum report_status s)
+{
+	return s == REPORT_PASS ? "PASS" : s == REPORT_FAIL ? "FAIL" : "ERROR";
+}
+
+static const char *status_color(enum report_status s)
+{
+	return s == REPORT_PASS ? "\033[32m" : s == REPORT_FAIL ? "\033[31m" : "\033[35m";
+}
+
+/* A Wireshark display filter that shows what an expectation is about. */
+static const char *wireshark_filter(const struct expectation *e)
+{
+	switch (e->kind) {
+	case EXPECT_ZERO_WINDOW:
+		return "tcp.analysis.zero_window";
+	case EXPECT_WINDOW_PROBES:
+		return "tcp.analysis.zero_window_probe";
+	case EXPECT_RETRANSMISSIONS:
+		return "tcp.analysis.retransmission";
+	case EXPECT_HANDSHAKE:
+		return "tcp.flags.syn==1 || tcp.flags.reset==1";
+	case EXPECT_TEARDOWN:
+		return "tcp.flags.fin==1 || tcp.flags.reset==1";
+	case EXPECT_BYTES:
+	case EXPECT_SEGMENTS_PAYLOAD:
+		return "tcp.len>0";
+	default:
+		return NULL;
+	}
+}
+
+/* The last lines of a program's output, indented, when a failure needs them. */
+static void print_tail(FILE *out, const char *label, const struct proc_output *o)
+{
+	const char *text = o->data;
+	const char *start;
+	int lines = 0;
+
+	if (text == NULL || text[0] == '\0')
+		return;
+	start = text + strlen(text);
+	while (start > text && lines < 6) {
+		start--;
+		if (*start == '\n' && start[1] != '\0')
+			lines++;
+	}
+	if (*start == '\n')
+		start++;
+	fprintf(out, "      %s:\n", label);
+	for (const char *line = start; *line != '\0';) {
+		size_t len = strcspn(line, "\n");
+
+		fprintf(out, "        | %.*s\n", (int)len, line);
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+}
+
+void report_shim_counts(const struct shim_stats *st, bool with_calls, char *buf, size_t len)
+{
+	const struct {
+		const char *words;
+		uint64_t n;
+	} counts[] = {
+		{ "calls intercepted", with_calls ? st->calls_intercepted : 0 },
+		{ "short sends", st->short_sends },
+		{ "short reads", st->short_recvs },
+		{ "delayed sends", st->send_delays },
+		{ "delayed reads", st->recv_delays },
+		{ "errors injected", st->errors_injected },
+		{ "resets", st->resets_done },
+		{ "early closes", st->early_closes },
+		{ "buffers set", st->buffers_set },
+		{ "bytes sent", st->bytes_sent },
+		{ "bytes received", st->bytes_received },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && used < len; i++) {
+		if (counts[i].n == 0)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%llu %s", used ? ", " : "",
+					 (unsigned long long)counts[i].n, counts[i].words);
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, "%s (%llu process%s)",
+			 used ? "" : "nothing happened", (unsigned long long)st->processes,
+			 st->processes == 1 ? "" : "es");
+}
+
+/* What the fault shim did in one program. */
+static void print_shim(FILE *out, const char *who, const struct run_side *side)
+{
+	char counts[512];
+
+	if (!side->faulted)
+		return;
+	report_shim_counts(&side->shim, false, counts, sizeof(counts));
+	fprintf(out, "      %s faults: %s\n", who, counts);
+}
+
+void report_item(FILE *out, const struct report_item *item, const struct report_opts *opts)
+{
+	const struct scenario *sc = item->sc;
+	const char *filter = NULL;
+	double secs = item->rec ? (double)item->rec->duration_us / 1e6 : 0.0;
+
+	char time[16] = "      -";
+	char packets[24] = "          -";
+
+	if (item->rec != NULL) {
+		snprintf(time, sizeof(time), "%6.2fs", secs);
+		if (item->status != REPORT_ERROR)
+			snprintf(packets, sizeof(packets), "%6llu pkts",
+				 (unsigned long long)item->rec->capture.packets);
+	}
+	fprintf(out, "%s%-5s%s %-28s %s %s  %s\n", opts->color ? status_color(item->status) : "",
+		status_word(item->status), opts->color ? "\033[0m" : "", sc->name, time, packets,
+		item->pcap_path ? item->pcap_path : "-");
+	if (item->status == REPORT_ERROR) {
+		fprintf(out, "      %s\n", item->error);
+		return;
+	}
+	if (item->rec != NULL && item->rec->capture.kernel_drops > 0)
+		fprintf(out, "      warning: the capture lost %llu packets (kernel drops)\n",
+			(unsigned long long)item->rec->capture.kernel_drops);
+	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
+		print_shim(out, "client", &item->rec->side[WHO_CLIENT]);
+		print_shim(out, "server", &item->rec->side[WHO_SERVER]);
+		if (item->rec->stall_text[0] != '\0')
+			fprintf(out, "      watch: %s\n", item->rec->stall_text);
+	}
+	/* The run's timeline says what happened when a verdict alone cannot. */
+	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
+		for (int i = 0; i < item->rec->n_events; i++)
+			fprintf(out, "      %8.3f s  %s\n",
+				(double)item->rec->events[i].at_us / 1e6,
+				item->rec->events[i].text);
+	}
+	for (size_t i = 0; i < sc->n_expects; i++) {
+		const struct verdict *v = &item->verdicts[i];
+
+		if (v->held && !opts->verbose)
+			continue;
+		fprintf(out, "      %s %s:%d: %s\n", v->held ? "ok  " : "FAIL", sc->path,
+			v->exp->line, v->exp->source);
+		fprintf(out, "           %s\n", v->text);
+		if (!v->held && filter == NULL)
+			filter = wireshark_filter(v->exp);
+	}
+	if (item->status != REPORT_FAIL)
+		return;
+	if (item->rec != NULL) {
+		for (int who = 0; who < 2; who++) {
+			const struct run_side *side = &item->rec->side[who];
+
+			if (!side->started)
+				continue;
+			print_tail(out, who == WHO_CLIENT ? "client stdout" : "server stdout",
+				   &side->proc.out);
+			print_tail(out, who == WHO_CLIENT ? "client stderr" : "server stderr",
+				   &side->proc.err);
+		}
+	}
+	if (item->pcap_path != NULL) {
+		if (filter != NULL)
+			fprintf(out, "      look: wireshark -r %s -Y '%s'\n", item->pcap_path,
+				filter);
+		else
+			fprintf(out, "      look: wireshark -r %s\n", item->pcap_path);
+	}
+}
+
+void report_summary(FILE *out, const struct report_item *items, size_t n, double wall_s,
+		    const struct report_opts *opts)
+{
+	size_t counts[3] = { 0, 0, 0 };
+
+	(void)opts;
+	for (size_t i = 0; i < n; i++)
+		counts[items[i].status]++;
+	fprintf(out, "%zu scenario%s: %zu passed, %zu failed, %zu errors (%.2f s)\n", n,
+		n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL], counts[REPORT_ERROR],
+		wall_s);
+}

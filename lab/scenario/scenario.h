@@ -1,0 +1,149 @@
+/* scenario: parses a scenario file (.scn) into a typed, validated struct.
+ * One directive per line; every error is reported as "FILE:LINE:COL: message".
+ * This module only reads text: it runs nothing and judges nothing.
+ * The language is documented in docs/scenario-language.md; keep the two in step. */
+#ifndef TCPLAB_SCENARIO_H
+#define TCPLAB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lab/common/err.h"
+
+enum scenario_who { WHO_CLIENT = 0, WHO_SERVER = 1 };
+
+/* Comparison operators of expectations: == != < <= > >= */
+enum scenario_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+enum fault_kind {
+	FAULT_SEND_MAX,    /* bytes: each send/write moves at most this many */
+	FAULT_RECV_MAX,    /* bytes: each recv/read returns at most this many */
+	FAULT_SEND_DELAY,  /* delay_us before each send/write */
+	FAULT_RECV_DELAY,  /* delay_us before each recv/read */
+	FAULT_ERROR,       /* call, errno_value, when, when_n */
+	FAULT_BUFFERS,     /* rcvbuf_bytes, sndbuf_bytes (0 = leave alone) */
+	FAULT_RESET_AFTER, /* bytes: abortive close once this many have moved */
+	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group */
+	FAULT_KILL,        /* at_us: SIGKILL of the process group */
+	FAULT_CLOSE_AFTER, /* bytes: orderly close (FIN) once this many have moved */
+};
+
+enum fault_when {
+	WHEN_ALWAYS, /* every call */
+	WHEN_ONCE,   /* the first call only */
+	WHEN_EVERY,  /* every when_n-th call */
+	WHEN_AFTER,  /* every call once when_n bytes have moved */
+};
+
+struct fault {
+	int line;
+	enum scenario_who who;
+	enum fault_kind kind;
+	int64_t bytes;
+	int64_t delay_us;
+	int64_t at_us;
+	int64_t for_us;
+	char call[16]; /* "send", "recv", "connect", "accept", "write", "read" ... */
+	int errno_value;
+	enum fault_when when;
+	int64_t when_n;
+	int64_t rcvbuf_bytes;
+	int64_t sndbuf_bytes;
+};
+
+/* hang: the sockets idle (nothing queued, nothing moving) while every program
+ * waits with no time limit (in read, recv, accept, poll without timeout ...). */
+enum scenario_outcome { OUTCOME_COMPLETED, OUTCOME_DEADLOCK, OUTCOME_TIMEOUT, OUTCOME_HANG };
+enum scenario_handshake {
+	HANDSHAKE_COMPLETE,
+	HANDSHAKE_REFUSED,
+	HANDSHAKE_UNANSWERED,
+	HANDSHAKE_NONE
+};
+enum scenario_teardown { TEARDOWN_FIN, TEARDOWN_RESET, TEARDOWN_NONE };
+enum scenario_stream { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
+
+enum expect_kind {
+	EXPECT_EXIT,             /* who, op, value: exit code */
+	EXPECT_KILLED,           /* who: ended by any signal */
+	EXPECT_SIGNAL,           /* who, value: signal number */
+	EXPECT_OUTPUT,           /* who, stream, regex (matches) or not (contains), negate, text */
+	EXPECT_OUTCOME,          /* value: enum scenario_outcome */
+	EXPECT_DEADLOCK_WITHIN,  /* value: microseconds */
+	EXPECT_HANDSHAKE,        /* value: enum scenario_handshake */
+	EXPECT_TEARDOWN,         /* value: enum scenario_teardown */
+	EXPECT_PACKETS,          /* text: BPF filter ($PORT, $HOST expanded), op, value */
+	EXPECT_ZERO_WINDOW,      /* who (the sender of the zero window), op, value (default >= 1) */
+	EXPECT_WINDOW_PROBES,    /* who (the prober), op, value */
+	EXPECT_RETRANSMISSIONS,  /* op, value */
+	EXPECT_BYTES,            /* who (the sender), op, value */
+	EXPECT_SEGMENTS_PAYLOAD, /* who (the sender), op, value: every data segment's payload */
+	EXPECT_DURATION,         /* op, value: microseconds */
+};
+
+struct expectation {
+	int line;
+	int col;
+	char *source; /* the directive as written, trimmed, for verdicts */
+	enum expect_kind kind;
+	enum scenario_who who;
+	enum scenario_op op;
+	int64_t value;
+	enum scenario_stream stream;
+	bool regex;
+	bool negate;
+	char *text; /* output text or ERE, or BPF filter after $PORT/$HOST expansion */
+};
+
+struct scenario_sysctl {
+	int line;
+	char *name;  /* e.g. "net.ipv4.tcp_rmem" */
+	char *value; /* e.g. "4096 4096 4096" */
+};
+
+struct scenario_program {
+	int line;      /* 0 when absent */
+	char *command; /* NULL when absent; run by /bin/sh -c */
+};
+
+struct scenario {
+	char *path;         /* as given */
+	char *name;         /* base name without ".scn": names the pcap */
+	char *summary;      /* from `scenario "..."`; required */
+	int64_t timeout_us; /* `timeout`, default 10 s */
+	int64_t quiet_us;   /* `quiet`: no progress this long = stall, default 200 ms */
+	int port;           /* `port`, default 1060 */
+	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
+	struct scenario_sysctl *sysctls;
+	size_t n_sysctls;
+	struct scenario_program server;
+	struct scenario_program client; /* required */
+	struct fault *faults;
+	size_t n_faults;
+	struct expectation *expects;
+	size_t n_expects;
+};
+
+/* Reads and parses the file at path. On success *out is a new scenario (free with
+ * scenario_free) and 0 is returned; on error -1 with err holding
+ * "PATH:LINE:COL: message" (or "PATH: message" when the file cannot be read). */
+int scenario_parse_file(const char *path, struct scenario **out, struct lab_err *err);
+
+/* Parses text as if it were the contents of the file at path. */
+int scenario_parse_text(const char *path, const char *text, struct scenario **out,
+			struct lab_err *err);
+
+void scenario_free(struct scenario *sc);
+
+/* Names for messages: "client", "==", "deadlock", "refused", ... */
+const char *scenario_who_name(enum scenario_who who);
+const char *scenario_op_text(enum scenario_op op);
+const char *scenario_outcome_name(enum scenario_outcome outcome);
+const char *scenario_handshake_name(enum scenario_handshake handshake);
+const char *scenario_teardown_name(enum scenario_teardown teardown);
+
+/* True when `seen OP expected` holds. */
+bool scenario_op_holds(enum scenario_op op, int64_t seen, int64_t expected);
+
+#endif

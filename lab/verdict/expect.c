@@ -1,0 +1,580 @@
+/* expect: verdicts on a scenario's expectations (see expect.h). */
+#include "lab/verdict/expect.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/analysis/facts.h"
+#include "lab/analysis/flow.h"
+
+/* "", "!= ", "<= " ...: how an operator reads before a number ("expected 16 bytes"). */
+static const char *op_words(enum scenario_op op)
+{
+	switch (op) {
+	case OP_EQ:
+		return "";
+	case OP_NE:
+		return "other than ";
+	case OP_LT:
+		return "fewer than ";
+	case OP_LE:
+		return "at most ";
+	case OP_GT:
+		return "more than ";
+	default:
+		return "at least ";
+	}
+}
+
+__attribute__((format(printf, 2, 3))) static void say(struct verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->text, sizeof(v->text), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- expectations about the programs ---------------------------------------- */
+
+/* "exited with status 1", "was killed by signal 9 (Killed) after the lab stopped it" */
+static void describe_end(const struct run_side *side, char *buf, size_t len)
+{
+	const struct proc *p = &side->proc;
+
+	if (!side->started)
+		snprintf(buf, len, "never started");
+	else if (p->exited)
+		snprintf(buf, len, "exited with status %d", p->exit_code);
+	else if (p->signaled)
+		snprintf(buf, len, "was killed by signal %d (%s)%s", p->signal,
+			 strsignal(p->signal),
+			 side->stopped_by_lab ? " when the lab stopped it" : "");
+	else
+		snprintf(buf, len, "ended in an unknown way");
+}
+
+/* text on one line, quoted, control characters escaped; only its last tail_max
+ * bytes when it is longer ("..." before them). */
+static void quote(const char *text, size_t tail_max, char *buf, size_t len)
+{
+	size_t n = strlen(text);
+	size_t start = n > tail_max ? n - tail_max : 0;
+	size_t w = 0;
+
+	buf[w++] = '"';
+	if (start > 0)
+		w += (size_t)snprintf(buf + w, len - w, "...");
+	for (size_t i = start; i < n && w + 4 < len; i++) {
+		char c = text[i];
+
+		if (c == '\n' || c == '\r' || c == '\t') {
+			buf[w++] = '\\';
+			buf[w++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else {
+			buf[w++] = (c >= 32 && c < 127) ? c : '?';
+		}
+	}
+	buf[w++] = '"';
+	buf[w] = '\0';
+}
+
+/* The end of a program's output, for "it said ..." */
+static void quote_output(const struct proc_output *o, char *buf, size_t len)
+{
+	if (o->data == NULL || o->data[0] == '\0')
+		snprintf(buf, len, "nothing");
+	else
+		quote(o->data, 120, buf, len);
+}
+
+static void judge_output(const struct expectation *e, const struct run_side *side,
+			 struct verdict *v)
+{
+	const struct proc_output *o =
+		e->stream == STREAM_STDOUT ? &side->proc.out : &side->proc.err;
+	const char *stream = e->stream == STREAM_STDOUT ? "stdout" : "stderr";
+	const char *who = scenario_who_name(e->who);
+	const char *text = o->data ? o->data : "";
+	bool found;
+	char quoted[200];
+	char wanted[200];
+
+	if (e->regex) {
+		regex_t re;
+
+		if (regcomp(&re, e->text, REG_EXTENDED | REG_NOSUB) != 0) {
+			say(v, "the pattern \"%s\" does not compile", e->text);
+			return;
+		}
+		found = regexec(&re, text, 0, NULL, 0) == 0;
+		regfree(&re);
+	} else {
+		found = strstr(text, e->text) != NULL;
+	}
+	v->held = found != e->negate;
+	quote_output(o, quoted, sizeof(quoted));
+	quote(e->text, 160, wanted, sizeof(wanted));
+	say(v, "expected %s %s %s%s %s; %s (%s said %s)", who, stream,
+	    e->negate ? "not to " : "to ", e->regex ? "match" : "contain", wanted,
+	    v->held ? "it does" : (found ? "it does" : "it does not"), stream, quoted);
+}
+
+static void judge_program(const struct expectation *e, const struct run_record *rec,
+			  struct verdict *v)
+{
+	const struct run_side *side = &rec->side[e->who];
+	const char *who = scenario_who_name(e->who);
+	char end[160];
+
+	describe_end(side, end, sizeof(end));
+	switch (e->kind) {
+	case EXPECT_EXIT:
+		v->held = side->proc.exited &&
+			  scenario_op_holds(e->op, side->proc.exit_code, e->value);
+		if (e->op == OP_EQ || e->op == OP_NE)
+			say(v, "expected %s to exit with status %s%" PRId64 "; it %s", who,
+			    e->op == OP_EQ ? "" : "other than ", e->value, end);
+		else
+			say(v, "expected %s to exit with status %s %" PRId64 "; it %s", who,
+			    scenario_op_text(e->op), e->value, end);
+		break;
+	case EXPECT_KILLED:
+		v->held = side->proc.signaled;
+		say(v, "expected %s to be killed by a signal; it %s", who, end);
+		break;
+	case EXPECT_SIGNAL:
+		v->held = side->proc.signaled && side->proc.signal == e->value;
+		say(v, "expected %s to be killed by signal %" PRId64 " (%s); it %s", who, e->value,
+		    strsignal((int)e->value), end);
+		break;
+	default:
+		judge_output(e, side, v);
+		break;
+	}
+}
+
+static void judge_run(const struct expectation *e, const struct run_record *rec, struct verdict *v)
+{
+	const char *seen = scenario_outcome_name(rec->outcome);
+
+	switch (e->kind) {
+	case EXPECT_OUTCOME:
+		v->held = rec->outcome == (enum scenario_outcome)e->value;
+		if (rec->outcome == OUTCOME_DEADLOCK || rec->stall_text[0] != '\0')
+			say(v, "expected outcome %s; saw %s (%s)",
+			    scenario_outcome_name((enum scenario_outcome)e->value), seen,
+			    rec->stall_text);
+		else
+			say(v, "expected outcome %s; saw %s",
+			    scenario_outcome_name((enum scenario_outcome)e->value), seen);
+		break;
+	case EXPECT_DEADLOCK_WITHIN:
+		/* The lab's reaction time: from the last byte that moved to the verdict.
+		 * Measured from the start it would also count how fast a loaded machine
+		 * ran the programs up to the deadlock, which is not the lab's doing. */
+		if (rec->outcome == OUTCOME_DEADLOCK) {
+			int64_t reaction_us = rec->verdict_us - rec->last_progress_us;
+
+			v->held = reaction_us <= e->value;
+			say(v,
+			    "expected the deadlock verdict within %" PRId64
+			    " ms of the last progress; it came %" PRId64 " ms after it (last "
+			    "progress at %" PRId64 " ms, verdict at %" PRId64 " ms)",
+			    e->value / 1000, reaction_us / 1000, rec->last_progress_us / 1000,
+			    rec->verdict_us / 1000);
+		} else {
+			v->held = false;
+			say(v, "expected a deadlock within %" PRId64 " ms; saw outcome %s",
+			    e->value / 1000, seen);
+		}
+		break;
+	default: /* EXPECT_DURATION */
+		v->held = scenario_op_holds(e->op, rec->duration_us, e->value);
+		say(v, "expected the run to last %s%" PRId64 " ms; it lasted %" PRId64 " ms",
+		    op_words(e->op), e->value / 1000, rec->duration_us / 1000);
+		break;
+	}
+}
+
+bool expect_needs_run(const struct expectation *exp)
+{
+	switch (exp->kind) {
+	case EXPECT_EXIT:
+	case EXPECT_KILLED:
+	case EXPECT_SIGNAL:
+	case EXPECT_OUTPUT:
+	case EXPECT_OUTCOME:
+	case EXPECT_DEADLOCK_WITHIN:
+	case EXPECT_DURATION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- packets: libpcap's BPF over the capture -------------------------------- */
+
+int expect_validate(const struct scenario *sc, struct lab_err *err)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	int rc = 0;
+
+	if (dead == NULL)
+		return lab_err_set(err, "libpcap: cannot make a filter compiler");
+	for (size_t i = 0; i < sc->n_expects && rc == 0; i++) {
+		const struct expectation *e = &sc->expects[i];
+		struct bpf_program prog;
+
+		if (e->kind != EXPECT_PACKETS)
+			continue;
+		if (pcap_compile(dead, &prog, e->text, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			rc = lab_err_set(err, "%s:%d:%d: bad packet filter \"%s\": %s", sc->path,
+					 e->line, e->col, e->text, pcap_geterr(dead));
+			continue;
+		}
+		pcap_freecode(&prog);
+	}
+	pcap_close(dead);
+	return rc;
+}
+
+/* ---- expectations about the capture: the flow analyser ------------------------ */
+
+/* What the analysis stage found, seen from the scenario. */
+struct flow_facts {
+	const struct scenario *sc;
+	const struct flow_analysis *fa;
+	const struct facts *facts;
+};
+
+static const struct flow_conn *conn_at(const struct flow_facts *f, size_t i)
+{
+	return flow_conn_at(f->fa, i);
+}
+
+/* Port 0 (`tcplab check --expect` without --port): every connection counts. */
+static bool is_to_port(const struct flow_facts *f, const struct flow_conn *c)
+{
+	return f->sc->port == 0 || c->server_port == f->sc->port;
+}
+
+static enum scenario_handshake handshake_of(const struct flow_conn *c)
+{
+	switch (c->handshake) {
+	case FLOW_HANDSHAKE_COMPLETE:
+		return HANDSHAKE_COMPLETE;
+	case FLOW_HANDSHAKE_REFUSED:
+		return HANDSHAKE_REFUSED;
+	case FLOW_HANDSHAKE_UNANSWERED:
+	case FLOW_HANDSHAKE_INCOMPLETE:
+		return HANDSHAKE_UNANSWERED;
+	default:
+		return HANDSHAKE_NONE;
+	}
+}
+
+static enum scenario_teardown teardown_of(const struct flow_conn *c)
+{
+	return c->teardown == FLOW_TEARDOWN_FIN     ? TEARDOWN_FIN
+	       : c->teardown == FLOW_TEARDOWN_RESET ? TEARDOWN_RESET
+						    : TEARDOWN_NONE;
+}
+
+/* handshake and teardown: every connection to the port must be as expected. */
+static void judge_connections(const struct flow_facts *f, const struct expectation *e,
+			      struct verdict *v)
+{
+	bool handshake = e->kind == EXPECT_HANDSHAKE;
+	const char *what = handshake ? "handshake" : "teardown";
+	const char *want = handshake ? scenario_handshake_name((enum scenario_handshake)e->value)
+				     : scenario_teardown_name((enum scenario_teardown)e->value);
+	size_t n = 0;
+	size_t matching = 0;
+	const struct flow_conn *odd = NULL;
+
+	for (size_t i = 0; i < flow_conn_count(f->fa); i++) {
+		const struct flow_conn *c = conn_at(f, i);
+		int seen;
+
+		if (!is_to_port(f, c))
+			continue;
+		n++;
+		seen = handshake ? (int)handshake_of(c) : (int)teardown_of(c);
+		if (seen == e->value)
+			matching++;
+		else if (odd == NULL)
+			odd = c;
+	}
+	if (n == 0) {
+		bool none = e->value == (handshake ? HANDSHAKE_NONE : TEARDOWN_NONE);
+
+		v->held = none;
+		if (f->sc->port == 0)
+			say(v, "expected %s %s; the capture has no TCP connection", what, want);
+		else
+			say(v, "expected %s %s; the capture has no connection to port %d", what,
+			    want, f->sc->port);
+		return;
+	}
+	v->held = matching == n;
+	if (v->held) {
+		say(v, "expected %s %s; saw %s on %s%zu connection%s", what, want, want,
+		    n == 1 ? "its " : "all ", n, n == 1 ? "" : "s");
+	} else if (handshake) {
+		say(v,
+		    "expected handshake %s; saw %s on %s -> %s (%zu of %zu connections as expected)",
+		    want, flow_handshake_name(odd->handshake), odd->client_str, odd->server_str,
+		    matching, n);
+	} else {
+		say(v,
+		    "expected teardown %s; saw %s%s%s on %s -> %s (%zu of %zu connections as expected)",
+		    want, flow_teardown_name(odd->teardown),
+		    odd->teardown_dir < 0 ? "" : ", first from the ",
+		    odd->teardown_dir < 0
+			    ? ""
+			    : (odd->teardown_dir == FLOW_DIR_C2S ? "client" : "server"),
+		    odd->client_str, odd->server_str, matching, n);
+	}
+}
+
+/* Sums a per-direction figure over the connections to the port. */
+static uint64_t sum_dir(const struct flow_facts *f, int dir, int flag, bool bytes)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < flow_conn_count(f->fa); i++) {
+		const struct flow_conn *c = conn_at(f, i);
+
+		if (!is_to_port(f, c))
+			continue;
+		for (int d = 0; d < 2; d++)
+			if (dir < 0 || d == dir)
+				sum += bytes ? c->dir[d].data_bytes : c->dir[d].flags[flag];
+	}
+	return sum;
+}
+
+static uint64_t data_segments(const struct flow_facts *f, int dir)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < flow_conn_count(f->fa); i++)
+		if (is_to_port(f, conn_at(f, i)))
+			sum += conn_at(f, i)->dir[dir].data_segments;
+	return sum;
+}
+
+static void judge_flow(const struct flow_facts *f, size_t index, const struct expectation *e,
+		       struct verdict *v)
+{
+	const char *who = scenario_who_name(e->who);
+	int dir = e->who == WHO_CLIENT ? FLOW_DIR_C2S : FLOW_DIR_S2C;
+	const char *op = op_words(e->op);
+	uint64_t seen;
+
+	switch (e->kind) {
+	case EXPECT_HANDSHAKE:
+	case EXPECT_TEARDOWN:
+		judge_connections(f, e, v);
+		return;
+	case EXPECT_ZERO_WINDOW:
+		seen = sum_dir(f, dir, FLOW_ZERO_WINDOW, false);
+		say(v,
+		    "expected %s%" PRId64 " zero-window advertisements from the %s; saw %" PRIu64,
+		    op, e->value, who, seen);
+		break;
+	case EXPECT_WINDOW_PROBES:
+		seen = sum_dir(f, dir, FLOW_WINDOW_PROBE, false);
+		say(v, "expected %s%" PRId64 " zero-window probes from the %s; saw %" PRIu64, op,
+		    e->value, who, seen);
+		break;
+	case EXPECT_RETRANSMISSIONS:
+		seen = sum_dir(f, -1, FLOW_RETRANSMISSION, false);
+		say(v, "expected %s%" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
+		break;
+	case EXPECT_BYTES:
+		seen = sum_dir(f, dir, 0, true);
+		say(v, "expected %s%" PRId64 " bytes %s; saw %" PRIu64, op, e->value,
+		    dir == FLOW_DIR_C2S ? "client->server" : "server->client", seen);
+		break;
+	default: /* EXPECT_SEGMENTS_PAYLOAD */
+		v->held = facts_rule_violations(f->facts, index) == 0;
+		if (v->held)
+			say(v,
+			    "expected every data segment from the %s to carry %s%" PRId64
+			    " bytes; all %" PRIu64 " did",
+			    who, op, e->value, data_segments(f, dir));
+		else
+			say(v,
+			    "expected every data segment from the %s to carry %s%" PRId64
+			    " bytes; %" PRIu64 " did not (the first carried %" PRIu32 ")",
+			    who, op, e->value, facts_rule_violations(f->facts, index),
+			    facts_rule_first_violation(f->facts, index));
+		return;
+	}
+	v->held = scenario_op_holds(e->op, (int64_t)seen, e->value);
+}
+
+/* ---- everything together -------------------------------------------------------- */
+
+/* The payload rule that `segments from WHO payload OP N` stands for. */
+static struct facts_payload_rule payload_rule(const struct expectation *e)
+{
+	int64_t n = e->value < 0 ? 0 : e->value > UINT32_MAX ? UINT32_MAX : e->value;
+	struct facts_payload_rule r = { .dir = e->who == WHO_CLIENT ? FLOW_DIR_C2S : FLOW_DIR_S2C,
+					.min_bytes = 0,
+					.max_bytes = UINT32_MAX,
+					.inside = true };
+
+	switch (e->op) {
+	case OP_EQ:
+	case OP_NE:
+		r.min_bytes = r.max_bytes = (uint32_t)n;
+		r.inside = e->op == OP_EQ;
+		break;
+	case OP_LT:
+		if (n == 0) { /* nothing is below 0: an empty range */
+			r.min_bytes = 1;
+			r.max_bytes = 0;
+		} else {
+			r.max_bytes = (uint32_t)(n - 1);
+		}
+		break;
+	case OP_LE:
+		r.max_bytes = (uint32_t)n;
+		break;
+	case OP_GT:
+		if (n == UINT32_MAX) {
+			r.min_bytes = 1;
+			r.max_bytes = 0;
+		} else {
+			r.min_bytes = (uint32_t)(n + 1);
+		}
+		break;
+	default: /* OP_GE */
+		r.min_bytes = (uint32_t)n;
+		break;
+	}
+	return r;
+}
+
+int expect_facts_opts(const struct scenario *sc, struct facts_opts *fo, struct lab_err *err)
+{
+	struct facts_filter *filters = calloc(sc->n_expects + 1, sizeof(*filters));
+	struct facts_payload_rule *rules = calloc(sc->n_expects + 1, sizeof(*rules));
+	char *where = calloc(sc->n_expects + 1, EXPECT_WHERE_LEN);
+
+	memset(fo, 0, sizeof(*fo));
+	if (filters == NULL || rules == NULL || where == NULL) {
+		free(filters);
+		free(rules);
+		free(where);
+		return lab_err_set(err, "out of memory");
+	}
+	fo->port = (uint16_t)sc->port;
+	for (size_t i = 0; i < sc->n_expects; i++) {
+		const struct expectation *e = &sc->expects[i];
+
+		if (e->kind == EXPECT_PACKETS) {
+			char *w = where + fo->n_filters * EXPECT_WHERE_LEN;
+
+			snprintf(w, EXPECT_WHERE_LEN, "%s:%d:%d", sc->path, e->line, e->col);
+			filters[fo->n_filters++] =
+				(struct facts_filter){ .text = e->text, .where = w };
+		} else if (e->kind == EXPECT_SEGMENTS_PAYLOAD) {
+			rules[fo->n_rules++] = payload_rule(e);
+		}
+	}
+	if (fo->n_filters == 0)
+		free(where); /* expect_facts_opts_free finds the block through filters[0] */
+	fo->filters = filters;
+	fo->rules = rules;
+	return 0;
+}
+
+void expect_facts_opts_free(struct facts_opts *fo)
+{
+	/* The where texts are one block that starts at the first filter's. */
+	if (fo->n_filters > 0)
+		free((void *)fo->filters[0].where);
+	free((void *)fo->filters);
+	free((void *)fo->rules);
+	memset(fo, 0, sizeof(*fo));
+}
+
+int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
+		    const struct facts *facts, struct verdict **verdicts, struct lab_err *err)
+{
+	struct verdict *v = calloc(sc->n_expects ? sc->n_expects : 1, sizeof(*v));
+	struct flow_facts ff = { .sc = sc, .facts = facts };
+	size_t filter_index = 0, rule_index = 0;
+	int rc = -1;
+
+	if (v == NULL) {
+		lab_err_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < sc->n_expects; i++) {
+		if (rec == NULL && expect_needs_run(&sc->expects[i])) {
+			lab_err_set(err,
+				    "%s:%d:%d: \"%s\" is about the programs: it needs a run, "
+				    "not only a capture",
+				    sc->path, sc->expects[i].line, sc->expects[i].col,
+				    sc->expects[i].source);
+			goto out;
+		}
+	}
+	ff.fa = facts_flows(facts);
+	if (flow_totals(ff.fa)->file_note[0] != '\0') {
+		/* A damaged capture: verdicts on part of it would mislead. */
+		lab_err_set(err, "%s", flow_totals(ff.fa)->file_note);
+		goto out;
+	}
+	for (size_t i = 0; i < sc->n_expects; i++) {
+		const struct expectation *e = &sc->expects[i];
+		uint64_t count;
+
+		v[i].exp = e;
+		switch (e->kind) {
+		case EXPECT_EXIT:
+		case EXPECT_KILLED:
+		case EXPECT_SIGNAL:
+		case EXPECT_OUTPUT:
+			judge_program(e, rec, &v[i]);
+			break;
+		case EXPECT_OUTCOME:
+		case EXPECT_DEADLOCK_WITHIN:
+		case EXPECT_DURATION:
+			judge_run(e, rec, &v[i]);
+			break;
+		case EXPECT_PACKETS:
+			count = facts_filter_matches(facts, filter_index++);
+			v[i].held = scenario_op_holds(e->op, (int64_t)count, e->value);
+			say(&v[i], "expected %s%" PRId64 " packets matching \"%s\"; saw %" PRIu64,
+			    op_words(e->op), e->value, e->text, count);
+			break;
+		case EXPECT_SEGMENTS_PAYLOAD:
+			judge_flow(&ff, rule_index++, e, &v[i]);
+			break;
+		default:
+			judge_flow(&ff, 0, e, &v[i]);
+			break;
+		}
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(v);
+		v = NULL;
+	}
+	*verdicts = v;
+	return rc;
+}
