@@ -595,6 +595,8 @@ int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *dat
 	struct packet_tcp t;
 	uint64_t frame = ++fa->totals.packets;
 
+	if (frame == 1)
+		fa->totals.first_time_us = time_us;
 	if (!packet_linktype_supported(linktype)) {
 		if (fa->totals.undecoded++ == 0)
 			fa->undecoded_linktype = linktype;

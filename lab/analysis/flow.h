@@ -122,6 +122,7 @@ uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag)
 
 struct flow_totals {
 	uint64_t packets;     /* frames read */
+	int64_t first_time_us; /* capture timestamp of frame 1 (any protocol) */
 	uint64_t tcp_packets; /* decoded TCP segments (truncated ones included) */
 	uint64_t non_tcp;     /* other protocols, IP fragments past the first */
 	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */

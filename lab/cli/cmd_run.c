@@ -229,8 +229,10 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (cli_find_home(home, sizeof(home)) < 0) {
 		fprintf(stderr,
-			"tcplab: cannot find the reference programs and the fault shim "
-			"(run it with `bazel run //lab:tcplab -- ...`, or set TCPLAB_HOME)\n");
+			"tcplab: cannot find the reference programs and the fault shim: "
+			"not in $TCPLAB_HOME, nor in PREFIX/lib/tcplab beside an installed "
+			"PREFIX/bin/tcplab, nor in Bazel's runfiles (run it with `bazel run "
+			"//lab:tcplab -- ...`, or install it: docs in README)\n");
 		goto out;
 	}
 	snprintf(tools_dir, sizeof(tools_dir), "%s/tools/ref", home);

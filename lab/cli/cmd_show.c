@@ -1,10 +1,12 @@
 /* cmd_show: `tcplab show`: a ladder diagram per connection of a capture taken
- * anywhere, or with --json its analysis as JSON (schema tcplab-analysis/1). A
- * damaged capture is drawn as far as it goes, and exits 2. */
+ * anywhere, each row with its Wireshark frame number and a time (--time), or
+ * with --json its analysis as JSON (schema tcplab-analysis/1). A damaged
+ * capture is drawn as far as it goes, and exits 2. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lab/cli/commands.h"
 #include "lab/cli/usage.h"
@@ -46,6 +48,7 @@ int cmd_show(int argc, char **argv)
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,6 +73,15 @@ int cmd_show(int argc, char **argv)
 			if (cli_parse_port(optarg, &port) < 0)
 				return cli_usage_error("--port wants 1 to 65535, not \"%s\"",
 						       optarg);
+			break;
+		case 't':
+			if (strcmp(optarg, "absolute") == 0)
+				sopts.time = SHOW_TIME_ABSOLUTE;
+			else if (strcmp(optarg, "relative") == 0)
+				sopts.time = SHOW_TIME_RELATIVE;
+			else
+				return cli_usage_error(
+					"--time wants absolute or relative, not \"%s\"", optarg);
 			break;
 		case 'h':
 			fputs(cli_usage_text, stdout);
