@@ -44,6 +44,10 @@ struct facts_opts {
 	size_t n_filters;
 	const struct facts_payload_rule *rules;
 	size_t n_rules;
+	/* Non-zero: frames stamped later (capture time, microseconds since the
+	 * epoch) count nowhere, neither in flows nor filters nor rules nor the
+	 * ladder (the lab's stop: record.h); facts_after_until counts them. */
+	int64_t until_us;
 	/* Non-NULL: build the ladder rows of every connection with these options. */
 	const struct ladder_opts *ladder;
 };
@@ -71,6 +75,10 @@ uint64_t facts_rule_violations(const struct facts *f, size_t i);
 uint32_t facts_rule_first_violation(const struct facts *f, size_t i);
 /* Data segments that rule i applied to (its direction). */
 uint64_t facts_rule_segments(const struct facts *f, size_t i);
+/* Frames after opts.until_us, not judged. */
+uint64_t facts_after_until(const struct facts *f);
+/* opts.until_us as given (0: none). */
+int64_t facts_until_us(const struct facts *f);
 /* The ladder rows, or NULL when opts.ladder was NULL. */
 const struct ladder *facts_ladder(const struct facts *f);
 

@@ -496,6 +496,10 @@ int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, con
 	int64_t now_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
 	uint64_t frame = ++fa->totals.packets;
 
+	if (fa->opts.until_us != 0 && now_us > fa->opts.until_us) {
+		fa->totals.after_until++;
+		return 0;
+	}
 	if (!packet_linktype_supported(linktype) && !fa->linktype_noted) {
 		snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
 			 "link type %d (%s) is not supported: no packet decoded", linktype,

@@ -121,6 +121,7 @@ struct flow_totals {
 	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */
 	uint64_t truncated;   /* TCP headers complete, payload cut by the snaplen */
 	uint64_t filtered;    /* TCP segments left out by flow_opts.port */
+	uint64_t after_until; /* frames left out by flow_opts.until_us */
 	uint64_t flags[FLOW_FLAG_COUNT];
 	/* Set when reading stopped early (a truncated or corrupt file) or the
 	 * link type is not supported; what was read before is still analysed. */
@@ -160,6 +161,11 @@ struct flow_opts {
 	 * analysis state for late segments before only its summary remains;
 	 * 0 means the default, 60 s (about 2 MSL, RFC 9293 §3.4.2). */
 	int64_t linger_us;
+	/* Non-zero: frames stamped later than this (capture time, microseconds
+	 * since the epoch) are read and counted (totals.after_until) but not
+	 * analysed: the lab's stop (record.h), after which packets are the lab's
+	 * doing. */
+	int64_t until_us;
 };
 
 struct flow_analysis;

@@ -145,9 +145,10 @@ int cmd_check(int argc, char **argv)
 	item.sc = sc;
 	item.pcap_path = argv[optind];
 	report_item(stdout, &item, &ropts);
-	status = item.status == REPORT_PASS ? 0 : 1;
+	status = item.status == REPORT_PASS ? 0 : item.status == REPORT_FAIL ? 1 : 2;
 out:
 	free(item.verdicts);
+	free(item.fault_verdicts);
 	facts_free(facts);
 	scenario_free(sc);
 	free(lines);

@@ -1,8 +1,8 @@
 /* cmd_run: `tcplab run`: loads every scenario before running any (bad input stops
  * everything with exit status 2), runs them in a pool of workers (pool.h), prints
  * each result in the order given, then the summary and the report files asked
- * for. Exit status: 0 all expectations held, 1 some did not, 2 bad input or the
- * lab could not run, 130 interrupted. */
+ * for. Exit status: 0 all expectations held, 1 some did not, 2 bad input, the
+ * lab could not run, or a verdict is inconclusive, 130 interrupted. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -201,7 +201,8 @@ int cmd_run(int argc, char **argv)
 		for (size_t i = 0; i < pool.n; i++) {
 			if (items != NULL)
 				items[i] = pool.jobs[i].item;
-			if (pool.jobs[i].item.status == REPORT_ERROR)
+			if (pool.jobs[i].item.status == REPORT_ERROR ||
+			    pool.jobs[i].item.status == REPORT_INCONCLUSIVE)
 				status = 2;
 			else if (pool.jobs[i].item.status == REPORT_FAIL && status == 0)
 				status = 1;

@@ -34,8 +34,9 @@ const char cli_usage_text[] =
 	"  tcplab check pcap/server_down.pcap --port 1060 --expect 'handshake refused'\n"
 	"  tcplab show pcap/sixteen.pcap\n"
 	"\n"
-	"exit status: 0 every expectation held; 1 some did not; 2 bad input, or the lab\n"
-	"could not run (the message names the file and line).\n";
+	"exit status: 0 every expectation held; 1 some did not; 2 bad input, the lab\n"
+	"could not run (the message names the file and line), or a verdict is\n"
+	"inconclusive (the capture lost packets: the lab cannot know).\n";
 
 int cli_usage_error(const char *fmt, const char *arg)
 {

@@ -18,12 +18,16 @@ void fault_clock_apply(struct run_ctx *ctx)
 		if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && t >= f->at_us) {
 			ctx->kill_done[f->who] = true;
 			proc_signal(&side->proc, SIGKILL);
+			if (i < RUN_MAX_CLOCK_FAULTS)
+				ctx->rec->clock_fault_fired[i] = true;
 			loop_add_event(ctx, RUN_EV_KILL, "%s killed by fault (line %d)",
 				       scenario_who_name(f->who), f->line);
 		} else if (f->kind == FAULT_PAUSE && !ctx->pause_done[f->who]) {
 			if (!ctx->paused[f->who] && t >= f->at_us) {
 				ctx->paused[f->who] = true;
 				proc_signal(&side->proc, SIGSTOP);
+				if (i < RUN_MAX_CLOCK_FAULTS)
+					ctx->rec->clock_fault_fired[i] = true;
 				loop_add_event(ctx, RUN_EV_PAUSE, "%s paused (line %d)",
 					       scenario_who_name(f->who), f->line);
 			} else if (ctx->paused[f->who] && t >= f->at_us + f->for_us) {

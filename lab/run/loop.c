@@ -64,6 +64,7 @@ static int start_program(struct run_ctx *ctx, enum scenario_who who, struct lab_
 		goto out;
 	if (proc_spawn(&side->proc, prog->command, dirname(dir), env, err) < 0)
 		goto out;
+	proc_watch_outputs(&side->proc, ctx->sc, who);
 	side->started = true;
 	side->faulted = run_env_faulted(ctx->sc, who);
 	loop_add_event(ctx, who == WHO_CLIENT ? RUN_EV_CLIENT_START : RUN_EV_SERVER_START,

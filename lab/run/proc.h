@@ -19,6 +19,13 @@ int64_t proc_now_us(void);
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err);
 
+/* Makes the output streams search, as they flow, for the TEXT of each `WHO
+ * stdout/stderr [not] contains "TEXT"` of sc about who (struct proc_watch), so
+ * the verdict sees the whole output, not only what is kept. Call right after
+ * proc_spawn, before any output is read. A TEXT it cannot watch (out of memory,
+ * longer than PROC_WATCH_MAX_BYTES) is judged on the kept output alone. */
+void proc_watch_outputs(struct proc *p, const struct scenario *sc, enum scenario_who who);
+
 /* Reads what the pipes hold now (non-blocking), at most 1 MiB a stream. */
 void proc_read_output(struct proc *p);
 

@@ -27,6 +27,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	rec->listening_us = -1;
 	rec->last_progress_us = -1;
 	rec->verdict_us = -1;
+	rec->stop_us = -1;
 	rec->side[WHO_CLIENT].present = true;
 	rec->side[WHO_SERVER].present = sc->server.command != NULL;
 	ctx.sandbox.init_pid = -1;
