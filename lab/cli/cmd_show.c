@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lab/cli/commands.h"
 #include "lab/cli/usage.h"
@@ -15,6 +16,7 @@ int cmd_show(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -36,6 +38,19 @@ int cmd_show(int argc, char **argv)
 				return cli_usage_error("--port wants 1 to 65535, not \"%s\"",
 						       optarg);
 			break;
+		case 'u': {
+			/* The lab's stop as the run report gives it: capture time in
+			 * seconds since the epoch (tshark -t e), e.g. 1764260000.123456. */
+			char *end = NULL;
+			double s = strtod(optarg, &end);
+
+			if (end == optarg || *end != '\0' || !(s > 0))
+				return cli_usage_error("--until wants a capture time in seconds "
+						       "since the epoch, not \"%s\"",
+						       optarg);
+			sopts.until_us = (int64_t)(s * 1e6 + 0.5);
+			break;
+		}
 		case 'h':
 			fputs(cli_usage_text, stdout);
 			return 0;

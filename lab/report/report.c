@@ -173,13 +173,17 @@ static void print_timeline(FILE *out, const struct report_item *item)
 	bool stop_shown = rec->stop_us < 0;
 
 	for (int i = 0; i <= rec->n_events; i++) {
-		if (!stop_shown && (i == rec->n_events || rec->events[i].at_us >= rec->stop_us)) {
+		if (!stop_shown && (i == rec->n_events || rec->events[i].at_us > rec->stop_us ||
+				    rec->events[i].kind == RUN_EV_STOP)) {
 			uint64_t later = item->facts ? facts_after_until(item->facts) : 0;
 
 			fprintf(out,
 				"      %8.3f s  -- the lab's stop: packets from here on are the "
-				"lab's doing, not judged (%llu in the capture)\n",
-				(double)rec->stop_us / 1e6, (unsigned long long)later);
+				"lab's doing, not judged (%llu in the capture, from capture time "
+				"%lld.%06lld: tcplab show --until)\n",
+				(double)rec->stop_us / 1e6, (unsigned long long)later,
+				(long long)(rec->stop_wall_us / 1000000),
+				(long long)(rec->stop_wall_us % 1000000));
 			stop_shown = true;
 		}
 		if (i < rec->n_events)

@@ -89,10 +89,17 @@ static void quote(const char *text, size_t tail_max, char *buf, size_t len)
 /* The end of a program's output, for "it said ..." */
 static void quote_output(const struct proc_output *o, char *buf, size_t len)
 {
-	if (o->data == NULL || o->data[0] == '\0')
+	if (o->data == NULL || o->data[0] == '\0') {
 		snprintf(buf, len, "nothing");
-	else
+	} else if (o->total_bytes > o->len) {
+		int used = snprintf(buf, len, "%" PRIu64 " bytes; the first %zu, kept, end with ",
+				    o->total_bytes, o->len);
+
+		if (used > 0 && (size_t)used < len)
+			quote(o->data, 80, buf + used, len - (size_t)used);
+	} else {
 		quote(o->data, 120, buf, len);
+	}
 }
 
 /* The streaming search of TEXT in this stream, when the runner kept one. */
