@@ -182,7 +182,8 @@ static void write_failure(FILE *out, const struct report_item *item)
 	xml_attr(out, "message", message);
 	xml_attr(out, "type", inconclusive ? "inconclusive" : "expectation");
 	fputs(">", out);
-	fprintf(out, "%zu of %zu verdicts %s:\n", failed, verdict_count(item),
+	fprintf(out, "%zu of %zu %s %s:\n", failed, verdict_count(item),
+		item->n_fault_verdicts > 0 ? "expectations and fault lines" : "expectations",
 		inconclusive ? "inconclusive" : "failed");
 	for (size_t i = 0; i < verdict_count(item); i++) {
 		const struct verdict *v = verdict_at(item, i);

@@ -35,7 +35,7 @@ static void output_init(struct proc_output *o)
 /* Looks for w's text in what came before (the carry) followed by buf, then keeps
  * the last text_len - 1 bytes of both as the next carry: a text that straddles
  * two reads is found, and no more than the text is ever held. */
-static void watch_feed(struct proc_watch *w, const char *buf, size_t n)
+void proc_watch_feed(struct proc_watch *w, const char *buf, size_t n)
 {
 	size_t keep = w->text_len - 1;
 	char joint[2 * PROC_WATCH_MAX_BYTES];
@@ -65,7 +65,7 @@ static void watch_feed(struct proc_watch *w, const char *buf, size_t n)
 	}
 }
 
-static int output_watch(struct proc_output *o, const char *text)
+int proc_output_watch(struct proc_output *o, const char *text)
 {
 	size_t len = strlen(text);
 	struct proc_watch *grown;
@@ -95,11 +95,11 @@ void proc_watch_outputs(struct proc *p, const struct scenario *sc, enum scenario
 
 		if (e->kind != EXPECT_OUTPUT || e->regex || e->who != who || e->text == NULL)
 			continue;
-		output_watch(e->stream == STREAM_STDOUT ? &p->out : &p->err, e->text);
+		proc_output_watch(e->stream == STREAM_STDOUT ? &p->out : &p->err, e->text);
 	}
 }
 
-static void output_free(struct proc_output *o)
+void proc_output_free(struct proc_output *o)
 {
 	for (size_t i = 0; i < o->n_watches; i++)
 		free(o->watches[i].carry);
@@ -227,7 +227,7 @@ static void output_read(struct proc_output *o, int max_reads)
 		}
 		o->total_bytes += (uint64_t)n;
 		for (size_t i = 0; i < o->n_watches; i++)
-			watch_feed(&o->watches[i], buf, (size_t)n);
+			proc_watch_feed(&o->watches[i], buf, (size_t)n);
 		if (o->len < PROC_OUTPUT_CAP_BYTES) {
 			size_t keep = (size_t)n;
 			char *grown;
@@ -312,7 +312,7 @@ void proc_release(struct proc *p)
 		close(p->out.fd);
 	if (p->err.fd >= 0)
 		close(p->err.fd);
-	output_free(&p->out);
-	output_free(&p->err);
+	proc_output_free(&p->out);
+	proc_output_free(&p->err);
 	p->pidfd = p->out.fd = p->err.fd = -1;
 }

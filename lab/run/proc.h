@@ -26,6 +26,13 @@ int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const
  * longer than PROC_WATCH_MAX_BYTES) is judged on the kept output alone. */
 void proc_watch_outputs(struct proc *p, const struct scenario *sc, enum scenario_who who);
 
+/* One stream's search for text (proc_watch_outputs does this for a scenario);
+ * -1 when it cannot be watched. proc_watch_feed gives it the bytes of one read;
+ * proc_output_free frees a stream's kept bytes and searches. */
+int proc_output_watch(struct proc_output *o, const char *text);
+void proc_watch_feed(struct proc_watch *w, const char *buf, size_t n);
+void proc_output_free(struct proc_output *o);
+
 /* Reads what the pipes hold now (non-blocking), at most 1 MiB a stream. */
 void proc_read_output(struct proc *p);
 
