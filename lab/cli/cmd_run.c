@@ -66,6 +66,39 @@ static int make_dirs(const char *path)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* "1MiB", "64KiB", "500KB", "4096", "0", "all" (INT64_MAX): --snap-payload. */
+static int parse_payload(const char *text, int64_t *bytes)
+{
+	static const struct {
+		const char *unit;
+		int64_t factor;
+	} units[] = { { "", 1 },	       { "B", 1 },	     { "KiB", 1024 },
+		      { "MiB", 1024 * 1024 }, { "GiB", 1 << 30 }, { "KB", 1000 },
+		      { "MB", 1000000 },      { "GB", 1000000000 } };
+	char *end;
+	unsigned long long n;
+
+	if (strcmp(text, "all") == 0) {
+		*bytes = INT64_MAX;
+		return 0;
+	}
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (n > (unsigned long long)(INT64_MAX / units[i].factor))
+			return -1;
+		*bytes = (int64_t)n * units[i].factor;
+		return 0;
+	}
+	return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -75,11 +108,12 @@ int cmd_run(int argc, char **argv)
 		{ "junit", required_argument, NULL, 'J' },
 		{ "json", required_argument, NULL, 'O' },
 		{ "html", required_argument, NULL, 'H' },
+		{ "snap-payload", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
-	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550 };
+	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550, .snap_payload_bytes = -1 };
 	const char *junit_path = NULL, *json_path = NULL, *html_dir = NULL;
 	struct progress progress;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -120,6 +154,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'H':
 			html_dir = optarg;
+			break;
+		case 'S':
+			if (parse_payload(optarg, &opts.snap_payload_bytes) < 0)
+				return cli_usage_error("--snap-payload wants a size such as 1MiB, 64KiB, "
+						       "0 or all, not \"%s\"",
+						       optarg);
 			break;
 		case 'h':
 			fputs(cli_usage_text, stdout);

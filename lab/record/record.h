@@ -65,6 +65,7 @@ struct capture_stats {
 	uint64_t ifdrops;      /* pcap_stats: dropped by the interface */
 	uint64_t headers_only; /* written with their headers only (past the payload budget) */
 	uint64_t payload_budget_bytes; /* whole packets per direction of a connection */
+	int64_t cpu_us;                /* CPU time the lab spent writing the capture */
 };
 
 /* ---- the run ---------------------------------------------------------------------- */

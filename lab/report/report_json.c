@@ -435,6 +435,7 @@ static void write_scenario(struct json *j, const struct report_item *item)
 		json_uint(j, "ifdrops", rec->capture.ifdrops);
 		json_uint(j, "headers_only", rec->capture.headers_only);
 		json_uint(j, "payload_budget_bytes", rec->capture.payload_budget_bytes);
+		json_int(j, "cpu_us", rec->capture.cpu_us);
 		json_int_or_null(j, "lab_stop_us", rec->stop_us);
 		json_uint(j, "after_lab_stop", item->facts ? facts_after_until(item->facts) : 0);
 		json_end_object(j);

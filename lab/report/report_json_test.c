@@ -89,7 +89,7 @@ static void test_report_parses_and_holds_every_item(void **state)
 			"assert e['summary'] == 'Client and server swap 16 bytes & close <cleanly>'\n"
 			"assert e['duration_us'] == 41234 and e['outcome'] == 'completed'\n"
 			"assert e['pcap'].endswith('/basic_echo.pcap')\n"
-			"assert e['capture'] == {'packets': 10, 'kernel_drops': 0, 'ifdrops': 0, 'headers_only': 0, 'payload_budget_bytes': 0, 'lab_stop_us': None, 'after_lab_stop': 0}\n"
+			"assert e['capture'] == {'packets': 10, 'kernel_drops': 0, 'ifdrops': 0, 'headers_only': 0, 'payload_budget_bytes': 0, 'cpu_us': 0, 'lab_stop_us': None, 'after_lab_stop': 0}\n"
 			"assert [v['kind'] for v in e['events']] == ['server_start', 'listening', 'client_start', 'exit', 'exit']\n"
 			"assert e['events'][1]['at_us'] == 9000\n"
 			"srv = e['programs']['server']\n"

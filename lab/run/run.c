@@ -42,7 +42,14 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 			 ctx.stats_dir, scenario_who_name((enum scenario_who)who));
 	if (sandbox_enter(&ctx.sandbox, sc, err) < 0)
 		goto out;
-	ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
+	{
+		int64_t budget = opts->snap_payload_bytes >= 0	  ? opts->snap_payload_bytes
+				 : sc->capture_payload_bytes >= 0 ? sc->capture_payload_bytes
+								  : CAPTURE_PAYLOAD_BUDGET_BYTES;
+
+		ctx.capture = capture_start(rec->pcap_path, opts->snaplen,
+					    budget == INT64_MAX ? UINT64_MAX : (uint64_t)budget, err);
+	}
 	if (ctx.capture == NULL)
 		goto out;
 	ctx.liveness = liveness_new((uint64_t)sc->quiet_us, err);

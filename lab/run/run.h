@@ -22,6 +22,10 @@ struct run_opts {
 	const char *tools_dir; /* prepended to PATH: the reference programs */
 	const char *shim_path; /* absolute path of libtcplab_shim.so */
 	int snaplen;
+	/* --snap-payload: whole packets per direction of each connection, then
+	 * headers only (capture.h); -1: the scenario's `capture payload`, else
+	 * CAPTURE_PAYLOAD_BUDGET_BYTES; INT64_MAX: every packet whole. */
+	int64_t snap_payload_bytes;
 	/* Set (by a signal handler's thread) to abandon the run: the programs are
 	 * killed, the partial capture deleted, and run_scenario fails. May be NULL. */
 	const atomic_bool *interrupted;

@@ -84,6 +84,28 @@ static int parse_port(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* capture payload SIZE|all */
+static int parse_capture(struct parser *p, const struct token *kw)
+{
+	static const char *const what[] = { "payload" };
+	struct token t;
+	int index;
+	int64_t v;
+
+	if (check_duplicate(p, kw, &p->capture_line) < 0 ||
+	    lex_want_keyword(&p->lx, &t, "capture setting", what, 1, &index) < 0 ||
+	    lex_want(&p->lx, &t, "a size (or \"all\") after \"payload\"") < 0)
+		return -1;
+	if (t.type == TOK_WORD && strcmp(t.text, "all") == 0)
+		v = INT64_MAX;
+	else if (lex_parse_size(&p->lx, &t, &v) < 0)
+		return -1;
+	if (lex_want_end(&p->lx) < 0)
+		return -1;
+	p->sc->capture_payload_bytes = v;
+	return 0;
+}
+
 static int parse_host(struct parser *p, const struct token *kw)
 {
 	struct token t;
@@ -212,11 +234,12 @@ enum directive {
 	D_CLIENT,
 	D_FAULT,
 	D_EXPECT,
+	D_CAPTURE,
 };
 
 static const char *const directive_words[] = {
 	"scenario", "timeout", "quiet",  "port",  "host",
-	"sysctl",   "server",  "client", "fault", "expect",
+	"sysctl",   "server",  "client", "fault", "expect", "capture",
 };
 
 static int parse_line(struct parser *p)
@@ -230,9 +253,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 10);
+	d = lex_find_word(kw.text, directive_words, 11);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 10, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 11, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -254,6 +277,8 @@ static int parse_line(struct parser *p)
 		return parser_fault_line(p, &kw);
 	case D_EXPECT:
 		return parser_expect_line(p, &kw);
+	case D_CAPTURE:
+		return parse_capture(p, &kw);
 	}
 	return -1;
 }
@@ -410,6 +435,7 @@ static int parse_buffer(const char *path, const char *text, size_t len, struct s
 	sc->timeout_us = 10 * LEX_US_PER_S;
 	sc->quiet_us = 200 * LEX_US_PER_MS;
 	sc->port = 1060;
+	sc->capture_payload_bytes = -1;
 	snprintf(sc->host, sizeof(sc->host), "127.0.0.1");
 	sc->path = strdup(path);
 	sc->name = base_name(path);
