@@ -94,7 +94,7 @@ static int parse_capture(struct parser *p, const struct token *kw)
 
 	if (check_duplicate(p, kw, &p->capture_line) < 0 ||
 	    lex_want_keyword(&p->lx, &t, "capture setting", what, 1, &index) < 0 ||
-	    lex_want(&p->lx, &t, "a size (or \"all\") after \"payload\"") < 0)
+	    lex_want(&p->lx, &t, "a size (or \"all\")") < 0)
 		return -1;
 	if (t.type == TOK_WORD && strcmp(t.text, "all") == 0)
 		v = INT64_MAX;
