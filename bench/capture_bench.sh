@@ -24,7 +24,7 @@ bin=$(bazel info bazel-bin 2>/dev/null)
 tcplab="$bin/lab/cli/tcplab"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cp -r scenarios/programs "$out/"
+cp lab/tests/bulk/*.py "$out/"
 
 printf '%-11s %-7s %8s %6s %8s %9s %10s %5s %8s %5s %12s\n' size budget packets lost headers capture_s pcap_bytes bytes teardown fins whole_16KiB
 for size in "${sizes[@]}"; do
@@ -33,8 +33,8 @@ for size in "${sizes[@]}"; do
 		cat >"$scn" <<SCN
 scenario "$size bytes client->server"
 timeout 120s
-server python3 programs/discard_server.py \$HOST \$PORT 20000
-client python3 programs/bulk_client.py \$HOST \$PORT $size
+server python3 discard_server.py \$HOST \$PORT 20000
+client python3 bulk_client.py \$HOST \$PORT $size
 expect bytes client->server == $size
 expect teardown fin
 SCN

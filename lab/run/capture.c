@@ -29,7 +29,7 @@
 #define CAPTURE_MAX_CUTS 200
 #define CAPTURE_HEADERS_SNAP 134
 /* A ring block holding any packet is handed to us after this long. */
-#define CAPTURE_BLOCK_MS 1
+#define CAPTURE_BLOCK_MS 4
 /* How long a stop waits at most for packets the kernel counted to arrive. */
 #define CAPTURE_DRAIN_MAX_MS 500
 
@@ -297,7 +297,11 @@ struct capture *capture_start(const char *path, int snaplen, uint64_t payload_bu
 	 * one snaplen-sized slot per packet, so 600 segments of 7 bytes filled a
 	 * 16 MiB ring and were dropped while two scenarios ran at once. TPACKET_V3
 	 * packs packets into blocks by their real size and hands a block over when
-	 * it is full or CAPTURE_BLOCK_MS has passed: near-immediate delivery. */
+	 * it is full or CAPTURE_BLOCK_MS has passed. libpcap makes the blocks 256 KiB
+	 * (its largest snaplen), so a 32 MiB ring has 128 of them: with 1 ms blocks a
+	 * reader starved for 128 ms on a loaded machine lost packets of a trickle of
+	 * small segments (each block handed over nearly empty); 4 ms blocks last
+	 * four times longer, and a stop waits for the last one (capture_stop). */
 	if (pcap_set_snaplen(c->pcap, snaplen) != 0 || pcap_set_immediate_mode(c->pcap, 0) != 0 ||
 	    pcap_set_timeout(c->pcap, CAPTURE_BLOCK_MS) != 0 ||
 	    pcap_set_buffer_size(c->pcap, CAPTURE_BUFFER_BYTES) != 0) {
@@ -365,7 +369,7 @@ int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats, s
 	for (int rounds = 0; rounds < 100; rounds++) {
 		if (capture_dispatch(c, err) < 0)
 			goto fail;
-		if (poll(&pfd, 1, grace_ms) <= 0)
+		if (poll(&pfd, 1, grace_ms > CAPTURE_BLOCK_MS ? grace_ms : CAPTURE_BLOCK_MS + 1) <= 0)
 			break;
 	}
 	/* Then every packet the kernel counted must be in the file or counted as

@@ -23,9 +23,10 @@ struct capture;
 /* The kernel's ring, in MiB. With the payload budget (the kernel itself cuts a
  * direction to its headers once its budget is spent) 16 MiB kept every packet of
  * 1 GiB transfers on a machine at load 25; without it, a 64 MiB ring lost 62% of a
- * 500 MB transfer's packets. A larger ring costs every scenario about 0.5 ms per
- * MiB to set up (bench/capture_bench.sh). */
-#define CAPTURE_RING_MIB 16
+ * 500 MB transfer's packets (bench/capture_bench.sh). 32 MiB: room for a
+ * reader starved on a loaded machine (see CAPTURE_BLOCK_MS in capture.c); each
+ * MiB costs every scenario about 0.5 ms to set up. */
+#define CAPTURE_RING_MIB 32
 /* Whole packets per direction of each connection by default: then headers only. */
 #define CAPTURE_PAYLOAD_BUDGET_BYTES (1024 * 1024)
 

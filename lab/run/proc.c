@@ -9,10 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How much the calling (scenario) thread raised its priority: its children
+ * (the programs) go back to the nice value the lab was started with. */
+static __thread int raised_by;
+
+void proc_raise_priority(int by)
+{
+	int before;
+
+	errno = 0;
+	before = getpriority(PRIO_PROCESS, 0); /* Linux: the calling thread */
+	if (errno != 0 || setpriority(PRIO_PROCESS, 0, before - by) < 0)
+		return; /* not root: the capture runs at the lab's priority */
+	raised_by = before - getpriority(PRIO_PROCESS, 0);
+}
 
 int64_t proc_now_us(void)
 {
@@ -120,6 +136,8 @@ static void exec_child(const char *command, const char *cwd, char *const envp[],
 
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (raised_by != 0)
+		setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + raised_by);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);

@@ -12,6 +12,12 @@
 #include "lab/common/err.h"
 #include "lab/record/record.h"
 
+/* Raises the calling thread's priority by `by` nice steps (when allowed: root),
+ * so that the capture it reads is not starved by the programs on a loaded
+ * machine (the kernel's ring fills when its reader waits). Programs it spawns
+ * afterwards get the priority back. */
+void proc_raise_priority(int by);
+
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t proc_now_us(void);
 

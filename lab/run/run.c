@@ -15,6 +15,8 @@
 
 /* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
 #define RUN_CAPTURE_GRACE_MS 3
+/* Nice steps above the programs for the thread that reads the capture. */
+#define RUN_CAPTURE_PRIORITY 10
 
 int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct run_record *rec,
 		 struct lab_err *err)
@@ -52,6 +54,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	}
 	if (ctx.capture == NULL)
 		goto out;
+	proc_raise_priority(RUN_CAPTURE_PRIORITY);
 	ctx.liveness = liveness_new((uint64_t)sc->quiet_us, err);
 	if (ctx.liveness == NULL)
 		goto out;
