@@ -14,8 +14,8 @@ n=${1:-10}
 
 bazel build //lab:tcplab >/dev/null 2>&1
 bin=$(bazel info bazel-bin 2>/dev/null)
-tcplab="$bin/lab/tcplab"
-ref="$bin/lab/tcplab.runfiles/tcplab/tools/ref"
+tcplab="$bin/lab/cli/tcplab"
+ref="$bin/lab/cli/tcplab.runfiles/tcplab/tools/ref"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

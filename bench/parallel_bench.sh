@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 r=${1:-20}
 
 bazel build //lab:tcplab >/dev/null 2>&1
-tcplab="$(bazel info bazel-bin 2>/dev/null)/lab/tcplab"
+tcplab="$(bazel info bazel-bin 2>/dev/null)/lab/cli/tcplab"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

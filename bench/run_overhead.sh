@@ -13,8 +13,8 @@ n=${1:-20}
 
 bazel build //lab:tcplab >/dev/null 2>&1
 bin=$(bazel info bazel-bin 2>/dev/null)
-tcplab="$bin/lab/tcplab"
-client="$bin/lab/tcplab.runfiles/tcplab/tools/ref/tcp_sixteen"
+tcplab="$bin/lab/cli/tcplab"
+client="$bin/lab/cli/tcplab.runfiles/tcplab/tools/ref/tcp_sixteen"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/suite"

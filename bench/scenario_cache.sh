@@ -34,12 +34,6 @@ trap cleanup EXIT
 mkdir -p "$tree"
 (cd "$src" && tar --exclude='./bazel-*' --exclude=./.git --exclude='./pcap/*.pcap' -cf - .) |
 	tar -C "$tree" -xf -
-if ! grep -q 'scenario_test_runner.sh' "$tree/lab/BUILD"; then
-	# tcp_scenario's sh_test uses //lab:scenario_test_runner.sh, which lab/BUILD must
-	# export; until it does, the copy gets the line.
-	echo "note: lab/BUILD does not export scenario_test_runner.sh; adding exports_files in the copy"
-	printf '\nexports_files(["scenario_test_runner.sh"])\n' >>"$tree/lab/BUILD"
-fi
 
 # run_step NAME: bazel test //examples/... in the copy; sets ran (targets that
 # ran), cached (targets served from the cache), failed, secs; keeps the output.

@@ -9,9 +9,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 ob=${BAZEL_OUTPUT_BASE:-/tmp/bazel-ob-flow}
-bazel --output_base="$ob" build //lab/analysis:flowdump >/dev/null 2>&1 ||
-	{ echo "regen_golden: building //lab/analysis:flowdump failed" >&2; exit 1; }
-flowdump=$(bazel --output_base="$ob" info bazel-bin 2>/dev/null)/lab/flowdump
+bazel --output_base="$ob" build //lab/cli:flowdump >/dev/null 2>&1 ||
+	{ echo "regen_golden: building //lab/cli:flowdump failed" >&2; exit 1; }
+flowdump=$(bazel --output_base="$ob" info bazel-bin 2>/dev/null)/lab/cli/flowdump
 dir=lab/tests/pcaps
 for pcap in "$dir"/*.pcap "$dir"/*.pcapng; do
 	"$flowdump" --show "$pcap" >"${pcap%.pcap*}.show"
