@@ -278,9 +278,25 @@ static void write_events(FILE *out, const struct run_record *rec)
 	fputs("<h2>Timeline</h2>\n<table class=\"events\"><thead><tr><th class=\"num\">at</th>"
 	      "<th>event</th><th>what</th></tr></thead><tbody>\n",
 	      out);
-	for (int i = 0; i < rec->n_events && i < RUN_MAX_EVENTS; i++) {
+	bool stop_shown = rec->stop_us < 0;
+
+	for (int i = 0; i <= rec->n_events && i <= RUN_MAX_EVENTS; i++) {
 		char at[32];
 
+		if (!stop_shown && (i == rec->n_events || i == RUN_MAX_EVENTS ||
+				    rec->events[i].at_us > rec->stop_us ||
+				    rec->events[i].kind == RUN_EV_STOP)) {
+			/* The lab's stop: what the capture holds after it is the lab's doing. */
+			report_fmt_duration(rec->stop_us, at, sizeof(at));
+			fprintf(out,
+				"<tr class=\"labstop\"><td class=\"num\">%s</td><td>lab stop</td>"
+				"<td>the lab ends the programs: packets from here on are its doing, "
+				"not judged</td></tr>\n",
+				at);
+			stop_shown = true;
+		}
+		if (i == rec->n_events || i == RUN_MAX_EVENTS)
+			break;
 		report_fmt_duration(rec->events[i].at_us, at, sizeof(at));
 		fprintf(out, "<tr><td class=\"num\">%s</td><td>%s</td><td>", at,
 			report_fmt_event_name(rec->events[i].kind));

@@ -34,7 +34,7 @@ tshark_count() { # tshark_count PCAP DISPLAY_FILTER
 net_namespaces() { lsns -t net -n -o NS 2>/dev/null | sort -u | wc -l; }
 
 echo "== the built-in scenarios pass"
-"$tcplab" run --pcap-dir "$work/pcap" "$scenarios" >"$work/run.out" 2>&1
+"$tcplab" run --pcap-dir "$work/pcap" --html "$work/html" "$scenarios" >"$work/run.out" 2>&1
 status=$?
 cat "$work/run.out"
 check "tcplab run scenarios/ exits 0" test "$status" -eq 0
@@ -44,6 +44,8 @@ for scn in "$scenarios"/*.scn; do
 	check "$name.pcap opens in tshark" tshark -r "$work/pcap/$name.pcap" -q 2>/dev/null
 done
 check "no partial capture is left" test -z "$(find "$work/pcap" -name '*.part')"
+check "deadlock: the HTML diagram marks the lab's stop" grep -q 'class="fold labstop"' "$work/html/deadlock.html"
+check "deadlock: the HTML timeline marks the lab's stop" grep -q '<tr class="labstop">' "$work/html/deadlock.html"
 
 echo "== the captures hold what the verdicts claim (counted by tshark)"
 p="$work/pcap/server_down.pcap"
