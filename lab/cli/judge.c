@@ -30,6 +30,7 @@ int judge_item(const struct scenario *sc, const struct run_record *rec, const ch
 	if (expect_faults(sc, rec, *facts, &item->fault_verdicts, &item->n_fault_verdicts,
 			  err) < 0)
 		goto out;
+	item->sc = sc;
 	item->status = report_status_of(item);
 	rc = 0;
 out:
