@@ -155,6 +155,11 @@ int show_facts(FILE *out, const struct facts *facts, const struct show_opts *opt
 	if (facts_until_us(facts) != 0)
 		fprintf(out, "%llu packets after the lab's stop not drawn\n",
 			(unsigned long long)facts_after_until(facts));
+	if (tot->decapsulated)
+		fprintf(out, "%llu TCP packets were inside tunnels (VXLAN, Geneve, GRE, IP in IP)\n",
+			(unsigned long long)tot->decapsulated);
+	if (tot->decode_note[0])
+		fprintf(out, "not analysed: %s\n", tot->decode_note);
 	if (tot->file_note[0]) {
 		fprintf(out, "note: %s\n", tot->file_note);
 		lab_err_set(err, "%s", tot->file_note);

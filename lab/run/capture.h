@@ -6,9 +6,11 @@
  * with 64 KiB segments nobody will read.
  * Started before any process; a TPACKET_V3 ring hands packets over in blocks
  * (1 ms block timeout, a few ms in practice), and a stop waits until every packet
- * the kernel counted is written or counted as dropped. The file is written as NAME.part and
- * renamed to NAME only when the capture stops cleanly, so no half-written capture
- * is ever left under the final name. */
+ * the kernel counted is written or counted as dropped. The file is written
+ * without a name (O_TMPFILE) in NAME's directory, named NAME.part and renamed to
+ * NAME only when the capture stops cleanly: no half-written capture is ever left
+ * under the final name, and a lab killed by SIGKILL leaves none at all (where the
+ * file system has no O_TMPFILE, NAME.part is written from the start). */
 #ifndef TCPLAB_CAPTURE_H
 #define TCPLAB_CAPTURE_H
 
@@ -30,7 +32,7 @@ struct capture;
 /* Whole packets per direction of each connection by default: then headers only. */
 #define CAPTURE_PAYLOAD_BUDGET_BYTES (1024 * 1024)
 
-/* Opens lo in the calling thread's network namespace and the file path.part.
+/* Opens lo in the calling thread's network namespace and the file for path.
  * Each direction of each TCP connection has its packets written whole until
  * payload_budget_bytes of payload have been written so (the packet that crosses
  * the budget is whole too), then with their headers only (Ethernet, IP, TCP with

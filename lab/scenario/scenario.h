@@ -24,8 +24,10 @@ enum fault_kind {
 	FAULT_ERROR,       /* call, errno_value, when, when_n */
 	FAULT_BUFFERS,     /* rcvbuf_bytes, sndbuf_bytes (0 = leave alone) */
 	FAULT_RESET_AFTER, /* bytes: abortive close once this many have moved */
-	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group */
-	FAULT_KILL,        /* at_us: SIGKILL of the process group */
+	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group;
+			    * when at_us < 0, once WHO's socket has received `bytes` */
+	FAULT_KILL,        /* at_us: SIGKILL of the process group; or, when at_us < 0,
+			    * once WHO's socket has received `bytes` (sock_diag) */
 	FAULT_CLOSE_AFTER, /* bytes: orderly close (FIN) once this many have moved */
 };
 
@@ -80,7 +82,15 @@ enum expect_kind {
 	EXPECT_BYTES,            /* who (the sender), op, value */
 	EXPECT_SEGMENTS_PAYLOAD, /* who (the sender), op, value: every data segment's payload */
 	EXPECT_DURATION,         /* op, value: microseconds */
+	EXPECT_ANALYSIS,         /* flag, op, value, who when has_who: segments
+				    flagged tcp.analysis.<flag> (from who) */
 };
+
+/* Wireshark's tcp.analysis field names that `expect analysis FLAG` takes, in
+ * the order of lab/analysis/flow.h's enum flow_flag (lab/verdict checks the
+ * two tables against each other). */
+enum { SCENARIO_ANALYSIS_FLAGS = 15 };
+extern const char *const scenario_analysis_flag_words[SCENARIO_ANALYSIS_FLAGS];
 
 struct expectation {
 	int line;
@@ -94,6 +104,8 @@ struct expectation {
 	bool regex;
 	bool negate;
 	char *text; /* output text or ERE, or BPF filter after $PORT/$HOST expansion */
+	int flag;     /* EXPECT_ANALYSIS: index in scenario_analysis_flag_words */
+	bool has_who; /* EXPECT_ANALYSIS: `from WHO` given (else both directions) */
 };
 
 struct scenario_sysctl {
@@ -107,12 +119,17 @@ struct scenario_program {
 	char *command; /* NULL when absent; run by /bin/sh -c */
 };
 
+#define SCENARIO_HANG_OFF (-1)
+
 struct scenario {
 	char *path;         /* as given */
 	char *name;         /* base name without ".scn": names the pcap */
 	char *summary;      /* from `scenario "..."`; required */
 	int64_t timeout_us; /* `timeout`, default 10 s */
 	int64_t quiet_us;   /* `quiet`: no progress this long = stall, default 200 ms */
+	/* `hang after DURATION`: the silence before the lab may call a hang (0: the
+	 * default, quiet); SCENARIO_HANG_OFF for `hang off`: never. */
+	int64_t hang_after_us;
 	int port;           /* `port`, default 1060 */
 	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
 	/* `capture payload SIZE|all`: whole packets per direction of each

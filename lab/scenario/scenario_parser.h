@@ -36,7 +36,7 @@ struct deferred {
 struct parser {
 	struct lex lx;
 	struct scenario *sc;
-	int scenario_line, timeout_line, quiet_line, port_line, host_line, capture_line;
+	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line, capture_line;
 	struct deferred *deferred;
 	size_t n_deferred, cap_deferred;
 	size_t cap_faults, cap_expects, cap_sysctls;

@@ -55,7 +55,7 @@ static void describe_end(const struct run_side *side, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", p->exit_code);
 	else if (p->signaled)
 		snprintf(buf, len, "was killed by signal %d (%s)%s", p->signal,
-			 strsignal(p->signal),
+			 (sigdescr_np(p->signal) ? sigdescr_np(p->signal) : "unknown signal"),
 			 side->stopped_by_lab ? " when the lab stopped it" : "");
 	else
 		snprintf(buf, len, "ended in an unknown way");
@@ -193,7 +193,7 @@ static void judge_program(const struct expectation *e, const struct run_record *
 	case EXPECT_SIGNAL:
 		v->held = side->proc.signaled && side->proc.signal == e->value;
 		say(v, "expected %s to be killed by signal %" PRId64 " (%s); it %s", who, e->value,
-		    strsignal((int)e->value), end);
+		    (sigdescr_np((int)e->value) ? sigdescr_np((int)e->value) : "unknown signal"), end);
 		break;
 	default:
 		judge_output(e, side, v);
@@ -287,6 +287,12 @@ int expect_validate(const struct scenario *sc, struct lab_err *err)
 }
 
 /* ---- expectations about the capture: the flow analyser ------------------------ */
+
+/* `expect analysis FLAG` takes the scenario's words; they are flow.h's Wireshark
+ * flags in the same order (checked here at compile time for the count and by
+ * expect_test for the names). */
+_Static_assert((int)SCENARIO_ANALYSIS_FLAGS == (int)FLOW_FLAG_WIRESHARK_COUNT,
+	       "scenario_analysis_flag_words and enum flow_flag's Wireshark flags differ");
 
 /* What the analysis stage found, seen from the scenario. */
 struct flow_facts {
@@ -440,6 +446,12 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 	case EXPECT_RETRANSMISSIONS:
 		seen = sum_dir(f, -1, FLOW_RETRANSMISSION, false);
 		say(v, "expected %s%" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
+		break;
+	case EXPECT_ANALYSIS:
+		seen = sum_dir(f, e->has_who ? dir : -1, e->flag, false);
+		say(v, "expected %s%" PRId64 " segments%s%s flagged tcp.analysis.%s; saw %" PRIu64,
+		    op, e->value, e->has_who ? " from the " : "", e->has_who ? who : "",
+		    flow_flag_name((enum flow_flag)e->flag), seen);
 		break;
 	case EXPECT_BYTES:
 		seen = sum_dir(f, dir, 0, true);
