@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "lab/cli/commands.h"
 #include "lab/cli/usage.h"
@@ -47,6 +48,7 @@ int cmd_show(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -83,6 +85,19 @@ int cmd_show(int argc, char **argv)
 				return cli_usage_error(
 					"--time wants absolute or relative, not \"%s\"", optarg);
 			break;
+		case 'u': {
+			/* The lab's stop as the run report gives it: capture time in
+			 * seconds since the epoch (tshark -t e), e.g. 1764260000.123456. */
+			char *end = NULL;
+			double s = strtod(optarg, &end);
+
+			if (end == optarg || *end != '\0' || !(s > 0))
+				return cli_usage_error("--until wants a capture time in seconds "
+						       "since the epoch, not \"%s\"",
+						       optarg);
+			sopts.until_us = (int64_t)(s * 1e6 + 0.5);
+			break;
+		}
 		case 'h':
 			fputs(cli_usage_text, stdout);
 			return 0;

@@ -9,7 +9,7 @@ const char cli_usage_text[] =
 	"\n"
 	"commands:\n"
 	"  run [-j N] [--repeat N] [--pcap-dir DIR] [--junit FILE] [--json FILE] [--html DIR]\n"
-	"      [-v] PATH...\n"
+	"      [--snap-payload SIZE] [-v] PATH...\n"
 	"        run scenario files (.scn), or every .scn in a directory, each in its own\n"
 	"        network namespace; capture each run to DIR/<name>.pcap (default pcap/);\n"
 	"        a scenario run again (--repeat, or named twice) to DIR/<name>-N.pcap\n"
@@ -17,10 +17,12 @@ const char cli_usage_text[] =
 	"        judge expectations about packets on a capture taken anywhere (pcap or\n"
 	"        pcapng; PCAP - reads standard input); --json: the analysis and verdicts\n"
 	"  show PCAP [--all] [--ascii] [--port N] [--time absolute|relative] [--json]\n"
+	"       [--until SECONDS]\n"
 	"        a ladder diagram of each TCP connection in a capture; each row starts\n"
 	"        with its frame number (Wireshark: frame.number == N) and its time since\n"
 	"        the connection began, the capture began (relative) or the UTC clock;\n"
-	"        --json: its analysis as JSON (every tcp.analysis flag)\n"
+	"        --json: its analysis as JSON (every tcp.analysis flag); --until marks\n"
+	"        the lab's stop (the capture time the run report gives)\n"
 	"  list PATH...\n"
 	"        the scenarios and their one-line summaries\n"
 	"\n"
@@ -31,6 +33,10 @@ const char cli_usage_text[] =
 	"      --junit FILE   JUnit XML for CI (Jenkins, GitLab, GitHub)\n"
 	"      --json FILE    everything the run knows (docs/report-formats.md)\n"
 	"      --html DIR     index.html and a page per scenario with sequence diagrams\n"
+	"      --snap-payload SIZE  whole packets for the first SIZE of payload of each\n"
+	"                     direction of each connection, then headers only (like\n"
+	"                     tcpdump -s; default 1MiB or the scenario's `capture\n"
+	"                     payload`; `all`: every packet whole)\n"
 	"  -v, --verbose      show every verdict, not only the failed ones\n"
 	"  -h, --help         this text;  --version  the version\n"
 	"\n"
@@ -44,8 +50,9 @@ const char cli_usage_text[] =
 	"  tcplab show pcap/sixteen.pcap\n"
 	"  tcplab show --time absolute --port 1060 capture.pcapng\n"
 	"\n"
-	"exit status: 0 every expectation held; 1 some did not; 2 bad input, or the lab\n"
-	"could not run (the message names the file and line).\n";
+	"exit status: 0 every expectation held; 1 some did not; 2 bad input, the lab\n"
+	"could not run (the message names the file and line), or a verdict is\n"
+	"inconclusive (the capture lost packets: the lab cannot know).\n";
 
 int cli_usage_error(const char *fmt, const char *arg)
 {

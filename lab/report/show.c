@@ -247,11 +247,19 @@ int show_facts(FILE *out, const struct facts *facts, const struct show_opts *opt
 		if (i > 0)
 			fputc('\n', out);
 		write_conn(out, &col, c, ladder_conn(ladder, c->id));
+		if (facts_until_us(facts) != 0)
+			fprintf(out,
+				"%11s -- the lab's stop: it ended the programs here; what follows "
+				"is its doing --\n",
+				"");
 	}
 	fprintf(out, "%s%llu packets: %llu TCP, %llu other, %llu malformed, %llu truncated\n",
 		flow_conn_count(fa) ? "\n" : "", (unsigned long long)tot->packets,
 		(unsigned long long)tot->tcp_packets, (unsigned long long)tot->non_tcp,
 		(unsigned long long)tot->malformed, (unsigned long long)tot->truncated);
+	if (facts_until_us(facts) != 0)
+		fprintf(out, "%llu packets after the lab's stop not drawn\n",
+			(unsigned long long)facts_after_until(facts));
 	if (tot->decapsulated)
 		fprintf(out, "%llu TCP packets were inside tunnels (VXLAN, Geneve, GRE, IP in IP)\n",
 			(unsigned long long)tot->decapsulated);
@@ -268,7 +276,9 @@ int show_facts(FILE *out, const struct facts *facts, const struct show_opts *opt
 int show_file(FILE *out, const char *path, const struct show_opts *opts, struct lab_err *err)
 {
 	struct ladder_opts lo = show_ladder_opts(opts);
-	struct facts_opts fo = { .port = opts != NULL ? opts->port : 0, .ladder = &lo };
+	struct facts_opts fo = { .port = opts != NULL ? opts->port : 0,
+				 .until_us = opts != NULL ? opts->until_us : 0,
+				 .ladder = &lo };
 	struct facts *facts = NULL;
 	int rc;
 

@@ -31,6 +31,9 @@ struct show_opts {
 	bool ascii;    /* -> <- | - instead of box drawing characters and arrows */
 	bool all;      /* never fold */
 	uint16_t port; /* non-zero: only connections from or to this port */
+	/* Non-zero: the lab's stop (capture time, microseconds since the epoch):
+	 * packets after it are not drawn, and a line marks it. */
+	int64_t until_us;
 };
 
 /* The ladder options to read facts with for show_facts under opts. */

@@ -188,6 +188,10 @@ struct scenario {
 	int64_t hang_after_us;
 	int port;           /* `port`, default 1060 */
 	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
+	/* `capture payload SIZE|all`: whole packets per direction of each
+	 * connection, then headers only; -1 not set (the lab's default), INT64_MAX
+	 * all. */
+	int64_t capture_payload_bytes;
 	struct scenario_sysctl *sysctls;
 	size_t n_sysctls;
 	struct scenario_program server;

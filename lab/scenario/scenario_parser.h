@@ -38,7 +38,7 @@ struct deferred {
 struct parser {
 	struct lex lx;
 	struct scenario *sc;
-	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line;
+	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line, capture_line;
 	int link_filter_col[2][SCENARIO_LINK_MAX_FILTERS]; /* where each filter is written */
 	struct deferred *deferred;
 	size_t n_deferred, cap_deferred;

@@ -279,6 +279,27 @@ static void test_port_out_of_range_is_rejected(void **state)
 		     "t.scn:3:6: bad port \"65536\": expected a whole number from 1 to 65535");
 }
 
+static void test_capture_payload_sets_the_budget(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD);
+
+	(void)state;
+	assert_int_equal(sc->capture_payload_bytes, -1); /* the lab's default */
+	scenario_free(sc);
+	sc = parse_ok(HEAD "capture payload 64KiB\n");
+	assert_int_equal(sc->capture_payload_bytes, 65536);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "capture payload all\n");
+	assert_int_equal(sc->capture_payload_bytes, INT64_MAX);
+	scenario_free(sc);
+	assert_error(HEAD "capture payload 1MiB\ncapture payload 2MiB\n",
+		     "t.scn:4:1: duplicate \"capture\" (first set on line 3)");
+	assert_error(HEAD "capture payload\n",
+		     "t.scn:3:16: expected a size (or \"all\") after \"payload\"");
+	assert_error(HEAD "capture paylod 1MiB\n",
+		     "t.scn:3:9: unknown capture setting \"paylod\" (did you mean \"payload\"?)");
+}
+
 static void test_sysctl_lines_keep_name_value_and_order(void **state)
 {
 	struct scenario *sc = parse_ok(HEAD "sysctl net.ipv4.tcp_rmem \"4096 4096 4096\"\n"
@@ -855,7 +876,7 @@ static void test_unknown_directive_without_near_match_lists_directives(void **st
 	(void)state;
 	assert_error(
 		"bogus\n",
-		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault, expect or link)");
+		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault, expect, link or capture)");
 }
 
 static void test_unterminated_string_reports_line_and_column(void **state)
@@ -1248,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_host_accepts_ipv6_loopback),
 		cmocka_unit_test(test_host_outside_loopback_is_rejected),
 		cmocka_unit_test(test_port_out_of_range_is_rejected),
+		cmocka_unit_test(test_capture_payload_sets_the_budget),
 		cmocka_unit_test(test_sysctl_lines_keep_name_value_and_order),
 		cmocka_unit_test(test_sysctl_outside_net_is_rejected),
 		cmocka_unit_test(test_duplicate_sysctl_name_is_rejected),
