@@ -212,11 +212,12 @@ enum directive {
 	D_CLIENT,
 	D_FAULT,
 	D_EXPECT,
+	D_EXPLORE,
 };
 
 static const char *const directive_words[] = {
 	"scenario", "timeout", "quiet",  "port",  "host",
-	"sysctl",   "server",  "client", "fault", "expect",
+	"sysctl",   "server",  "client", "fault", "expect", "explore",
 };
 
 static int parse_line(struct parser *p)
@@ -230,9 +231,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 10);
+	d = lex_find_word(kw.text, directive_words, 11);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 10, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 11, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -254,6 +255,8 @@ static int parse_line(struct parser *p)
 		return parser_fault_line(p, &kw);
 	case D_EXPECT:
 		return parser_expect_line(p, &kw);
+	case D_EXPLORE:
+		return parser_explore_line(p, &kw);
 	}
 	return -1;
 }
@@ -410,6 +413,8 @@ static int parse_buffer(const char *path, const char *text, size_t len, struct s
 	sc->timeout_us = 10 * LEX_US_PER_S;
 	sc->quiet_us = 200 * LEX_US_PER_MS;
 	sc->port = 1060;
+	sc->explore_kinds[WHO_CLIENT] = EXPLORE_ALL;
+	sc->explore_kinds[WHO_SERVER] = EXPLORE_ALL;
 	snprintf(sc->host, sizeof(sc->host), "127.0.0.1");
 	sc->path = strdup(path);
 	sc->name = base_name(path);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lab/shim/shim_config.h"
+#include "lab/shim/shim_legal.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
@@ -341,8 +342,10 @@ static void close_early(int fd, struct shim_fd *slot)
 	errno = saved_errno;
 }
 
-/* True (errno set) when an error rule fails this call. */
-static bool inject_error(uint32_t call)
+/* True (errno set) when an error rule fails this call (on fd, with MSG_* flags;
+ * a rule marked legal skips, without counting, the calls the kernel could not
+ * fail that way). */
+static bool inject_error(uint32_t call, int fd, int flags)
 {
 	const struct shim_config *cfg = &shim.cfg;
 	int i;
@@ -353,6 +356,8 @@ static bool inject_error(uint32_t call)
 		bool fire = false;
 
 		if ((rule->calls & call) == 0)
+			continue;
+		if (rule->legal && !shim_legal_error(rule->errno_value, fd, call, flags))
 			continue;
 		switch (rule->when) {
 		case SHIM_WHEN_ALWAYS:
@@ -388,7 +393,7 @@ static bool inject_error(uint32_t call)
 /* Before a send- or receive-direction call on a TCP socket. Returns -1 (errno set)
  * when the call must fail without being done; else 0 and *limit_bytes, the most
  * the call may move. */
-static int data_begin(int fd, uint32_t call, size_t *limit_bytes)
+static int data_begin(int fd, uint32_t call, int flags, size_t *limit_bytes)
 {
 	const struct shim_config *cfg = &shim.cfg;
 	bool sending = (call & SHIM_CALLS_SEND_DIR) != 0;
@@ -418,7 +423,7 @@ static int data_begin(int fd, uint32_t call, size_t *limit_bytes)
 		else if ((uint64_t)(cfg->close_after_bytes - moved_bytes) < *limit_bytes)
 			*limit_bytes = (size_t)(cfg->close_after_bytes - moved_bytes);
 	}
-	if (inject_error(call))
+	if (inject_error(call, fd, flags))
 		return -1;
 	if (delay_us > 0) {
 		sleep_us(delay_us);
@@ -534,7 +539,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, flags);
-	if (data_begin(fd, SHIM_CALL_SEND, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_SEND, flags, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_SEND, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_SEND, call(fd, buf, len, flags), flags);
@@ -548,7 +553,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, flags, addr, addr_len);
-	if (data_begin(fd, SHIM_CALL_SENDTO, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_SENDTO, flags, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_SENDTO, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_SENDTO, call(fd, buf, len, flags, addr, addr_len), flags);
@@ -564,7 +569,7 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, msg, flags);
-	if (data_begin(fd, SHIM_CALL_SENDMSG, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_SENDMSG, flags, &limit_bytes) < 0)
 		return -1;
 	n = iov_cut(SHIM_CALL_SENDMSG, msg->msg_iov, (int)msg->msg_iovlen, limit_bytes, cut);
 	if (n < 0)
@@ -582,7 +587,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len);
-	if (data_begin(fd, SHIM_CALL_WRITE, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_WRITE, 0, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_WRITE, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_WRITE, call(fd, buf, len), 0);
@@ -597,7 +602,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, iov, iovcnt);
-	if (data_begin(fd, SHIM_CALL_WRITEV, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_WRITEV, 0, &limit_bytes) < 0)
 		return -1;
 	n = iov_cut(SHIM_CALL_WRITEV, iov, iovcnt, limit_bytes, cut);
 	if (n < 0)
@@ -614,7 +619,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, flags);
-	if (data_begin(fd, SHIM_CALL_RECV, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_RECV, flags, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECV, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, flags), flags);
@@ -627,7 +632,7 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, in
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, buf_len, flags);
-	if (data_begin(fd, SHIM_CALL_RECV, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_RECV, flags, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECV, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, buf_len, flags), flags);
@@ -641,7 +646,7 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, flags, addr, addr_len);
-	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_RECVFROM, flags, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, flags, addr, addr_len), flags);
@@ -655,7 +660,7 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, buf_len, flags, addr, addr_len);
-	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_RECVFROM, flags, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, buf_len, flags, addr, addr_len),
@@ -673,7 +678,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, msg, flags);
-	if (data_begin(fd, SHIM_CALL_RECVMSG, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_RECVMSG, flags, &limit_bytes) < 0)
 		return -1;
 	n = iov_cut(SHIM_CALL_RECVMSG, msg->msg_iov, (int)msg->msg_iovlen, limit_bytes, cut);
 	if (n < 0)
@@ -696,7 +701,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len);
-	if (data_begin(fd, SHIM_CALL_READ, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_READ, 0, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_READ, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len), 0);
@@ -709,7 +714,7 @@ SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buf_len)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, buf, len, buf_len);
-	if (data_begin(fd, SHIM_CALL_READ, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_READ, 0, &limit_bytes) < 0)
 		return -1;
 	len = data_cut(SHIM_CALL_READ, len, limit_bytes);
 	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len, buf_len), 0);
@@ -724,7 +729,7 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, iov, iovcnt);
-	if (data_begin(fd, SHIM_CALL_READV, &limit_bytes) < 0)
+	if (data_begin(fd, SHIM_CALL_READV, 0, &limit_bytes) < 0)
 		return -1;
 	n = iov_cut(SHIM_CALL_READV, iov, iovcnt, limit_bytes, cut);
 	if (n < 0)
@@ -748,7 +753,7 @@ SHIM_EXPORT int socket(int domain, int type, int protocol)
 	if (!shim_on() || !is_tcp_request(domain, type))
 		return call(domain, type, protocol);
 	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_SOCKET))
+	if (inject_error(SHIM_CALL_SOCKET, -1, 0))
 		return -1;
 	fd = call(domain, type, protocol);
 	if (fd >= 0)
@@ -763,7 +768,7 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t addr_len)
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, addr, addr_len);
 	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_CONNECT))
+	if (inject_error(SHIM_CALL_CONNECT, fd, 0))
 		return -1;
 	return call(fd, addr, addr_len);
 }
@@ -776,7 +781,7 @@ SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addr_len)
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, addr, addr_len);
 	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_ACCEPT))
+	if (inject_error(SHIM_CALL_ACCEPT, fd, 0))
 		return -1;
 	new_fd = call(fd, addr, addr_len);
 	if (new_fd >= 0)
@@ -792,7 +797,7 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addr_len, int 
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd, addr, addr_len, flags);
 	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_ACCEPT4))
+	if (inject_error(SHIM_CALL_ACCEPT4, fd, 0))
 		return -1;
 	new_fd = call(fd, addr, addr_len, flags);
 	if (new_fd >= 0)
@@ -811,7 +816,7 @@ SHIM_EXPORT int close(int fd)
 	if (!shim_on() || !is_tcp(fd))
 		return call(fd);
 	count(&shim.stats->calls_intercepted, 1);
-	failed = inject_error(SHIM_CALL_CLOSE);
+	failed = inject_error(SHIM_CALL_CLOSE, fd, 0);
 	error_value = errno;
 	if (shim.cfg.reset_after_bytes > 0 && slot != NULL &&
 	    __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED) >= shim.cfg.reset_after_bytes)
