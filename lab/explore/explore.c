@@ -35,7 +35,7 @@ static bool rng_chance(uint64_t *state, unsigned percent)
 
 /* Percent of runs in which each kind is drawn for a program, in bit order of enum
  * scenario_explore_kind: send-max, recv-max, eintr, eagain, send-delay, recv-delay. */
-static const unsigned kind_percent[EXPLORE_KINDS] = { 40, 40, 30, 30, 15, 15 };
+static const unsigned kind_percent[EXPLORE_KINDS] = { 40, 40, 35, 35, 15, 15 };
 
 /* Sizes for send and recv max: mostly tiny (where framing bugs live), sometimes
  * a few segments' worth. */
@@ -52,11 +52,17 @@ static int64_t draw_size(uint64_t *state)
 	return 1025 + (int64_t)rng_below(state, 15360); /* 1025..16384 */
 }
 
-/* every N for EINTR and EAGAIN: N from 2 (never every call: a program that
- * retries must be able to make progress) to 8. */
-static int64_t draw_every(uint64_t *state)
+/* When EINTR and EAGAIN strike: half the time `once` (the first call where the
+ * kernel could, which is often the only one in a short exchange), else every N-th
+ * such call, N from 2 to 8 (never every call: a program that retries must be able
+ * to make progress). */
+static void draw_when(uint64_t *state, struct fault *f)
 {
-	return 2 + (int64_t)rng_below(state, 7);
+	bool once = rng_chance(state, 50);
+	int64_t n = 2 + (int64_t)rng_below(state, 7);
+
+	f->when = once ? WHEN_ONCE : WHEN_EVERY;
+	f->when_n = once ? 0 : n;
 }
 
 /* A delay in multiples of 50 us, roughly log-uniform from 50 us to 2 ms. */
@@ -143,8 +149,7 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
 		case EXPLORE_EAGAIN:
 			snprintf(f->call, sizeof(f->call), "%s", recv_call ? "recv" : "send");
 			f->errno_value = (1u << k) == EXPLORE_EINTR ? EINTR : EAGAIN;
-			f->when = WHEN_EVERY;
-			f->when_n = draw_every(state);
+			draw_when(state, f);
 			f->legal = true;
 			break;
 		default:
