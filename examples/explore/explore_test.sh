@@ -53,6 +53,32 @@ else
 	fi
 fi
 
+echo "== what was tried and found, in --json"
+if ! /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["scenarios"][0]
+assert s["result"] == "fail", s["result"]
+assert s["shrunk"] == [sys.argv[2]], s["shrunk"]
+assert s["failing_run"] < 50 and s["runs"] >= 1
+assert sum(k["drawn"] for w in s["tried"].values() for k in w.values()) >= 1
+' "$out/$case.json" "$shrunk"; then
+	echo "FAILED: $out/$case.json does not say what was found"
+	failed=1
+fi
+
+echo "== bad options are usage errors (exit 2)"
+for bad in "--runs 0" "--replay 1" "--time 10" "--seed x"; do
+	# shellcheck disable=SC2086
+	"$tcplab" explore $bad "$scn" >"$out/bad.txt" 2>&1
+	rc=$?
+	if [ $rc -ne 2 ] || ! grep -q "^tcplab: " "$out/bad.txt"; then
+		echo "FAILED: explore $bad exited $rc:"
+		cat "$out/bad.txt"
+		failed=1
+	fi
+done
+
 echo "== the fixed twin under explore, 10 runs"
 PATH="$bin:$PATH" "$tcplab" explore --runs 10 -j 2 --pcap-dir "$out" "$scn" >"$out/fixed.txt" 2>&1
 rc=$?
