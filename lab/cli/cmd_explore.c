@@ -208,7 +208,11 @@ static void shrink_and_report(const struct scenario *sc, const struct run_opts *
 
 		if (opts->interrupted != NULL && atomic_load(opts->interrupted))
 			break;
-		progress_update(progress, (size_t)step, (size_t)step + 1, NULL, 0);
+		{
+			const char *what[1] = { "shrinking" };
+
+			progress_update(progress, (size_t)step, (size_t)step + 1, what, 1);
+		}
 		failed = try_schedule(sc, &cand, opts, f->failed_line, step++);
 		explore_shrink_result(&sh, failed);
 	}

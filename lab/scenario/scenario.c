@@ -274,6 +274,11 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 			return lex_err(&p->lx, d->col,
 				       "fault on \"server\" but there is no server line");
 		break;
+	case DEFER_SERVER_EXPLORE:
+		if (p->sc->server.line == 0)
+			return lex_err(&p->lx, d->col,
+				       "explore on \"server\" but there is no server line");
+		break;
 	case DEFER_SERVER_EXPECT:
 		if (p->sc->server.line == 0)
 			return lex_err(&p->lx, d->col,

@@ -320,7 +320,7 @@ int parser_explore_line(struct parser *p, const struct token *kw)
 				       scenario_explore_words[2], scenario_explore_words[3],
 				       scenario_explore_words[4], scenario_explore_words[5]);
 	}
-	if (who == WHO_SERVER && parser_defer(p, who_tok.col, DEFER_SERVER_FAULT, 0) < 0)
+	if (who == WHO_SERVER && parser_defer(p, who_tok.col, DEFER_SERVER_EXPLORE, 0) < 0)
 		return -1;
 	sc->explore_line[who] = p->lx.line_no;
 	sc->explore_kinds[who] = EXPLORE_ALL & ~kinds;

@@ -325,6 +325,8 @@ static void test_explore_narrows_the_kinds(void **state)
 		     "t.scn:3:24: unknown explore kind \"eintx\" (did you mean \"eintr\"?)");
 	assert_error(HEAD "explore client off\nexplore client off\n",
 		     "t.scn:4:1: duplicate \"explore client\" (first set on line 3)");
+	assert_error("scenario \"a test\"\nclient true\nexplore server off\n",
+		     "t.scn:3:9: explore on \"server\" but there is no server line");
 	assert_error(HEAD "explore client without\n",
 		     "t.scn:3:23: expected the kinds to leave out after \"without\" (send-max, "
 		     "recv-max, eintr, eagain, send-delay, recv-delay)");
