@@ -3,6 +3,8 @@
  * and the payload rules and ladder rows (per segment) on its callbacks. */
 #include "lab/analysis/facts.h"
 
+#include "lab/analysis/packet.h"
+
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -19,6 +21,14 @@ struct compiled {
 	size_t n_progs;            /* compiled so far (to free) */
 };
 
+struct series_buf {
+	struct facts_point *points;
+	size_t count, cap;
+	uint64_t segments;
+	unsigned stride;
+	uint64_t ordinary_seen; /* ordinary segments since the stride last changed */
+};
+
 struct facts {
 	char *path;
 	struct facts_opts opts;
@@ -30,6 +40,8 @@ struct facts {
 	uint64_t *rule_segments; /* per rule */
 	struct compiled compiled[FACTS_MAX_LINKTYPES];
 	size_t n_compiled;
+	struct series_buf (*series)[2]; /* [conn id - 1][dir] */
+	size_t n_series;
 	bool failed; /* a callback could not go on: err holds why */
 	struct lab_err err;
 };
@@ -99,6 +111,82 @@ static bool rule_holds(const struct facts_payload_rule *r, uint32_t payload_byte
 	return inside == r->inside;
 }
 
+static bool is_notable(const struct facts_point *p)
+{
+	return p->analysis != 0 ||
+	       (p->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST));
+}
+
+/* Full: keep the notable points and every other ordinary one; double the stride. */
+static void thin(struct series_buf *s)
+{
+	size_t w = 0;
+	bool keep_ordinary = true;
+
+	for (size_t r = 0; r < s->count; r++) {
+		if (!is_notable(&s->points[r])) {
+			if (!keep_ordinary) {
+				keep_ordinary = true;
+				continue;
+			}
+			keep_ordinary = false;
+		}
+		s->points[w++] = s->points[r];
+	}
+	s->count = w;
+	s->stride = s->stride ? s->stride * 2 : 2;
+	s->ordinary_seen = 0;
+}
+
+static int add_point(struct facts *f, const struct flow_segment *seg)
+{
+	unsigned id = seg->conn->id;
+	struct series_buf *s;
+	struct facts_point p = { .time_us = seg->time_us,
+				 .frame = seg->frame,
+				 .seq_rel = seg->seq_rel,
+				 .ack_rel = seg->ack_rel,
+				 .payload_bytes = seg->payload_bytes,
+				 .window_bytes = seg->window_bytes,
+				 .analysis = seg->analysis,
+				 .tcp_flags = seg->tcp_flags };
+
+	if (id == 0)
+		return 0;
+	if (id > f->n_series) {
+		size_t n = id > 2 * f->n_series ? id : 2 * f->n_series;
+		struct series_buf(*grown)[2] = realloc(f->series, n * sizeof(*grown));
+
+		if (grown == NULL)
+			return -1;
+		memset(grown + f->n_series, 0, (n - f->n_series) * sizeof(*grown));
+		f->series = grown;
+		f->n_series = n;
+	}
+	s = &f->series[id - 1][seg->dir];
+	s->segments++;
+	if (s->stride == 0)
+		s->stride = 1;
+	if (!is_notable(&p) && s->stride > 1 && s->ordinary_seen++ % s->stride != 0)
+		return 0;
+	if (s->count == FACTS_SERIES_MAX_POINTS)
+		thin(s);
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		struct facts_point *grown;
+
+		if (cap > FACTS_SERIES_MAX_POINTS)
+			cap = FACTS_SERIES_MAX_POINTS;
+		grown = realloc(s->points, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		s->points = grown;
+		s->cap = cap;
+	}
+	s->points[s->count++] = p;
+	return 0;
+}
+
 static void on_segment(const struct flow_segment *seg, void *arg)
 {
 	struct facts *f = arg;
@@ -109,6 +197,10 @@ static void on_segment(const struct flow_segment *seg, void *arg)
 	if (f->ladder != NULL && ladder_add(f->ladder, seg) < 0 && !f->failed) {
 		f->failed = true;
 		lab_err_sys(&f->err, ENOMEM, "%s: ladder rows", f->path);
+	}
+	if (f->opts.series && add_point(f, seg) < 0 && !f->failed) {
+		f->failed = true;
+		lab_err_sys(&f->err, ENOMEM, "%s: graph points", f->path);
 	}
 	if (seg->payload_bytes == 0 || (seg->analysis & not_data))
 		return;
@@ -135,6 +227,11 @@ void facts_free(struct facts *f)
 			pcap_freecode(&f->compiled[i].progs[k]);
 		free(f->compiled[i].progs);
 	}
+	for (size_t i = 0; i < f->n_series; i++) {
+		free(f->series[i][0].points);
+		free(f->series[i][1].points);
+	}
+	free(f->series);
 	flow_free(f->fa);
 	ladder_free(f->ladder);
 	free(f->matches);
@@ -216,6 +313,21 @@ uint32_t facts_rule_first_violation(const struct facts *f, size_t i)
 uint64_t facts_rule_segments(const struct facts *f, size_t i)
 {
 	return i < f->opts.n_rules ? f->rule_segments[i] : 0;
+}
+
+struct facts_series facts_series(const struct facts *f, unsigned conn_id, int dir)
+{
+	struct facts_series out = { .stride = 1 };
+	const struct series_buf *s;
+
+	if (conn_id == 0 || conn_id > f->n_series || (dir != 0 && dir != 1))
+		return out;
+	s = &f->series[conn_id - 1][dir];
+	out.points = s->points;
+	out.count = s->count;
+	out.segments = s->segments;
+	out.stride = s->stride ? s->stride : 1;
+	return out;
 }
 
 const struct ladder *facts_ladder(const struct facts *f)

@@ -46,6 +46,30 @@ struct facts_opts {
 	size_t n_rules;
 	/* Non-NULL: build the ladder rows of every connection with these options. */
 	const struct ladder_opts *ladder;
+	/* Keep every connection's segments as points for graphs (facts_series). */
+	bool series;
+};
+
+/* One segment as a time-sequence graph draws it. */
+struct facts_point {
+	int64_t time_us; /* capture timestamp */
+	uint64_t frame;  /* 1-based, as Wireshark numbers frames */
+	uint32_t seq_rel, ack_rel, payload_bytes;
+	uint64_t window_bytes; /* advertised, scaled when known */
+	uint32_t analysis;     /* bit (1u << enum flow_flag) per flag */
+	uint8_t tcp_flags;     /* PACKET_TCP_* bits */
+};
+
+/* The segments one direction of one connection sent, in capture order. A long
+ * transfer keeps at most FACTS_SERIES_MAX_POINTS: once full, ordinary segments
+ * (no analysis flag, no SYN, FIN or RST) are thinned to every stride-th; every
+ * segment with a flag or those flags is kept. */
+#define FACTS_SERIES_MAX_POINTS 20000
+struct facts_series {
+	const struct facts_point *points;
+	size_t count;
+	uint64_t segments; /* all segments this way, kept or not */
+	unsigned stride;   /* 1: every segment kept */
 };
 
 struct facts;
@@ -71,6 +95,10 @@ uint64_t facts_rule_violations(const struct facts *f, size_t i);
 uint32_t facts_rule_first_violation(const struct facts *f, size_t i);
 /* Data segments that rule i applied to (its direction). */
 uint64_t facts_rule_segments(const struct facts *f, size_t i);
+/* The points of connection conn_id (flow_conn.id) in direction dir (FLOW_DIR_*);
+ * count 0 when opts.series was false or the direction sent nothing. */
+struct facts_series facts_series(const struct facts *f, unsigned conn_id, int dir);
+
 /* The ladder rows, or NULL when opts.ladder was NULL. */
 const struct ladder *facts_ladder(const struct facts *f);
 

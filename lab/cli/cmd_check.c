@@ -128,7 +128,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	if (expect_validate(sc, &err) < 0 ||
-	    judge_item(sc, NULL, argv[optind], NULL, &item, &facts, &err) < 0) {
+	    judge_item(sc, NULL, argv[optind], NULL, false, &item, &facts, &err) < 0) {
 		fprintf(stderr, "tcplab: %s\n", err.msg);
 		goto out;
 	}

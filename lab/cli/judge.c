@@ -6,8 +6,8 @@
 #include "lab/verdict/expect.h"
 
 int judge_item(const struct scenario *sc, const struct run_record *rec, const char *pcap_path,
-	       const struct ladder_opts *ladder, struct report_item *item, struct facts **facts,
-	       struct lab_err *err)
+	       const struct ladder_opts *ladder, bool series, struct report_item *item,
+	       struct facts **facts, struct lab_err *err)
 {
 	struct facts_opts fo;
 	int rc = -1;
@@ -18,6 +18,7 @@ int judge_item(const struct scenario *sc, const struct run_record *rec, const ch
 	if (expect_facts_opts(sc, &fo, err) < 0)
 		return -1;
 	fo.ladder = ladder;
+	fo.series = series;
 	if (facts_read(pcap_path, &fo, facts, err) < 0)
 		goto out;
 	item->facts = *facts;

@@ -23,7 +23,8 @@ static void *scenario_thread(void *arg)
 		return NULL;
 	}
 	item->rec = &job->rec;
-	judge_item(job->sc, &job->rec, job->rec.pcap_path, job->ladder, item, &job->facts, &err);
+	judge_item(job->sc, &job->rec, job->rec.pcap_path, job->ladder, job->ladder != NULL, item,
+		   &job->facts, &err);
 	return NULL;
 }
 

@@ -21,7 +21,8 @@
 struct job {
 	struct scenario *sc;
 	const struct run_opts *run_opts;
-	const struct ladder_opts *ladder; /* ladder rows the reports need, or NULL */
+	const struct ladder_opts *ladder; /* ladder rows the HTML report needs (and its
+					   graph points), or NULL */
 	struct report_item item;
 	struct run_record rec;
 	struct facts *facts; /* the capture's, kept for the reports */

@@ -2,7 +2,9 @@
 #include "lab/liveness/liveness.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lab/liveness/hang.h"
 #include "lab/liveness/watch.h"
@@ -102,6 +104,36 @@ int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,
 		*verdict = LIVENESS_STALL;
 	}
 	return 0;
+}
+
+static uint32_t add_capped(uint32_t a, uint32_t b)
+{
+	return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+void liveness_queues(const struct liveness *l, struct liveness_queues *out)
+{
+	const struct watch_detector *det = &l->detector;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < det->conn_count; i++) {
+		const struct watch_conn *c = &det->conns[i];
+
+		if (c->has_client) {
+			out->send_queue_bytes[0] =
+				add_capped(out->send_queue_bytes[0], c->client.send_queue_bytes);
+			out->recv_queue_bytes[0] =
+				add_capped(out->recv_queue_bytes[0], c->client.recv_queue_bytes);
+		}
+		if (c->has_server) {
+			out->send_queue_bytes[1] =
+				add_capped(out->send_queue_bytes[1], c->server.send_queue_bytes);
+			out->recv_queue_bytes[1] =
+				add_capped(out->recv_queue_bytes[1], c->server.recv_queue_bytes);
+		}
+	}
+	out->bytes[0] = det->client_to_server_bytes;
+	out->bytes[1] = det->server_to_client_bytes;
 }
 
 const struct liveness_figures *liveness_figures(const struct liveness *l)

@@ -43,6 +43,15 @@ int liveness_listening(struct liveness *l, int port, bool *listening, struct lab
 int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,
 		    enum liveness_verdict *verdict, struct lab_err *err);
 
+/* The queues of the last sample, summed over the connections of the port, per
+ * side (0 client, 1 server); bytes moved each way (0 client->server). */
+struct liveness_queues {
+	uint32_t send_queue_bytes[2];
+	uint32_t recv_queue_bytes[2];
+	uint64_t bytes[2];
+};
+void liveness_queues(const struct liveness *l, struct liveness_queues *out);
+
 /* The figures of the last verdict other than LIVENESS_RUNNING. */
 const struct liveness_figures *liveness_figures(const struct liveness *l);
 

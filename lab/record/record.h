@@ -53,6 +53,19 @@ struct capture_stats {
 
 struct capture; /* lab/run/capture.h: the live capture, open until run_finish */
 
+/* The sockets of the scenario's port as one liveness sample saw them (sock_diag,
+ * every 5 ms): summed over its connections, per side (enum scenario_who). */
+struct run_queue_sample {
+	int64_t at_us;                /* since the run started */
+	uint32_t send_queue_bytes[2]; /* written, not yet acknowledged */
+	uint32_t recv_queue_bytes[2]; /* received, not yet read by the program */
+	uint64_t bytes[2];            /* moved client->server, server->client so far */
+};
+
+/* Samples kept per run; a longer run keeps every other one each time it fills
+ * (run_record.queue_stride says how many samples one kept sample stands for). */
+#define RUN_MAX_QUEUE_SAMPLES 4096
+
 enum run_event_kind {
 	RUN_EV_SERVER_START,
 	RUN_EV_LISTENING,
@@ -99,7 +112,10 @@ struct run_record {
 	char pcap_path[PATH_MAX];
 	struct run_event events[RUN_MAX_EVENTS];
 	int n_events;
-	struct capture *open_capture; /* open until run_finish */
+	struct capture *open_capture;           /* open until run_finish */
+	struct run_queue_sample *queue_samples; /* the sockets over time (heap) */
+	size_t n_queue_samples;
+	unsigned queue_stride;
 };
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "lab/analysis/ladder.h"
 #include "lab/report/report_fmt.h"
+#include "lab/report/report_graphs.h"
 #include "lab/report/report_seqdiag.h"
 
 /* Each stream of each program: at most its last this many bytes on the page. */
@@ -85,8 +86,8 @@ static void write_head(FILE *out, const char *title)
 	      "<meta name=\"generator\" content=\"tcplab\">\n<title>",
 	      out);
 	html_text(out, title);
-	fprintf(out, "</title>\n<style>\n%s%s</style>\n</head>\n<body>\n<main>\n", css,
-		report_seqdiag_css);
+	fprintf(out, "</title>\n<style>\n%s%s%s</style>\n</head>\n<body>\n<main>\n", css,
+		report_seqdiag_css, report_graphs_css);
 }
 
 static void write_foot(FILE *out)
@@ -338,9 +339,17 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 			html_text(out, derr.msg);
 			fputs("</p>\n", out);
 		}
+		if (item->facts != NULL) {
+			fputs("<h2>Time-sequence graphs</h2>\n", out);
+			report_graphs_tsg(out, item->facts);
+		}
 	}
 	if (rec != NULL)
 		write_watch(out, rec);
+	if (rec != NULL && rec->n_queue_samples > 0) {
+		fputs("<h2>Socket queues over the run</h2>\n", out);
+		report_graphs_queues(out, rec);
+	}
 	fputs("<h2>Programs</h2>\n", out);
 	write_program(out, "server", &sc->server, rec, WHO_SERVER);
 	write_program(out, "client", &sc->client, rec, WHO_CLIENT);

@@ -388,6 +388,23 @@ static void write_watch(struct json *j, const struct run_record *rec)
 	json_uint(j, "server", rec->stall_queued[1]);
 	json_end_object(j);
 	json_str(j, "text", rec->stall_text[0] ? rec->stall_text : NULL);
+	/* The sockets over the run, one sample per liveness sample kept. */
+	json_uint(j, "samples_stride", rec->queue_stride ? rec->queue_stride : 1);
+	json_array(j, "samples");
+	for (size_t i = 0; rec->queue_samples != NULL && i < rec->n_queue_samples; i++) {
+		const struct run_queue_sample *q = &rec->queue_samples[i];
+
+		json_object(j, NULL);
+		json_int(j, "at_us", q->at_us);
+		json_uint(j, "client_send_queue", q->send_queue_bytes[WHO_CLIENT]);
+		json_uint(j, "client_recv_queue", q->recv_queue_bytes[WHO_CLIENT]);
+		json_uint(j, "server_send_queue", q->send_queue_bytes[WHO_SERVER]);
+		json_uint(j, "server_recv_queue", q->recv_queue_bytes[WHO_SERVER]);
+		json_uint(j, "client_to_server", q->bytes[0]);
+		json_uint(j, "server_to_client", q->bytes[1]);
+		json_end_object(j);
+	}
+	json_end_array(j);
 	json_end_object(j);
 }
 

@@ -165,6 +165,37 @@ static void record_figures(struct run_ctx *ctx)
 	snprintf(rec->stall_text, sizeof(rec->stall_text), "%s", f->text);
 }
 
+/* The sockets as the last liveness sample saw them, on the run's timeline. */
+static void record_queues(struct run_ctx *ctx)
+{
+	struct run_record *rec = ctx->rec;
+	struct liveness_queues q;
+	struct run_queue_sample *s;
+
+	if (rec->queue_stride == 0)
+		rec->queue_stride = 1;
+	if (ctx->queue_samples_seen++ % rec->queue_stride != 0)
+		return;
+	if (rec->n_queue_samples == RUN_MAX_QUEUE_SAMPLES) {
+		for (size_t i = 0; i < RUN_MAX_QUEUE_SAMPLES / 2; i++)
+			rec->queue_samples[i] = rec->queue_samples[2 * i];
+		rec->n_queue_samples = RUN_MAX_QUEUE_SAMPLES / 2;
+		rec->queue_stride *= 2;
+		ctx->queue_samples_seen = 1;
+	}
+	if (rec->queue_samples == NULL) {
+		rec->queue_samples = calloc(RUN_MAX_QUEUE_SAMPLES, sizeof(*rec->queue_samples));
+		if (rec->queue_samples == NULL)
+			return; /* the graph is a bonus: the run goes on without it */
+	}
+	liveness_queues(ctx->liveness, &q);
+	s = &rec->queue_samples[rec->n_queue_samples++];
+	s->at_us = loop_since_start(ctx);
+	memcpy(s->send_queue_bytes, q.send_queue_bytes, sizeof(s->send_queue_bytes));
+	memcpy(s->recv_queue_bytes, q.recv_queue_bytes, sizeof(s->recv_queue_bytes));
+	memcpy(s->bytes, q.bytes, sizeof(s->bytes));
+}
+
 int loop_run_client(struct run_ctx *ctx, struct lab_err *err)
 {
 	struct run_side *client = &ctx->rec->side[WHO_CLIENT];
@@ -192,6 +223,7 @@ int loop_run_client(struct run_ctx *ctx, struct lab_err *err)
 			if (liveness_sample(ctx->liveness, ctx->sc->port, (uint64_t)proc_now_us(),
 					    paused, &v, err) < 0)
 				return -1;
+			record_queues(ctx);
 			if (v != LIVENESS_RUNNING)
 				record_figures(ctx);
 			if (v == LIVENESS_DEADLOCK) {

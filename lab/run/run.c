@@ -90,6 +90,9 @@ void run_finish(struct run_record *rec)
 void run_record_release(struct run_record *rec)
 {
 	run_finish(rec);
+	free(rec->queue_samples);
+	rec->queue_samples = NULL;
+	rec->n_queue_samples = 0;
 	for (int who = 0; who < 2; who++)
 		if (rec->side[who].started)
 			proc_release(&rec->side[who].proc);

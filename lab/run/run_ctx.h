@@ -27,6 +27,7 @@ struct run_ctx {
 	int64_t start_us;
 	char stats_dir[64];
 	char stats_path[2][PATH_MAX];
+	uint64_t queue_samples_seen; /* loop.c: liveness samples since the stride changed */
 	/* fault_clock.c */
 	bool paused[2];
 	bool pause_done[2];
