@@ -35,6 +35,7 @@ struct explore_opts {
 	int64_t time_us; /* 0: no limit */
 	int jobs;
 	const char *json_path;
+	const char *pcap_dir;
 	bool replay;
 	uint64_t replay_seed, replay_run;
 	const char *add[MAX_ADD_LINES];
@@ -136,8 +137,9 @@ static void print_counts(FILE *out, const struct scenario *sc, const struct expl
 		for (int k = 0; k < EXPLORE_KINDS; k++) {
 			if (c->drawn[who][k] == 0)
 				continue;
-			fprintf(out, "%s%s %" PRIu64 " (took effect in %" PRIu64 ")", any ? ", " : "",
-				scenario_explore_words[k], c->drawn[who][k], c->fired[who][k]);
+			fprintf(out, "%s%s %" PRIu64 " (took effect in %" PRIu64 ")",
+				any ? ", " : "", scenario_explore_words[k], c->drawn[who][k],
+				c->fired[who][k]);
 			any = true;
 		}
 		fprintf(out, "%s\n", any ? "" : "nothing drawn (explore off or every kind set)");
@@ -385,13 +387,15 @@ static int write_json(const char *path, const struct explore_opts *eo, const str
 		fprintf(out, ", \"runs\": %" PRIu64 ", \"seconds\": %.3f, ", f->runs_done,
 			f->wall_s);
 		fprintf(out, "\"result\": \"%s\",\n     \"tried\": {",
-			f->error ? "error" : f->failed ? "fail" : "pass");
+			f->error    ? "error"
+			: f->failed ? "fail"
+				    : "pass");
 		for (int who = 0; who < 2; who++) {
 			fprintf(out, "%s\"%s\": {", who ? ", " : "", scenario_who_name(who));
 			for (int k = 0; k < EXPLORE_KINDS; k++)
 				fprintf(out,
-					"%s\"%s\": {\"drawn\": %" PRIu64 ", \"took_effect\": %" PRIu64
-					"}",
+					"%s\"%s\": {\"drawn\": %" PRIu64
+					", \"took_effect\": %" PRIu64 "}",
 					k ? ", " : "", scenario_explore_words[k],
 					f->counts.drawn[who][k], f->counts.fired[who][k]);
 			fputc('}', out);
@@ -453,8 +457,8 @@ static int parse_options(int argc, char **argv, struct explore_opts *eo)
 		case 'r':
 			if (parse_u64(optarg, &eo->runs) < 0 || eo->runs == 0 ||
 			    eo->runs > 100000000)
-				return cli_usage_error("--runs wants a number from 1 up, not \"%s\"",
-						       optarg);
+				return cli_usage_error(
+					"--runs wants a number from 1 up, not \"%s\"", optarg);
 			break;
 		case 's':
 			if (parse_u64(optarg, &eo->seed) < 0)
@@ -488,7 +492,7 @@ static int parse_options(int argc, char **argv, struct explore_opts *eo)
 			eo->add[eo->n_add++] = optarg;
 			break;
 		case 'p':
-			/* handled by the caller */
+			eo->pcap_dir = optarg;
 			break;
 		case 'h':
 			fputs(cli_usage_text, stdout);
@@ -552,12 +556,11 @@ int cmd_explore(int argc, char **argv)
 	struct lab_err err;
 	int status = 2, rc;
 
-	for (int i = 1; i < argc - 1; i++)
-		if (strcmp(argv[i], "--pcap-dir") == 0)
-			opts.pcap_dir = argv[i + 1];
 	rc = parse_options(argc, argv, &eo);
 	if (rc >= 0)
 		return rc;
+	if (eo.pcap_dir != NULL)
+		opts.pcap_dir = eo.pcap_dir;
 	if (eo.jobs < 1)
 		eo.jobs = 1;
 	if (optind >= argc)

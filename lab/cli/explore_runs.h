@@ -26,9 +26,9 @@ struct attempt {
 	struct run_record rec;
 	struct report_item item;
 	struct facts *facts;
-	bool error;       /* the lab could not run or judge it: item.error says why */
-	bool failed;      /* some expectation did not hold */
-	int failed_line;  /* the first expectation that did not hold: its line */
+	bool error;                /* the lab could not run or judge it: item.error says why */
+	bool failed;               /* some expectation did not hold */
+	int failed_line;           /* the first expectation that did not hold: its line */
 	const char *failed_source; /* ... as written */
 	const char *failed_text;   /* ... and its verdict in words */
 };

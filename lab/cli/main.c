@@ -39,5 +39,6 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "explore") == 0)
 		return cmd_explore(argc - 1, argv + 1);
-	return cli_usage_error("unknown command \"%s\" (run, check, show, list or explore)", argv[1]);
+	return cli_usage_error("unknown command \"%s\" (run, check, show, list or explore)",
+			       argv[1]);
 }

@@ -49,7 +49,7 @@ static int64_t draw_size(uint64_t *state)
 		return 9 + (int64_t)rng_below(state, 56); /* 9..64 */
 	if (r < 90)
 		return 65 + (int64_t)rng_below(state, 960); /* 65..1024 */
-	return 1025 + (int64_t)rng_below(state, 15360); /* 1025..16384 */
+	return 1025 + (int64_t)rng_below(state, 15360);     /* 1025..16384 */
 }
 
 /* When EINTR and EAGAIN strike: half the time `once` (the first call where the
@@ -99,7 +99,8 @@ static size_t count_errors(const struct scenario *sc, enum scenario_who who)
 }
 
 static const enum fault_kind kind_fault[EXPLORE_KINDS] = {
-	FAULT_SEND_MAX, FAULT_RECV_MAX, FAULT_ERROR, FAULT_ERROR, FAULT_SEND_DELAY, FAULT_RECV_DELAY,
+	FAULT_SEND_MAX, FAULT_RECV_MAX,   FAULT_ERROR,
+	FAULT_ERROR,    FAULT_SEND_DELAY, FAULT_RECV_DELAY,
 };
 
 /* The kinds that may be drawn for who. */
@@ -116,8 +117,8 @@ static unsigned allowed_kinds(const struct scenario *sc, enum scenario_who who)
 
 		if (!(sc->explore_kinds[who] & bit))
 			continue;
-		if (kind_fault[k] == FAULT_ERROR ? errors + 2 > SHIM_MAX_ERRORS :
-						   has_fault(sc, who, kind_fault[k]))
+		if (kind_fault[k] == FAULT_ERROR ? errors + 2 > SHIM_MAX_ERRORS
+						 : has_fault(sc, who, kind_fault[k]))
 			continue;
 		allowed |= bit;
 	}

@@ -59,13 +59,13 @@ void explore_fault_line(const struct fault *f, char *buf, size_t len);
 struct explore_shrink {
 	struct explore_schedule best;
 	struct explore_schedule candidate;
-	int phase;     /* 0 dropping, 1 milder, 2 done */
-	size_t index;  /* the fault being worked on */
-	bool dropped;  /* phase 0: something was dropped in this sweep */
-	int64_t lo;    /* phase 1: the mildest value seen failing (for the fault at index) */
-	int64_t hi;    /* phase 1: the value beyond which it passed (or the limit) */
+	int phase;       /* 0 dropping, 1 milder, 2 done */
+	size_t index;    /* the fault being worked on */
+	bool dropped;    /* phase 0: something was dropped in this sweep */
+	int64_t lo;      /* phase 1: the mildest value seen failing (for the fault at index) */
+	int64_t hi;      /* phase 1: the value beyond which it passed (or the limit) */
 	bool tried_once; /* phase 1, errors: `once` was tried */
-	int steps;     /* candidates asked for */
+	int steps;       /* candidates asked for */
 };
 
 void explore_shrink_start(struct explore_shrink *sh, const struct explore_schedule *failing);

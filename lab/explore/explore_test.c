@@ -130,8 +130,12 @@ static void test_fault_line_words(void **state)
 	(void)state;
 	explore_fault_line(&f, line, sizeof(line));
 	assert_string_equal(line, "fault server recv max 7");
-	f = (struct fault){ .who = WHO_CLIENT, .kind = FAULT_ERROR, .errno_value = EINTR,
-			    .when = WHEN_EVERY, .when_n = 3, .legal = true };
+	f = (struct fault){ .who = WHO_CLIENT,
+			    .kind = FAULT_ERROR,
+			    .errno_value = EINTR,
+			    .when = WHEN_EVERY,
+			    .when_n = 3,
+			    .legal = true };
 	snprintf(f.call, sizeof(f.call), "recv");
 	explore_fault_line(&f, line, sizeof(line));
 	assert_string_equal(line, "fault client error recv EINTR every 3 legal");
@@ -226,8 +230,7 @@ static void test_replay_parses_seed_and_run(void **state)
 	assert_int_equal(seed, 42);
 	assert_int_equal(run, 17);
 	assert_int_equal(explore_parse_replay("42", &seed, &run, &err), -1);
-	assert_string_equal(err.msg,
-			    "--replay wants SEED:RUN (two decimal numbers), not \"42\"");
+	assert_string_equal(err.msg, "--replay wants SEED:RUN (two decimal numbers), not \"42\"");
 	assert_int_equal(explore_parse_replay("4:x", &seed, &run, &err), -1);
 	assert_int_equal(explore_parse_replay("-1:2", &seed, &run, &err), -1);
 }

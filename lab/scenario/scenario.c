@@ -216,8 +216,8 @@ enum directive {
 };
 
 static const char *const directive_words[] = {
-	"scenario", "timeout", "quiet",  "port",  "host",
-	"sysctl",   "server",  "client", "fault", "expect", "explore",
+	"scenario", "timeout", "quiet", "port",   "host",    "sysctl",
+	"server",   "client",  "fault", "expect", "explore",
 };
 
 static int parse_line(struct parser *p)

@@ -303,9 +303,9 @@ int parser_explore_line(struct parser *p, const struct token *kw)
 				return -1;
 			if (t.type == TOK_END)
 				break;
-			k = t.type == TOK_WORD ?
-				    lex_find_word(t.text, scenario_explore_words, EXPLORE_KINDS) :
-				    -1;
+			k = t.type == TOK_WORD
+				    ? lex_find_word(t.text, scenario_explore_words, EXPLORE_KINDS)
+				    : -1;
 			if (k < 0)
 				return lex_unknown_word(&p->lx, &t, "explore kind",
 							scenario_explore_words, EXPLORE_KINDS,

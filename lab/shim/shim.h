@@ -13,7 +13,8 @@
  * stderr and the process exits with status 127.
  *
  * Interposed: send sendto sendmsg write writev recv recvfrom recvmsg read readv
- * __read_chk __recv_chk __recvfrom_chk connect accept accept4 socket close.
+ * __read_chk __recv_chk __recvfrom_chk connect accept accept4 socket close
+ * epoll_ctl (observed only).
  * Not interposed (never faulted): sendfile, splice, sendmmsg/recvmmsg, and stdio
  * on an fdopen'ed socket (glibc calls its internal read/write there).
  *
@@ -32,6 +33,10 @@
  *     received (other calls) BYTES on TCP sockets. Rules are tried in order; the
  *     first that fires wins. `close` is the exception: the fd is closed anyway (as
  *     Linux does on EINTR) and then -1/ERRNO is returned.
+ *     A rule marked legal (EINTR, EAGAIN only) skips, without counting them, the
+ *     calls the kernel itself could not fail that way (shim_legal.h); for that
+ *     the shim also interposes epoll_ctl, only to note which sockets an epoll set
+ *     watches edge-triggered (the call itself is passed on untouched).
  *   buffers: SO_RCVBUF/SO_SNDBUF set on every TCP socket made by socket() and
  *     accept()/accept4() (the kernel doubles the value it reports).
  *   close after N: counted like reset after; once N bytes have moved the shim

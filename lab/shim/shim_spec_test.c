@@ -232,10 +232,21 @@ static void test_parse_rejects_bad_specs(void **state)
 static void test_legal_error_round_trips(void **state)
 {
 	struct fault faults[2] = {
-		{ .line = 1, .who = WHO_CLIENT, .kind = FAULT_ERROR, .call = "recv",
-		  .errno_value = EINTR, .when = WHEN_EVERY, .when_n = 3, .legal = true },
-		{ .line = 2, .who = WHO_CLIENT, .kind = FAULT_ERROR, .call = "send",
-		  .errno_value = EAGAIN, .when = WHEN_ONCE, .legal = true },
+		{ .line = 1,
+		  .who = WHO_CLIENT,
+		  .kind = FAULT_ERROR,
+		  .call = "recv",
+		  .errno_value = EINTR,
+		  .when = WHEN_EVERY,
+		  .when_n = 3,
+		  .legal = true },
+		{ .line = 2,
+		  .who = WHO_CLIENT,
+		  .kind = FAULT_ERROR,
+		  .call = "send",
+		  .errno_value = EAGAIN,
+		  .when = WHEN_ONCE,
+		  .legal = true },
 	};
 	struct shim_config cfg;
 	struct lab_err err;
