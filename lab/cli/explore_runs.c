@@ -27,7 +27,7 @@ static void *attempt_thread(void *arg)
 		return NULL;
 	}
 	a->item.rec = &a->rec;
-	judge_item(&a->view, &a->rec, a->rec.pcap_path, NULL, &a->item, &a->facts, &err);
+	judge_item(&a->view, &a->rec, a->rec.pcap_path, NULL, false, &a->item, &a->facts, &err);
 	return NULL;
 }
 
@@ -79,11 +79,26 @@ void attempt_release(struct attempt *a)
 	a->faults = NULL;
 }
 
-/* What the shim says it did in a program, per kind drawn. When a program was
- * given both EINTR and EAGAIN, an injected error counts for both (the shim counts
- * errors, not which rule gave them). */
+/* True when the scenario's own lines give who an error fault (whose errors the
+ * shim counts with the schedule's). */
+static bool scenario_has_errors(const struct attempt *a, enum scenario_who who)
+{
+	for (size_t i = 0; i + a->sched.n < a->view.n_faults; i++)
+		if (a->view.faults[i].who == who && a->view.faults[i].kind == FAULT_ERROR)
+			return true;
+	return false;
+}
+
+/* What the shim says it did in a program, per kind drawn. The shim counts the
+ * errors it injected, not which rule gave them: when a program was given both
+ * EINTR and EAGAIN in a run, that run counts as taking effect for neither. */
 static void count_attempt(struct explore_counts *c, const struct attempt *a)
 {
+	unsigned error_kinds[2] = { 0, 0 };
+
+	for (size_t i = 0; i < a->sched.n; i++)
+		error_kinds[a->sched.faults[i].who] |=
+			explore_fault_kind(&a->sched.faults[i]) & (EXPLORE_EINTR | EXPLORE_EAGAIN);
 	for (size_t i = 0; i < a->sched.n; i++) {
 		const struct fault *f = &a->sched.faults[i];
 		const struct shim_stats *st = &a->rec.side[f->who].shim;
@@ -101,7 +116,8 @@ static void count_attempt(struct explore_counts *c, const struct attempt *a)
 			break;
 		case EXPLORE_EINTR:
 		case EXPLORE_EAGAIN:
-			fired = st->errors_injected > 0;
+			fired = st->errors_injected > 0 && error_kinds[f->who] == kind &&
+				!scenario_has_errors(a, f->who);
 			break;
 		case EXPLORE_SEND_DELAY:
 			fired = st->send_delays > 0;
