@@ -31,6 +31,9 @@ enum flow_flag {
 	FLOW_WINDOW_UPDATE,
 	FLOW_KEEP_ALIVE,
 	FLOW_KEEP_ALIVE_ACK,
+	/* a SYN with a new ISN on a 4-tuple seen before: a new connection
+	 * (or a SYN/ACK with a new ISN answering it) */
+	FLOW_REUSED_PORTS,
 	FLOW_FLAG_WIRESHARK_COUNT,
 	/* tcplab's own: a zero-window probe in either form. Wireshark's
 	 * zero_window_probe is 1 byte of new data; Linux probes a zero window
@@ -121,10 +124,21 @@ struct flow_totals {
 	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */
 	uint64_t truncated;   /* TCP headers complete, payload cut by the snaplen */
 	uint64_t filtered;    /* TCP segments left out by flow_opts.port */
+	uint64_t decapsulated; /* TCP segments found inside a tunnel (VXLAN,
+				  Geneve, GRE, IP in IP) and analysed */
+	uint64_t tunnelled;    /* packets of a tunnel tcplab does not open
+				  (counted in non_tcp, not analysed) */
+	uint64_t undecoded;    /* frames of a link type tcplab cannot decode
+				  (counted in non_tcp, not analysed) */
 	uint64_t flags[FLOW_FLAG_COUNT];
-	/* Set when reading stopped early (a truncated or corrupt file) or the
-	 * link type is not supported; what was read before is still analysed. */
+	/* Set when reading stopped early (a truncated or corrupt file) or no
+	 * frame had a link type tcplab decodes; what was read before is still
+	 * analysed. */
 	char file_note[256];
+	/* What the analysis left out although the file is sound: frames on an
+	 * interface of a link type it cannot decode, tunnels it does not open.
+	 * Empty when nothing was left out. */
+	char decode_note[256];
 };
 
 /* What the per-segment callback sees. */
@@ -173,7 +187,14 @@ void flow_free(struct flow_analysis *fa);
 int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, const u_char *data,
 		    int linktype, struct lab_err *err);
 
-/* Reads a pcap or pcapng file and analyses every frame. Returns 0 and sets *out
+/* Analyses one frame whose capture time is time_us (microseconds since the
+ * epoch); the pcapng reader's entry, which has no struct timeval. */
+int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *data, size_t caplen,
+		   size_t wire_len, int linktype, struct lab_err *err);
+
+/* Reads a pcap or pcapng file ("-": standard input) and analyses every frame.
+ * pcapng is read block by block here (pcapng.h), so its interfaces may have
+ * different link types; plain pcap through libpcap. Returns 0 and sets *out
  * (free with flow_free) also when the file ends in a truncated or corrupt
  * record: then flow_totals()->file_note says so and what came before counts.
  * Returns -1 with a message naming the file when it cannot be opened or is

@@ -1,5 +1,6 @@
 /* cmd_show: `tcplab show`: a ladder diagram per connection of a capture taken
- * anywhere. A damaged capture is drawn as far as it goes, and exits 2. */
+ * anywhere, or with --json its analysis as JSON (schema tcplab-analysis/1). A
+ * damaged capture is drawn as far as it goes, and exits 2. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -7,7 +8,36 @@
 
 #include "lab/cli/commands.h"
 #include "lab/cli/usage.h"
+#include "lab/analysis/facts.h"
+#include "lab/report/report_json.h"
 #include "lab/report/show.h"
+
+/* The analysis of the capture as JSON on standard output; a damaged capture is
+ * written as far as it goes (flows.note says where it stopped) and exits 2. */
+static int show_json(const char *path, int port)
+{
+	struct facts_opts fo = { .port = (uint16_t)port };
+	struct report_item item = { .pcap_path = path };
+	struct facts *facts = NULL;
+	struct lab_err err;
+	int rc = 0;
+
+	if (facts_read(path, &fo, &facts, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		return 2;
+	}
+	item.facts = facts;
+	if (report_json_write_analysis(stdout, &item, port, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		rc = 2;
+	} else if (flow_totals(facts_flows(facts))->file_note[0] != '\0') {
+		fflush(stdout);
+		fprintf(stderr, "tcplab: %s\n", flow_totals(facts_flows(facts))->file_note);
+		rc = 2;
+	}
+	facts_free(facts);
+	return rc;
+}
 
 int cmd_show(int argc, char **argv)
 {
@@ -15,12 +45,14 @@ int cmd_show(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct show_opts sopts = { 0 };
 	struct lab_err err;
 	int port = 0;
+	bool json = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -30,6 +62,9 @@ int cmd_show(int argc, char **argv)
 			break;
 		case 'A':
 			sopts.ascii = true;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'p':
 			if (cli_parse_port(optarg, &port) < 0)
@@ -45,6 +80,8 @@ int cmd_show(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("%s", "show wants one capture file");
+	if (json)
+		return show_json(argv[optind], port);
 	sopts.port = (uint16_t)port;
 	/* A damaged capture is drawn as far as it goes, and is still bad input. */
 	if (show_file(stdout, argv[optind], &sopts, &err) != 0) {

@@ -13,10 +13,16 @@ static const char *status_color(enum report_status s)
 	return s == REPORT_PASS ? "\033[32m" : s == REPORT_FAIL ? "\033[31m" : "\033[35m";
 }
 
-/* A Wireshark display filter that shows what an expectation is about. */
-static const char *wireshark_filter(const struct expectation *e)
+/* A Wireshark display filter that shows what an expectation is about (buf holds
+ * the ones made for it). */
+static const char *wireshark_filter(const struct expectation *e, char *buf, size_t len)
 {
 	switch (e->kind) {
+	case EXPECT_ANALYSIS:
+		if ((unsigned)e->flag >= SCENARIO_ANALYSIS_FLAGS)
+			return NULL;
+		snprintf(buf, len, "tcp.analysis.%s", scenario_analysis_flag_words[e->flag]);
+		return buf;
 	case EXPECT_ZERO_WINDOW:
 		return "tcp.analysis.zero_window";
 	case EXPECT_WINDOW_PROBES:
@@ -111,6 +117,7 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 {
 	const struct scenario *sc = item->sc;
 	const char *filter = NULL;
+	char filter_buf[64];
 	double secs = item->rec ? (double)item->rec->duration_us / 1e6 : 0.0;
 
 	char time[16] = "      -";
@@ -154,7 +161,7 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 			v->exp->line, v->exp->source);
 		fprintf(out, "           %s\n", v->text);
 		if (!v->held && filter == NULL)
-			filter = wireshark_filter(v->exp);
+			filter = wireshark_filter(v->exp, filter_buf, sizeof(filter_buf));
 	}
 	if (item->status != REPORT_FAIL)
 		return;

@@ -250,38 +250,48 @@ static void write_flow_conn(struct json *j, const struct flow_conn *c)
 
 /* The analyser's view of the capture; an unreadable capture is noted, since the
  * rest of the report is still worth having. */
-static void write_flows(struct json *j, const struct report_item *item)
+static void write_flows_of(struct json *j, const char *pcap_path, const struct facts *facts,
+			   const char *facts_error, int port)
 {
 	const struct flow_analysis *fa;
 	const struct flow_totals *tot;
 
-	if (item->pcap_path == NULL) {
+	if (pcap_path == NULL) {
 		json_null(j, "flows");
 		return;
 	}
 	json_object(j, "flows");
-	if (item->facts == NULL) {
-		json_str(j, "error", item->facts_error ? item->facts_error : "not analysed");
+	if (facts == NULL) {
+		json_str(j, "error", facts_error ? facts_error : "not analysed");
 		json_end_object(j);
 		return;
 	}
-	fa = facts_flows(item->facts);
+	fa = facts_flows(facts);
 	tot = flow_totals(fa);
 	json_null(j, "error");
-	json_int(j, "port", item->sc->port);
+	json_int(j, "port", port);
 	json_uint(j, "packets", tot->packets);
 	json_uint(j, "tcp_packets", tot->tcp_packets);
 	json_uint(j, "non_tcp", tot->non_tcp);
 	json_uint(j, "malformed", tot->malformed);
 	json_uint(j, "truncated", tot->truncated);
 	json_uint(j, "filtered", tot->filtered);
+	json_uint(j, "decapsulated", tot->decapsulated);
+	json_uint(j, "tunnelled", tot->tunnelled);
+	json_uint(j, "undecoded", tot->undecoded);
 	json_str(j, "note", tot->file_note[0] ? tot->file_note : NULL);
+	json_str(j, "decode_note", tot->decode_note[0] ? tot->decode_note : NULL);
 	write_flag_counts(j, "analysis", tot->flags);
 	json_array(j, "connections");
 	for (size_t i = 0; i < flow_conn_count(fa); i++)
 		write_flow_conn(j, flow_conn_at(fa, i));
 	json_end_array(j);
 	json_end_object(j);
+}
+
+static void write_flows(struct json *j, const struct report_item *item)
+{
+	write_flows_of(j, item->pcap_path, item->facts, item->facts_error, item->sc->port);
 }
 
 /* ---- programs ------------------------------------------------------------------- */
@@ -408,6 +418,26 @@ static void write_watch(struct json *j, const struct run_record *rec)
 	json_end_object(j);
 }
 
+static void write_verdicts(struct json *j, const struct report_item *item)
+{
+	const struct scenario *sc = item->sc;
+
+	json_array(j, "verdicts");
+	for (size_t i = 0; item->verdicts != NULL && i < sc->n_expects; i++) {
+		const struct verdict *v = &item->verdicts[i];
+
+		json_object(j, NULL);
+		json_str(j, "file", sc->path);
+		json_int(j, "line", v->exp->line);
+		json_int(j, "col", v->exp->col);
+		json_str(j, "source", v->exp->source);
+		json_bool(j, "held", v->held);
+		json_str(j, "text", v->text);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
 static void write_scenario(struct json *j, const struct report_item *item)
 {
 	const struct scenario *sc = item->sc;
@@ -453,20 +483,7 @@ static void write_scenario(struct json *j, const struct report_item *item)
 	write_program(j, "server", &sc->server, rec, WHO_SERVER);
 	write_program(j, "client", &sc->client, rec, WHO_CLIENT);
 	json_end_object(j);
-	json_array(j, "verdicts");
-	for (size_t i = 0; item->verdicts != NULL && i < sc->n_expects; i++) {
-		const struct verdict *v = &item->verdicts[i];
-
-		json_object(j, NULL);
-		json_str(j, "file", sc->path);
-		json_int(j, "line", v->exp->line);
-		json_int(j, "col", v->exp->col);
-		json_str(j, "source", v->exp->source);
-		json_bool(j, "held", v->held);
-		json_str(j, "text", v->text);
-		json_end_object(j);
-	}
-	json_end_array(j);
+	write_verdicts(j, item);
 	write_flows(j, item);
 	json_end_object(j);
 }
@@ -512,4 +529,28 @@ int report_json_write(const char *path, const struct report_item *items, size_t 
 		return -1;
 	}
 	return report_fmt_commit(&f, err);
+}
+
+int report_json_write_analysis(FILE *out, const struct report_item *item, int port,
+			       struct lab_err *err)
+{
+	struct json j = { .out = out };
+
+	json_object(&j, NULL);
+	json_str(&j, "schema", REPORT_JSON_ANALYSIS_SCHEMA);
+	json_str(&j, "generator", "tcplab");
+	json_str(&j, "pcap", item->pcap_path);
+	if (item->sc != NULL) {
+		json_str(&j, "status", report_fmt_status_name(item->status));
+		write_verdicts(&j, item);
+	} else {
+		json_null(&j, "status");
+		json_null(&j, "verdicts");
+	}
+	write_flows_of(&j, item->pcap_path, item->facts, item->facts_error, port);
+	json_end_object(&j);
+	putc('\n', out);
+	if (ferror(out))
+		return lab_err_set(err, "JSON: write error");
+	return 0;
 }

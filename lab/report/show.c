@@ -147,6 +147,11 @@ int show_facts(FILE *out, const struct facts *facts, const struct show_opts *opt
 		flow_conn_count(fa) ? "\n" : "", (unsigned long long)tot->packets,
 		(unsigned long long)tot->tcp_packets, (unsigned long long)tot->non_tcp,
 		(unsigned long long)tot->malformed, (unsigned long long)tot->truncated);
+	if (tot->decapsulated)
+		fprintf(out, "%llu TCP packets were inside tunnels (VXLAN, Geneve, GRE, IP in IP)\n",
+			(unsigned long long)tot->decapsulated);
+	if (tot->decode_note[0])
+		fprintf(out, "not analysed: %s\n", tot->decode_note);
 	if (tot->file_note[0]) {
 		fprintf(out, "note: %s\n", tot->file_note);
 		lab_err_set(err, "%s", tot->file_note);

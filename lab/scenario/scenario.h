@@ -81,7 +81,15 @@ enum expect_kind {
 	EXPECT_BYTES,            /* who (the sender), op, value */
 	EXPECT_SEGMENTS_PAYLOAD, /* who (the sender), op, value: every data segment's payload */
 	EXPECT_DURATION,         /* op, value: microseconds */
+	EXPECT_ANALYSIS,         /* flag, op, value, who when has_who: segments
+				    flagged tcp.analysis.<flag> (from who) */
 };
+
+/* Wireshark's tcp.analysis field names that `expect analysis FLAG` takes, in
+ * the order of lab/analysis/flow.h's enum flow_flag (lab/verdict checks the
+ * two tables against each other). */
+enum { SCENARIO_ANALYSIS_FLAGS = 15 };
+extern const char *const scenario_analysis_flag_words[SCENARIO_ANALYSIS_FLAGS];
 
 struct expectation {
 	int line;
@@ -95,6 +103,8 @@ struct expectation {
 	bool regex;
 	bool negate;
 	char *text; /* output text or ERE, or BPF filter after $PORT/$HOST expansion */
+	int flag;     /* EXPECT_ANALYSIS: index in scenario_analysis_flag_words */
+	bool has_who; /* EXPECT_ANALYSIS: `from WHO` given (else both directions) */
 };
 
 struct scenario_sysctl {

@@ -248,6 +248,12 @@ int expect_validate(const struct scenario *sc, struct lab_err *err)
 
 /* ---- expectations about the capture: the flow analyser ------------------------ */
 
+/* `expect analysis FLAG` takes the scenario's words; they are flow.h's Wireshark
+ * flags in the same order (checked here at compile time for the count and by
+ * expect_test for the names). */
+_Static_assert((int)SCENARIO_ANALYSIS_FLAGS == (int)FLOW_FLAG_WIRESHARK_COUNT,
+	       "scenario_analysis_flag_words and enum flow_flag's Wireshark flags differ");
+
 /* What the analysis stage found, seen from the scenario. */
 struct flow_facts {
 	const struct scenario *sc;
@@ -399,6 +405,12 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 	case EXPECT_RETRANSMISSIONS:
 		seen = sum_dir(f, -1, FLOW_RETRANSMISSION, false);
 		say(v, "expected %s%" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
+		break;
+	case EXPECT_ANALYSIS:
+		seen = sum_dir(f, e->has_who ? dir : -1, e->flag, false);
+		say(v, "expected %s%" PRId64 " segments%s%s flagged tcp.analysis.%s; saw %" PRIu64,
+		    op, e->value, e->has_who ? " from the " : "", e->has_who ? who : "",
+		    flow_flag_name((enum flow_flag)e->flag), seen);
 		break;
 	case EXPECT_BYTES:
 		seen = sum_dir(f, dir, 0, true);
