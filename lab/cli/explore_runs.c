@@ -79,31 +79,30 @@ void attempt_release(struct attempt *a)
 	a->faults = NULL;
 }
 
-/* True when the scenario's own lines give who an error fault (whose errors the
- * shim counts with the schedule's). */
-static bool scenario_has_errors(const struct attempt *a, enum scenario_who who)
+/* The index of the shim's error rule for the fault at position i of a's
+ * schedule: the shim numbers a program's error rules in the order of its fault
+ * lines, the scenario's own first, then the schedule's. */
+static int error_rule_index(const struct attempt *a, size_t i)
 {
-	for (size_t i = 0; i + a->sched.n < a->view.n_faults; i++)
-		if (a->view.faults[i].who == who && a->view.faults[i].kind == FAULT_ERROR)
-			return true;
-	return false;
+	enum scenario_who who = a->sched.faults[i].who;
+	int index = 0;
+
+	for (size_t j = 0; j < a->view.n_faults - a->sched.n + i; j++)
+		if (a->view.faults[j].who == who && a->view.faults[j].kind == FAULT_ERROR)
+			index++;
+	return index;
 }
 
-/* What the shim says it did in a program, per kind drawn. The shim counts the
- * errors it injected, not which rule gave them: when a program was given both
- * EINTR and EAGAIN in a run, that run counts as taking effect for neither. */
+/* What the shim says it did in a program, per kind drawn: the calls cut or
+ * delayed, and for EINTR and EAGAIN the times its own rule fired. */
 static void count_attempt(struct explore_counts *c, const struct attempt *a)
 {
-	unsigned error_kinds[2] = { 0, 0 };
-
-	for (size_t i = 0; i < a->sched.n; i++)
-		error_kinds[a->sched.faults[i].who] |=
-			explore_fault_kind(&a->sched.faults[i]) & (EXPLORE_EINTR | EXPLORE_EAGAIN);
 	for (size_t i = 0; i < a->sched.n; i++) {
 		const struct fault *f = &a->sched.faults[i];
 		const struct shim_stats *st = &a->rec.side[f->who].shim;
 		unsigned kind = explore_fault_kind(f);
 		int k = __builtin_ctz(kind);
+		int rule;
 		bool fired = false;
 
 		c->drawn[f->who][k]++;
@@ -116,8 +115,8 @@ static void count_attempt(struct explore_counts *c, const struct attempt *a)
 			break;
 		case EXPLORE_EINTR:
 		case EXPLORE_EAGAIN:
-			fired = st->errors_injected > 0 && error_kinds[f->who] == kind &&
-				!scenario_has_errors(a, f->who);
+			rule = error_rule_index(a, i);
+			fired = rule < SHIM_MAX_ERRORS && st->error_rule_fired[rule] > 0;
 			break;
 		case EXPLORE_SEND_DELAY:
 			fired = st->send_delays > 0;
