@@ -51,13 +51,10 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	return result;
 }
 
-static bool nonblocking(int fd, int flags)
+static bool fd_nonblocking(int fd)
 {
-	int fl;
+	int fl = fcntl(fd, F_GETFL);
 
-	if (flags & MSG_DONTWAIT)
-		return true;
-	fl = fcntl(fd, F_GETFL);
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
@@ -97,20 +94,21 @@ static bool interrupting_handler(bool timeout)
 	return false;
 }
 
-bool shim_legal_error(int errno_value, int fd, uint32_t call, int flags)
+bool shim_legal_error(int errno_value, int fd, uint32_t call, int nonblocking)
 {
 	int saved_errno = errno;
 	bool sending = (call & SHIM_CALLS_SEND_DIR) != 0;
 	bool data = sending || (call & SHIM_CALLS_RECV_DIR) != 0;
 	bool legal_now = false;
+	bool may_not_block = nonblocking < 0 ? fd_nonblocking(fd) : nonblocking > 0;
 
 	if (errno_value == EAGAIN || errno_value == EWOULDBLOCK) {
-		legal_now = data && fd >= 0 && fd < LEGAL_FDS && nonblocking(fd, flags) &&
+		legal_now = data && fd >= 0 && fd < LEGAL_FDS && may_not_block &&
 			    !__atomic_load_n(&legal.edge[fd], __ATOMIC_RELAXED);
 	} else if (errno_value == EINTR) {
 		bool accepting = (call & (SHIM_CALL_ACCEPT | SHIM_CALL_ACCEPT4)) != 0;
 
-		legal_now = (data || accepting) && !nonblocking(fd, flags) &&
+		legal_now = (data || accepting) && !may_not_block &&
 			    interrupting_handler(has_timeout(fd, sending));
 	}
 	errno = saved_errno;

@@ -10,10 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* True when the call (one enum shim_call bit) on the TCP socket fd, made with the
- * MSG_* flags (0 for read/write/accept), could fail with errno_value:
- *   EAGAIN/EWOULDBLOCK: a send- or receive-direction call that does not block
- *     (O_NONBLOCK on the socket, or MSG_DONTWAIT), on a socket that no epoll set
+/* True when the call (one enum shim_call bit) on the TCP socket fd could fail with
+ * errno_value. nonblocking: whether the call may not block (O_NONBLOCK on the
+ * socket, MSG_DONTWAIT, SPLICE_F_NONBLOCK), as the caller worked it out; < 0:
+ * look at the socket's O_NONBLOCK.
+ *   EAGAIN/EWOULDBLOCK: a send- or receive-direction call that does not block,
+ *     on a socket that no epoll set
  *     watches edge-triggered (an edge-triggered loop would wait for an edge that
  *     never comes: the kernel only says EAGAIN when nothing is there);
  *   EINTR: a send- or receive-direction call or accept that blocks, in a process
@@ -23,6 +25,6 @@
  *     with SA_RESTART when the socket has SO_RCVTIMEO/SO_SNDTIMEO (signal(7):
  *     such calls are never restarted);
  *   anything else: false. errno is kept. */
-bool shim_legal_error(int errno_value, int fd, uint32_t call, int flags);
+bool shim_legal_error(int errno_value, int fd, uint32_t call, int nonblocking);
 
 #endif
