@@ -114,6 +114,10 @@ int cmd_check(int argc, char **argv)
 	int status = 2;
 	int c;
 
+	if (lines == NULL) {
+		fprintf(stderr, "tcplab: out of memory\n");
+		return 2;
+	}
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -168,12 +172,15 @@ int cmd_check(int argc, char **argv)
 	if (scenario_path == NULL) {
 		/* Name the verdict line after the capture, not after "--expect". */
 		char *name = strdup(argv[optind]);
+		char *base = name != NULL ? strdup(basename(name)) : NULL;
 
-		if (name != NULL) {
-			free(sc->name);
-			sc->name = strdup(basename(name));
-			free(name);
+		free(name);
+		if (base == NULL) {
+			fprintf(stderr, "tcplab: out of memory\n");
+			goto out;
 		}
+		free(sc->name);
+		sc->name = base;
 	}
 	item.sc = sc;
 	item.pcap_path = argv[optind];

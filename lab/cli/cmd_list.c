@@ -13,8 +13,13 @@ int cmd_list(int argc, char **argv)
 
 	if (argc < 2)
 		return cli_usage_error("%s", "list: which scenarios? (a file or a directory)");
-	if (scenario_files_collect(argv + 1, argc - 1, &paths) < 0 ||
-	    scenario_files_load(&paths, &scs) < 0)
+	if (scenario_files_collect(argv + 1, argc - 1, &paths) < 0)
+		goto out;
+	if (paths.n == 0) {
+		fprintf(stderr, "tcplab: no scenario to list\n"); /* as run: status 2 */
+		goto out;
+	}
+	if (scenario_files_load(&paths, &scs) < 0)
 		goto out;
 	for (size_t i = 0; i < paths.n; i++)
 		printf("%-28s %s\n", scs[i]->name, scs[i]->summary);

@@ -2,11 +2,13 @@
  * everything with exit status 2), runs them in a pool of workers (pool.h), prints
  * each result in the order given, then the summary and the report files asked
  * for. Exit status: 0 all expectations held, 1 some did not, 2 bad input or the
- * lab could not run, 130 interrupted. */
+ * lab could not run, 128 + the signal when interrupted (130 Ctrl-C, 143 SIGTERM). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,81 @@ static int write_reports(const struct report_item *items, size_t n, double wall_
 	return rc;
 }
 
+/* Can a report be written at path? Found before the suite runs, not after;
+ * nothing is left behind (a file made to find out is removed). */
+static int check_writable_file(const char *opt, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	if (errno == EEXIST && access(path, W_OK) == 0)
+		return 0;
+	fprintf(stderr, "tcplab: %s %s: cannot write there: %s\n", opt, path,
+		strerror(errno == EEXIST ? EACCES : errno));
+	return -1;
+}
+
+static int check_writable_dir(const char *opt, const char *path)
+{
+	struct stat st;
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode) && access(path, W_OK) == 0)
+			return 0;
+		fprintf(stderr, "tcplab: %s %s: cannot write there: %s\n", opt, path,
+			S_ISDIR(st.st_mode) ? strerror(EACCES) : "not a directory");
+		return -1;
+	}
+	/* It will be made: its nearest existing parent must be writable. */
+	snprintf(parent, sizeof(parent), "%s", path);
+	while ((slash = strrchr(parent, '/')) != NULL) {
+		*slash = '\0';
+		if (parent[0] == '\0' || stat(parent, &st) == 0)
+			break;
+	}
+	if (slash == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else if (parent[0] == '\0')
+		snprintf(parent, sizeof(parent), "/");
+	if (stat(parent, &st) == 0 && S_ISDIR(st.st_mode) && access(parent, W_OK) == 0)
+		return 0;
+	fprintf(stderr, "tcplab: %s %s: cannot make it: %s is not a writable directory\n", opt,
+		path, parent);
+	return -1;
+}
+
+/* Scenarios run more than once (--repeat, or named twice) whose verdicts were
+ * not all the same: one line each, "differed: NAME: 3 PASS, 1 FAIL". */
+static void print_differences(FILE *out, const struct pool *pool)
+{
+	for (size_t i = 0; i < pool->n; i++) {
+		int counts[3] = { 0, 0, 0 }; /* PASS, FAIL, ERROR */
+		bool first = true;
+
+		for (size_t k = 0; k < i && first; k++)
+			if (strcmp(pool->jobs[k].sc->path, pool->jobs[i].sc->path) == 0)
+				first = false;
+		if (!first)
+			continue;
+		for (size_t k = i; k < pool->n; k++) {
+			enum report_status st = pool->jobs[k].item.status;
+
+			if (strcmp(pool->jobs[k].sc->path, pool->jobs[i].sc->path) != 0)
+				continue;
+			counts[st == REPORT_PASS ? 0 : st == REPORT_FAIL ? 1 : 2]++;
+		}
+		if ((counts[0] != 0) + (counts[1] != 0) + (counts[2] != 0) > 1)
+			fprintf(out, "differed: %s: %d PASS, %d FAIL, %d ERROR\n",
+				pool->jobs[i].sc->name, counts[0], counts[1], counts[2]);
+	}
+}
+
 static int make_dirs(const char *path)
 {
 	char buf[PATH_MAX];
@@ -70,6 +147,7 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ "pcap-dir", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "junit", required_argument, NULL, 'J' },
@@ -89,7 +167,11 @@ int cmd_run(int argc, char **argv)
 	struct pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			     .changed = PTHREAD_COND_INITIALIZER };
 	pthread_t *workers = NULL;
-	struct interrupter interrupter = { .stop = false, .signal = 0 };
+	struct run_opts *job_opts = NULL;
+	long repeat = 1;
+	long n_workers = 0;
+	static struct run_leftovers leftovers = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct interrupter interrupter = { .stop = false, .signal = 0, .leftovers = &leftovers };
 	size_t printed = 0;
 	int64_t start_us = proc_now_us();
 	int status = 2;
@@ -105,6 +187,13 @@ int cmd_run(int argc, char **argv)
 			if (*end != '\0' || jobs < 1 || jobs > 256)
 				return cli_usage_error(
 					"-j wants a number from 1 to 256, not \"%s\"", optarg);
+			break;
+		case 'R':
+			repeat = strtol(optarg, &end, 10);
+			if (*end != '\0' || repeat < 1 || repeat > 10000)
+				return cli_usage_error(
+					"--repeat wants a number from 1 to 10000, not \"%s\"",
+					optarg);
 			break;
 		case 'p':
 			opts.pcap_dir = optarg;
@@ -145,6 +234,14 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	snprintf(tools_dir, sizeof(tools_dir), "%s/tools/ref", home);
+	/* Found before anything runs: a missing program, a report that cannot be
+	 * written (not after the whole suite). */
+	if (scenario_files_check_commands(scs, paths.n, tools_dir) < 0)
+		goto out;
+	if ((junit_path != NULL && check_writable_file("--junit", junit_path) < 0) ||
+	    (json_path != NULL && check_writable_file("--json", json_path) < 0) ||
+	    (html_dir != NULL && check_writable_dir("--html", html_dir) < 0))
+		goto out;
 	snprintf(shim_path, sizeof(shim_path), "%s/lab/shim/libtcplab_shim.so", home);
 	opts.tools_dir = tools_dir;
 	opts.shim_path = shim_path;
@@ -156,23 +253,50 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "tcplab: %s\n", err.msg);
 		goto out;
 	}
-	interrupter_start(&interrupter);
-	opts.interrupted = &interrupter.stop;
-	pool.n = paths.n;
-	pool.jobs = calloc(paths.n, sizeof(*pool.jobs));
-	if ((size_t)jobs > paths.n)
-		jobs = (long)paths.n;
-	workers = calloc((size_t)jobs, sizeof(*workers));
-	if (pool.jobs == NULL || workers == NULL)
+	if (interrupter_start(&interrupter) < 0) {
+		fprintf(stderr, "tcplab: cannot start the thread that takes Ctrl-C\n");
 		goto out;
-	for (size_t i = 0; i < paths.n; i++) {
-		pool.jobs[i].sc = scs[i];
-		pool.jobs[i].run_opts = &opts;
+	}
+	opts.interrupted = &interrupter.stop;
+	opts.leftovers = &leftovers;
+	pool.n = paths.n * (size_t)repeat;
+	pool.jobs = calloc(pool.n, sizeof(*pool.jobs));
+	job_opts = calloc(pool.n, sizeof(*job_opts));
+	if ((size_t)jobs > pool.n)
+		jobs = (long)pool.n;
+	workers = calloc((size_t)jobs, sizeof(*workers));
+	if (pool.jobs == NULL || workers == NULL || job_opts == NULL) {
+		fprintf(stderr, "tcplab: out of memory\n");
+		goto out;
+	}
+	/* Each scenario in the order given, then again for each repeat; a run of a
+	 * file already run gets the next capture name. */
+	for (size_t i = 0; i < pool.n; i++) {
+		struct scenario *sc = scs[i % paths.n];
+
+		job_opts[i] = opts;
+		for (size_t k = 0; k < i; k++)
+			if (pool.jobs[k].sc == sc || strcmp(pool.jobs[k].sc->name, sc->name) == 0)
+				job_opts[i].copy++;
+		pool.jobs[i].sc = sc;
+		pool.jobs[i].run_opts = &job_opts[i];
 		pool.jobs[i].ladder = html_dir != NULL ? &report_seqdiag_ladder_opts : NULL;
 	}
 	progress_start(&progress, stdout);
-	for (long w = 0; w < jobs; w++)
-		pthread_create(&workers[w], NULL, pool_worker, &pool);
+	for (long w = 0; w < jobs; w++) {
+		int rc = pthread_create(&workers[n_workers], NULL, pool_worker, &pool);
+
+		if (rc != 0) {
+			fprintf(stderr, "tcplab: cannot start worker %ld: %s\n", w, strerror(rc));
+			break;
+		}
+		n_workers++;
+	}
+	if (n_workers == 0) {
+		/* Nobody would take the jobs: stop before waiting for them. */
+		atomic_store(&pool.next, pool.n);
+		goto out;
+	}
 	/* Print in the order given, as soon as each prefix is done; between results,
 	 * a progress line on a terminal. */
 	pthread_mutex_lock(&pool.lock);
@@ -192,7 +316,7 @@ int cmd_run(int argc, char **argv)
 	}
 	pthread_mutex_unlock(&pool.lock);
 	progress_clear(&progress);
-	for (long w = 0; w < jobs; w++)
+	for (long w = 0; w < n_workers; w++)
 		pthread_join(workers[w], NULL);
 	{
 		struct report_item *items = calloc(pool.n, sizeof(*items));
@@ -210,20 +334,24 @@ int cmd_run(int argc, char **argv)
 			double wall_s = (double)(proc_now_us() - start_us) / 1e6;
 
 			report_summary(stdout, items, pool.n, wall_s, &ropts);
+			print_differences(stdout, &pool);
 			if (write_reports(items, pool.n, wall_s, junit_path, json_path, html_dir) <
 			    0)
 				status = 2;
 		}
 		free(items);
 		if (atomic_load(&interrupter.stop)) {
-			fprintf(stderr, "tcplab: interrupted by %s\n",
-				strsignal(atomic_load(&interrupter.signal)));
-			status = 130;
+			int sig = atomic_load(&interrupter.signal);
+
+			fprintf(stderr, "tcplab: interrupted by SIG%s\n",
+				sigabbrev_np(sig) != NULL ? sigabbrev_np(sig) : "?");
+			status = 128 + sig;
 		}
 	}
 out:
 	pool_release(&pool);
 	free(workers);
+	free(job_opts);
 	scenario_files_free(scs, paths.n);
 	path_list_free(&paths);
 	return status;

@@ -1,9 +1,12 @@
 /* pool: the scenarios of `tcplab run` in worker threads (pool.h). */
 #include "lab/cli/pool.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lab/cli/judge.h"
 
@@ -102,14 +105,23 @@ static void *interrupt_thread(void *arg)
 	struct interrupter *in = arg;
 	int sig;
 
-	if (sigwait(&in->signals, &sig) == 0) {
+	for (;;) {
+		if (sigwait(&in->signals, &sig) != 0)
+			continue;
+		if (atomic_load(&in->stop)) {
+			/* Asked twice: no more waiting for teardowns. */
+			run_leftovers_remove_all(in->leftovers);
+			fprintf(stderr, "tcplab: interrupted again by SIG%s: ending at once\n",
+				sigabbrev_np(sig) != NULL ? sigabbrev_np(sig) : "?");
+			_exit(128 + sig);
+		}
 		atomic_store(&in->signal, sig);
 		atomic_store(&in->stop, true);
 	}
 	return NULL;
 }
 
-void interrupter_start(struct interrupter *in)
+int interrupter_start(struct interrupter *in)
 {
 	pthread_t tid;
 
@@ -118,6 +130,8 @@ void interrupter_start(struct interrupter *in)
 	sigaddset(&in->signals, SIGTERM);
 	sigaddset(&in->signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &in->signals, NULL);
-	if (pthread_create(&tid, NULL, interrupt_thread, in) == 0)
-		pthread_detach(tid);
+	if (pthread_create(&tid, NULL, interrupt_thread, in) != 0)
+		return -1;
+	pthread_detach(tid);
+	return 0;
 }

@@ -55,10 +55,17 @@ struct interrupter {
 	sigset_t signals;
 	atomic_bool stop;
 	atomic_int signal;
+	struct run_leftovers *leftovers; /* removed on a second signal */
 };
 
 /* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in threads it
- * makes later) and starts the thread that waits for them. */
-void interrupter_start(struct interrupter *in);
+ * makes later) and starts the thread that waits for them. The first asks every
+ * running scenario to stop (teardown: programs killed, partial captures
+ * deleted); a second one, while that teardown runs (a second Ctrl-C, Bazel's
+ * SIGTERM at a test timeout), ends the lab at once: the files in leftovers are
+ * removed and the process exits with 128 + the signal. The programs and
+ * namespaces go with it (each program and each namespace's init has
+ * PR_SET_PDEATHSIG). Returns -1 when the thread cannot be started. */
+int interrupter_start(struct interrupter *in);
 
 #endif

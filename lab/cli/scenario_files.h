@@ -25,4 +25,11 @@ int scenario_files_collect(char **args, int n_args, struct path_list *out);
 int scenario_files_load(const struct path_list *paths, struct scenario ***out);
 void scenario_files_free(struct scenario **scs, size_t n);
 
+/* Each program's command, where its first word is a plain program name or path
+ * (not a shell word the lab cannot judge: a builtin, a variable, an assignment,
+ * quotes): it must be found, as the program's shell will look, in the scenario's
+ * directory for a path, else on tools_dir and PATH. Prints "FILE:LINE:COL: client
+ * command not found: NAME" for each that is not, and returns -1 then. */
+int scenario_files_check_commands(struct scenario **scs, size_t n, const char *tools_dir);
+
 #endif

@@ -28,6 +28,10 @@ int lab_err_sys(struct lab_err *err, int errno_value, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	used = strlen(err->msg);
-	snprintf(err->msg + used, sizeof(err->msg) - used, ": %s", strerror(errno_value));
+	/* strerrordesc_np, not strerror: scenario threads call this at once, and
+	 * strerror may write a shared buffer (unknown values). */
+	snprintf(err->msg + used, sizeof(err->msg) - used, ": %s",
+		 strerrordesc_np(errno_value) != NULL ? strerrordesc_np(errno_value)
+						      : "unknown error");
 	return -1;
 }

@@ -31,6 +31,11 @@ bool hang_call_waits_forever(const struct hang_call *call);
 /* The name of a syscall number for messages ("recvfrom", "wait4", ...), or NULL. */
 const char *hang_call_name(long nr);
 
+/* Whether the program of process pid (a directory of proc_dir) was built for the
+ * lab's own ABI, from its ELF class: 1 yes, 0 no (a 32-bit program, whose
+ * /proc/.../syscall numbers are another table's), -1 when it cannot be read. */
+int hang_native_abi(const char *proc_dir, const char *pid);
+
 /* Looks at every task under proc_dir ("/proc") except PID 1. *hung is true when
  * there is at least one and every one waits forever; why then says where each
  * process waits ("tcp_sixteen (pid 5) in read, python3 (pid 7) in recvfrom"), and

@@ -483,6 +483,11 @@ static bool watch_samples_differ(const struct watch_sample *old, const struct wa
 	return false;
 }
 
+bool watch_samples_same(const struct watch_sample *a, const struct watch_sample *b)
+{
+	return !watch_samples_differ(a, b);
+}
+
 enum watch_state watch_detector_feed(struct watch_detector *det, uint64_t now_us,
 				     const struct watch_sample *s)
 {

@@ -139,6 +139,10 @@ enum watch_state {
 
 const char *watch_state_name(enum watch_state state);
 
+/* True when nothing moved between two samples: the same sockets (by cookie), in
+ * the same states, with the same byte counters and queues. */
+bool watch_samples_same(const struct watch_sample *a, const struct watch_sample *b);
+
 /* Feed it samples in time order. Fields are for reading; change them only through
  * the functions below. The struct is large (two samples' worth): embed it or
  * allocate it once, do not copy it in a loop. */

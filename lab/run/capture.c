@@ -2,7 +2,9 @@
 #include "lab/run/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,7 +28,77 @@ struct capture {
 	uint64_t packets;
 	char path[PATH_MAX];
 	char part_path[PATH_MAX + 8];
+	bool anonymous; /* the file has no name until capture_stop (O_TMPFILE) */
 };
+
+/* The capture file: an unnamed file in the directory of path (O_TMPFILE), so that
+ * a lab killed by SIGKILL leaves nothing behind; named path.part where the file
+ * system cannot do that. */
+static pcap_dumper_t *open_dump(struct capture *c)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	FILE *f;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", c->path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		f = fdopen(fd, "w");
+		if (f != NULL) {
+			pcap_dumper_t *d = pcap_dump_fopen(c->pcap, f);
+
+			if (d != NULL) {
+				c->anonymous = true;
+				return d;
+			}
+			fclose(f);
+		} else {
+			close(fd);
+		}
+	}
+	return pcap_dump_open(c->pcap, c->part_path);
+}
+
+/* Gives the anonymous file the name path.part (it is complete: the rename to path
+ * follows at once). linkat with AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH or, from
+ * Linux 6.10, only that the file was opened by the caller; without either, the
+ * content is copied. */
+static int name_dump(struct capture *c, struct lab_err *err)
+{
+	int fd = fileno(pcap_dump_file(c->dumper));
+	char buf[65536];
+	ssize_t n;
+	off_t off = 0;
+	int out;
+
+	unlink(c->part_path);
+	if (linkat(fd, "", AT_FDCWD, c->part_path, AT_EMPTY_PATH) == 0)
+		return 0;
+	out = open(c->part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		return lab_err_sys(err, errno, "cannot write %s", c->part_path);
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		if (write(out, buf, (size_t)n) != n) {
+			close(out);
+			unlink(c->part_path);
+			return lab_err_sys(err, errno, "cannot write %s", c->part_path);
+		}
+		off += n;
+	}
+	if (n < 0 || close(out) < 0) {
+		unlink(c->part_path);
+		return lab_err_sys(err, errno, "cannot write %s", c->part_path);
+	}
+	return 0;
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -116,9 +188,16 @@ struct capture *capture_start(const char *path, int snaplen, struct lab_err *err
 		lab_err_set(err, "cannot make the capture non-blocking: %s", errbuf);
 		goto fail;
 	}
-	c->dumper = pcap_dump_open(c->pcap, c->part_path);
+	c->dumper = open_dump(c);
 	if (c->dumper == NULL) {
 		lab_err_set(err, "cannot write %s: %s", c->part_path, pcap_geterr(c->pcap));
+		goto fail;
+	}
+	/* libpcap opens both without O_CLOEXEC: a program another thread starts
+	 * meanwhile would inherit them (and keep this namespace and ring alive). */
+	if (fcntl(pcap_get_selectable_fd(c->pcap), F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fileno(pcap_dump_file(c->dumper)), F_SETFD, FD_CLOEXEC) < 0) {
+		lab_err_sys(err, errno, "cannot mark the capture's descriptors close-on-exec");
 		goto fail;
 	}
 	return c;
@@ -182,6 +261,8 @@ int capture_stop(struct capture *c, int grace_ms, struct capture_stats *stats, s
 		lab_err_sys(err, errno, "cannot write %s", c->part_path);
 		goto fail;
 	}
+	if (c->anonymous && name_dump(c, err) < 0)
+		goto fail;
 	pcap_dump_close(c->dumper);
 	c->dumper = NULL;
 	if (rename(c->part_path, c->path) < 0) {

@@ -1,9 +1,11 @@
 /* capture: a libpcap live capture of the namespace's lo into a pcap file.
  * Started before any process; a TPACKET_V3 ring hands packets over in blocks
  * (1 ms block timeout, a few ms in practice), and a stop waits until every packet
- * the kernel counted is written or counted as dropped. The file is written as NAME.part and
- * renamed to NAME only when the capture stops cleanly, so no half-written capture
- * is ever left under the final name. */
+ * the kernel counted is written or counted as dropped. The file is written
+ * without a name (O_TMPFILE) in NAME's directory, named NAME.part and renamed to
+ * NAME only when the capture stops cleanly: no half-written capture is ever left
+ * under the final name, and a lab killed by SIGKILL leaves none at all (where the
+ * file system has no O_TMPFILE, NAME.part is written from the start). */
 #ifndef TCPLAB_CAPTURE_H
 #define TCPLAB_CAPTURE_H
 
@@ -14,7 +16,7 @@
 
 struct capture;
 
-/* Opens lo in the calling thread's network namespace and the file path.part. */
+/* Opens lo in the calling thread's network namespace and the file for path. */
 struct capture *capture_start(const char *path, int snaplen, struct lab_err *err);
 
 /* The descriptor to poll for readability; then call capture_dispatch. */

@@ -1,8 +1,22 @@
-/* fault_clock: the faults the lab does in time, `pause at ... for ...` and `kill
- * at ...`, as signals to the program's process group (run_ctx.h). */
+/* fault_clock: the faults the lab does itself, as signals to the program's
+ * process group (run_ctx.h): in time, `pause at ... for ...` and `kill at ...`,
+ * and on an event of the run, `kill after SIZE` and `pause after SIZE for ...`
+ * (once the program's socket has received SIZE bytes, as the liveness samples
+ * count them). */
 #include <signal.h>
 
 #include "lab/run/run_ctx.h"
+
+/* Bytes WHO's socket received, as the last liveness sample counted them: the
+ * server gets the client->server bytes. */
+static uint64_t received(const struct run_ctx *ctx, enum scenario_who who)
+{
+	uint64_t bytes[2] = { 0, 0 };
+
+	if (ctx->liveness != NULL)
+		liveness_bytes(ctx->liveness, bytes);
+	return bytes[who == WHO_SERVER ? 0 : 1];
+}
 
 void fault_clock_apply(struct run_ctx *ctx)
 {
@@ -15,18 +29,33 @@ void fault_clock_apply(struct run_ctx *ctx)
 		    !side->proc.running)
 			continue;
 		t = proc_now_us() - side->proc.start_us;
-		if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && t >= f->at_us) {
+		if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && f->at_us < 0) {
+			uint64_t got = received(ctx, f->who);
+
+			if (got < (uint64_t)f->bytes)
+				continue;
+			ctx->kill_done[f->who] = true;
+			proc_signal(&side->proc, SIGKILL);
+			loop_add_event(ctx, RUN_EV_KILL,
+				       "%s killed by fault (line %d) after it received %llu bytes",
+				       scenario_who_name(f->who), f->line, (unsigned long long)got);
+		} else if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && t >= f->at_us) {
 			ctx->kill_done[f->who] = true;
 			proc_signal(&side->proc, SIGKILL);
 			loop_add_event(ctx, RUN_EV_KILL, "%s killed by fault (line %d)",
 				       scenario_who_name(f->who), f->line);
 		} else if (f->kind == FAULT_PAUSE && !ctx->pause_done[f->who]) {
-			if (!ctx->paused[f->who] && t >= f->at_us) {
+			bool due = f->at_us < 0 ? received(ctx, f->who) >= (uint64_t)f->bytes
+						: t >= f->at_us;
+
+			if (!ctx->paused[f->who] && due) {
 				ctx->paused[f->who] = true;
+				ctx->pause_start_us[f->who] = proc_now_us();
 				proc_signal(&side->proc, SIGSTOP);
 				loop_add_event(ctx, RUN_EV_PAUSE, "%s paused (line %d)",
 					       scenario_who_name(f->who), f->line);
-			} else if (ctx->paused[f->who] && t >= f->at_us + f->for_us) {
+			} else if (ctx->paused[f->who] &&
+				   proc_now_us() >= ctx->pause_start_us[f->who] + f->for_us) {
 				ctx->paused[f->who] = false;
 				ctx->pause_done[f->who] = true;
 				proc_signal(&side->proc, SIGCONT);
@@ -49,11 +78,16 @@ int fault_clock_next_ms(const struct run_ctx *ctx, int max_ms)
 
 		if ((f->kind != FAULT_PAUSE && f->kind != FAULT_KILL) || !side->started)
 			continue;
-		if (f->kind == FAULT_KILL && ctx->kill_done[f->who])
-			continue;
+		if (f->kind == FAULT_KILL && (ctx->kill_done[f->who] || f->at_us < 0))
+			continue; /* done, or waits for bytes: the samples' pace */
 		if (f->kind == FAULT_PAUSE && ctx->pause_done[f->who])
 			continue;
-		due = side->proc.start_us + f->at_us + (ctx->paused[f->who] ? f->for_us : 0);
+		if (ctx->paused[f->who])
+			due = ctx->pause_start_us[f->who] + f->for_us;
+		else if (f->at_us < 0)
+			continue; /* waits for bytes: the samples' pace */
+		else
+			due = side->proc.start_us + f->at_us;
 		ms = (due - proc_now_us() + 999) / 1000;
 		if (ms < 0)
 			ms = 0;

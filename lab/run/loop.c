@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,9 @@ int loop_pump(struct run_ctx *ctx, int timeout_ms, struct lab_err *err)
 			else
 				loop_add_event(ctx, RUN_EV_EXIT, "%s killed by signal %d (%s)",
 					       scenario_who_name(who), side->proc.signal,
-					       strsignal(side->proc.signal));
+					       sigdescr_np(side->proc.signal) != NULL
+						       ? sigdescr_np(side->proc.signal)
+						       : "unknown signal");
 		}
 	}
 	return 0;

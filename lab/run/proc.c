@@ -53,6 +53,15 @@ static void exec_child(const char *command, const char *cwd, char *const envp[],
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		goto fail;
+	/* Nothing of the lab's in the program: other scenarios' captures, pipes and
+	 * sockets made by other threads without O_CLOEXEC (libpcap's) would keep
+	 * their namespaces alive. Only the status pipe stays, until exec closes it. */
+	if (status_fd > 3 && dup2(status_fd, 3) < 0)
+		goto fail;
+	status_fd = 3;
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
+		goto fail;
+	fcntl(status_fd, F_SETFD, FD_CLOEXEC);
 	if (cwd != NULL && chdir(cwd) < 0)
 		goto fail;
 	execve("/bin/sh", (char *const[]){ "sh", "-c", (char *)command, NULL }, envp);

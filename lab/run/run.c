@@ -16,10 +16,60 @@
 /* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
 #define RUN_CAPTURE_GRACE_MS 3
 
+/* A pidfd for a PID of the scenario's namespace, for the liveness decision. */
+static int run_pidfd(void *arg, int pid)
+{
+	return sandbox_pidfd(arg, pid);
+}
+
+int run_leftovers_add(struct run_leftovers *l, const char *path)
+{
+	int slot = -1;
+
+	if (l == NULL)
+		return -1;
+	pthread_mutex_lock(&l->lock);
+	for (int i = 0; i < RUN_LEFTOVERS_MAX && slot < 0; i++) {
+		if (l->paths[i] == NULL) {
+			l->paths[i] = strdup(path);
+			slot = l->paths[i] != NULL ? i : -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return slot;
+}
+
+void run_leftovers_drop(struct run_leftovers *l, int slot)
+{
+	if (l == NULL || slot < 0)
+		return;
+	pthread_mutex_lock(&l->lock);
+	free(l->paths[slot]);
+	l->paths[slot] = NULL;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void run_leftovers_remove_all(struct run_leftovers *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	for (int i = 0; i < RUN_LEFTOVERS_MAX; i++)
+		if (l->paths[i] != NULL)
+			unlink(l->paths[i]);
+	for (int i = 0; i < RUN_LEFTOVERS_MAX; i++)
+		if (l->paths[i] != NULL)
+			rmdir(l->paths[i]);
+	pthread_mutex_unlock(&l->lock);
+}
+
 int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct run_record *rec,
 		 struct lab_err *err)
 {
 	struct run_ctx ctx = { .sc = sc, .opts = opts, .rec = rec };
+	char part_path[PATH_MAX + 8];
+	int slots[4] = { -1, -1, -1, -1 }; /* stats dir, its two files, the capture */
 	int rc = -1;
 
 	memset(rec, 0, sizeof(*rec));
@@ -30,21 +80,40 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	rec->side[WHO_CLIENT].present = true;
 	rec->side[WHO_SERVER].present = sc->server.command != NULL;
 	ctx.sandbox.init_pid = -1;
-	snprintf(rec->pcap_path, sizeof(rec->pcap_path), "%s/%s.pcap", opts->pcap_dir, sc->name);
+	ctx.sandbox.init_fd = -1;
+	if (opts->copy > 0)
+		snprintf(rec->pcap_path, sizeof(rec->pcap_path), "%s/%s-%d.pcap", opts->pcap_dir,
+			 sc->name, opts->copy + 1);
+	else
+		snprintf(rec->pcap_path, sizeof(rec->pcap_path), "%s/%s.pcap", opts->pcap_dir,
+			 sc->name);
 	snprintf(ctx.stats_dir, sizeof(ctx.stats_dir), "/tmp/tcplab-XXXXXX");
 	if (mkdtemp(ctx.stats_dir) == NULL) {
 		lab_err_sys(err, errno, "cannot make a temporary directory");
 		return -1;
 	}
-	for (int who = 0; who < 2; who++)
+	slots[0] = run_leftovers_add(opts->leftovers, ctx.stats_dir);
+	for (int who = 0; who < 2; who++) {
 		snprintf(ctx.stats_path[who], sizeof(ctx.stats_path[who]), "%s/%s.stats",
 			 ctx.stats_dir, scenario_who_name((enum scenario_who)who));
+		slots[1 + who] = run_leftovers_add(opts->leftovers, ctx.stats_path[who]);
+	}
+	snprintf(part_path, sizeof(part_path), "%s.part", rec->pcap_path);
+	slots[3] = run_leftovers_add(opts->leftovers, part_path);
 	if (sandbox_enter(&ctx.sandbox, sc, err) < 0)
 		goto out;
 	ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
 	if (ctx.capture == NULL)
 		goto out;
-	ctx.liveness = liveness_new((uint64_t)sc->quiet_us, err);
+	ctx.liveness = liveness_new(
+		&(struct liveness_opts){
+			.quiet_us = (uint64_t)sc->quiet_us,
+			.hang_after_us = sc->hang_after_us == 0 ? sc->quiet_us : sc->hang_after_us,
+			.proc_dir = "/proc",
+			.pidfd_fn = run_pidfd,
+			.pidfd_arg = &ctx.sandbox,
+		},
+		err);
 	if (ctx.liveness == NULL)
 		goto out;
 	ctx.start_us = proc_now_us();
@@ -78,6 +147,8 @@ out:
 	liveness_free(ctx.liveness);
 	teardown_read_shim_stats(&ctx);
 	run_env_free(&ctx.env);
+	for (int i = 0; i < 4; i++)
+		run_leftovers_drop(opts->leftovers, slots[i]);
 	return rc;
 }
 

@@ -30,6 +30,7 @@ struct run_ctx {
 	uint64_t queue_samples_seen; /* loop.c: liveness samples since the stride changed */
 	/* fault_clock.c */
 	bool paused[2];
+	int64_t pause_start_us[2];
 	bool pause_done[2];
 	bool kill_done[2];
 };

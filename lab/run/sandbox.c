@@ -11,7 +11,10 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,38 +103,143 @@ static int apply_sysctls(const struct scenario *sc, struct lab_err *err)
 	return 0;
 }
 
+/* In init: answers one request on fd, a PID of this namespace, with a pidfd for
+ * it (SCM_RIGHTS) or an errno. */
+static void serve_pidfd(int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] __attribute__((aligned(8)));
+	struct msghdr msg = { 0 };
+	struct iovec iov;
+	struct cmsghdr *cmsg;
+	int pid;
+	int answer = 0;
+	int pidfd;
+
+	if (recv(fd, &pid, sizeof(pid), 0) != sizeof(pid))
+		_exit(0); /* the lab closed its end */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		answer = errno;
+	iov = (struct iovec){ .iov_base = &answer, .iov_len = sizeof(answer) };
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (pidfd >= 0) {
+		memset(control, 0, sizeof(control));
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &pidfd, sizeof(int));
+	}
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+		_exit(0);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* Closes every descriptor from 3 up but keep_a and keep_b. */
+static void close_all_but(int keep_a, int keep_b)
+{
+	int lo = keep_a < keep_b ? keep_a : keep_b;
+	int hi = keep_a < keep_b ? keep_b : keep_a;
+
+	if (lo > 3)
+		syscall(SYS_close_range, 3U, (unsigned)lo - 1, 0U);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
+	syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+}
+
 /* The PID namespace's init: mounts the namespace's own /proc (so that programs
  * and their tools, ps or LeakSanitizer, see their own processes), says so on
- * ready_fd, then reaps whatever is reparented to it until killed. */
-static void init_loop(int ready_fd)
+ * ready_fd, then reaps whatever is reparented to it and hands out pidfds on
+ * helper_fd (sandbox_pidfd) until killed. It holds nothing else of the lab's:
+ * other scenarios' capture sockets, inherited from the fork, would live on. */
+static void init_loop(int ready_fd, int helper_fd)
 {
 	sigset_t set;
 	int result = 0;
+	struct pollfd pfd[2];
 
 	prctl(PR_SET_NAME, "tcplab-init");
+	close_all_but(ready_fd, helper_fd);
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		result = errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pfd[0] = (struct pollfd){ .fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK),
+				  .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = helper_fd, .events = POLLIN };
+	if (pfd[0].fd < 0 && result == 0)
 		result = errno;
 	if (write(ready_fd, &result, sizeof(result)) < 0)
 		_exit(1);
 	close(ready_fd);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
+		struct signalfd_siginfo info;
+
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		sigwaitinfo(&set, NULL);
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		while (read(pfd[0].fd, &info, sizeof(info)) > 0)
+			;
+		if (pfd[1].revents != 0)
+			serve_pidfd(helper_fd);
 	}
+}
+
+int sandbox_pidfd(struct sandbox *sb, pid_t pid)
+{
+	char control[CMSG_SPACE(sizeof(int))] __attribute__((aligned(8)));
+	struct msghdr msg = { 0 };
+	struct iovec iov;
+	struct cmsghdr *cmsg;
+	int request = (int)pid;
+	int answer = 0;
+	int fd = -1;
+	ssize_t n;
+
+	if (sb->init_fd < 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (send(sb->init_fd, &request, sizeof(request), MSG_NOSIGNAL) != sizeof(request))
+		return -1;
+	iov = (struct iovec){ .iov_base = &answer, .iov_len = sizeof(answer) };
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	do {
+		n = recvmsg(sb->init_fd, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(answer)) {
+		if (n >= 0)
+			errno = EPROTO;
+		return -1;
+	}
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	if (fd < 0)
+		errno = answer != 0 ? answer : EPROTO;
+	return fd;
 }
 
 int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err *err)
 {
 	int ready[2];
+	int helper[2];
 	int result = 0;
 	ssize_t n;
 	pid_t pid;
 
 	sb->init_pid = -1;
+	sb->init_fd = -1;
 	/* A mount namespace too, private from the start, for the PID namespace's
 	 * /proc (CLONE_FS comes with it: this thread gets its own root and cwd). */
 	if (unshare(CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS) < 0)
@@ -142,20 +250,28 @@ int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err 
 		return -1;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return lab_err_sys(err, errno, "cannot make a pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, helper) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return lab_err_sys(err, errno, "cannot make a socket pair");
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(ready[0]);
 		close(ready[1]);
+		close(helper[0]);
+		close(helper[1]);
 		return lab_err_sys(err, errno, "cannot start the namespace's init");
 	}
 	if (pid == 0) {
 		/* Dies with the thread that made it, so a crashed lab leaves nothing. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(ready[0]);
-		init_loop(ready[1]);
+		init_loop(ready[1], helper[1]);
 		_exit(0);
 	}
 	sb->init_pid = pid;
+	sb->init_fd = helper[0];
+	close(helper[1]);
 	close(ready[1]);
 	do {
 		n = read(ready[0], &result, sizeof(result));
@@ -170,6 +286,9 @@ int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err 
 
 void sandbox_leave(struct sandbox *sb)
 {
+	if (sb->init_fd >= 0)
+		close(sb->init_fd);
+	sb->init_fd = -1;
 	if (sb->init_pid <= 0)
 		return;
 	kill(sb->init_pid, SIGKILL);

@@ -13,6 +13,7 @@
 
 struct sandbox {
 	pid_t init_pid; /* the PID namespace's init, a child of the calling thread */
+	int init_fd;    /* a socket to init, which hands out pidfds (sandbox_pidfd) */
 };
 
 /* Once per process, before any thread starts: when not root, enter a user
@@ -24,6 +25,12 @@ int sandbox_prepare_process(struct lab_err *err);
  * applies the scenario's sysctls. The thread stays there: call it from a thread
  * that ends after the scenario (the namespaces vanish with their last user). */
 int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err *err);
+
+/* A pidfd (O_CLOEXEC) for the process whose PID is pid in the scenario's PID
+ * namespace (the numbers its /proc shows), made by the namespace's init: the
+ * calling thread lives in the parent namespace, where pidfd_open would read pid
+ * as another process's. -1 with errno set when there is no such process. */
+int sandbox_pidfd(struct sandbox *sb, pid_t pid);
 
 /* Kills the PID namespace's init (and so every process left in it) and reaps it. */
 void sandbox_leave(struct sandbox *sb);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lab/scenario/scenario_lex.h"
 #include "lab/scenario/scenario_expect.h"
@@ -69,6 +70,34 @@ static int parse_limit(struct parser *p, const struct token *kw, int *first_line
 		return -1;
 	*us = v;
 	return 0;
+}
+
+/* `hang off` or `hang after DURATION`: what the lab cannot see of a program's
+ * own clock (an alarm) is left to the author. */
+static int parse_hang(struct parser *p, const struct token *kw)
+{
+	static const char *const words[] = { "off", "after" };
+	struct token t;
+	int which;
+
+	if (check_duplicate(p, kw, &p->hang_line) < 0 ||
+	    lex_want_keyword(&p->lx, &t, "hang setting", words, 2, &which) < 0)
+		return -1;
+	if (which == 0) {
+		p->sc->hang_after_us = SCENARIO_HANG_OFF;
+		return lex_want_end(&p->lx);
+	}
+	if (lex_want_duration(&p->lx, &t, &p->sc->hang_after_us) < 0)
+		return -1;
+	if (p->sc->hang_after_us == 0)
+		return lex_err(&p->lx, t.col,
+			       "bad hang after %s: it must be more than 0 (or "
+			       "`hang off`)",
+			       lex_show(&p->lx, &t).s);
+	if (p->sc->hang_after_us > LEX_US_PER_HOUR)
+		return lex_err(&p->lx, t.col, "bad hang after %s: it must be at most 1h (60m)",
+			       lex_show(&p->lx, &t).s);
+	return lex_want_end(&p->lx);
 }
 
 static int parse_port(struct parser *p, const struct token *kw)
@@ -205,6 +234,7 @@ enum directive {
 	D_SCENARIO,
 	D_TIMEOUT,
 	D_QUIET,
+	D_HANG,
 	D_PORT,
 	D_HOST,
 	D_SYSCTL,
@@ -216,8 +246,8 @@ enum directive {
 };
 
 static const char *const directive_words[] = {
-	"scenario", "timeout", "quiet", "port",   "host",    "sysctl",
-	"server",   "client",  "fault", "expect", "explore",
+	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
+	"sysctl",   "server",  "client", "fault", "expect", "explore",
 };
 
 static int parse_line(struct parser *p)
@@ -231,9 +261,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 11);
+	d = lex_find_word(kw.text, directive_words, 12);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 11, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 12, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -241,6 +271,8 @@ static int parse_line(struct parser *p)
 		return parse_limit(p, &kw, &p->timeout_line, &p->sc->timeout_us);
 	case D_QUIET:
 		return parse_limit(p, &kw, &p->quiet_line, &p->sc->quiet_us);
+	case D_HANG:
+		return parse_hang(p, &kw);
 	case D_PORT:
 		return parse_port(p, &kw);
 	case D_HOST:
@@ -466,6 +498,15 @@ int scenario_parse_file(const char *path, struct scenario **out, struct lab_err 
 	f = fopen(path, "rb");
 	if (f == NULL)
 		return lab_err_sys(err, errno, "%s: cannot read", path);
+	{
+		struct stat st;
+
+		/* A FIFO or a device would block or never end: only regular files. */
+		if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+			fclose(f);
+			return lab_err_set(err, "%s: cannot read: not a regular file", path);
+		}
+	}
 	for (;;) {
 		size_t got;
 
@@ -497,7 +538,12 @@ int scenario_parse_file(const char *path, struct scenario **out, struct lab_err 
 		}
 	}
 	buf[len] = '\0';
-	rc = parse_buffer(path, buf, len, out, err);
+	/* A UTF-8 byte order mark (some editors write one) is not part of the text:
+	 * left in, it made the first directive an invisible unknown word. */
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		rc = parse_buffer(path, buf + 3, len - 3, out, err);
+	else
+		rc = parse_buffer(path, buf, len, out, err);
 out:
 	free(buf);
 	fclose(f);

@@ -24,8 +24,10 @@ enum fault_kind {
 	FAULT_ERROR,       /* call, errno_value, when, when_n */
 	FAULT_BUFFERS,     /* rcvbuf_bytes, sndbuf_bytes (0 = leave alone) */
 	FAULT_RESET_AFTER, /* bytes: abortive close once this many have moved */
-	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group */
-	FAULT_KILL,        /* at_us: SIGKILL of the process group */
+	FAULT_PAUSE,       /* at_us, for_us: SIGSTOP then SIGCONT of the process group;
+			    * when at_us < 0, once WHO's socket has received `bytes` */
+	FAULT_KILL,        /* at_us: SIGKILL of the process group; or, when at_us < 0,
+			    * once WHO's socket has received `bytes` (sock_diag) */
 	FAULT_CLOSE_AFTER, /* bytes: orderly close (FIN) once this many have moved */
 };
 
@@ -118,6 +120,8 @@ struct scenario_program {
 	char *command; /* NULL when absent; run by /bin/sh -c */
 };
 
+#define SCENARIO_HANG_OFF (-1)
+
 /* What `tcplab explore` may perturb in a program, one bit each; a scenario's
  * `explore WHO off` or `explore WHO without KIND...` takes bits away. */
 enum scenario_explore_kind {
@@ -140,6 +144,9 @@ struct scenario {
 	char *summary;      /* from `scenario "..."`; required */
 	int64_t timeout_us; /* `timeout`, default 10 s */
 	int64_t quiet_us;   /* `quiet`: no progress this long = stall, default 200 ms */
+	/* `hang after DURATION`: the silence before the lab may call a hang (0: the
+	 * default, quiet); SCENARIO_HANG_OFF for `hang off`: never. */
+	int64_t hang_after_us;
 	int port;           /* `port`, default 1060 */
 	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
 	struct scenario_sysctl *sysctls;

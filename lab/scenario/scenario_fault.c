@@ -148,9 +148,23 @@ static int parse_fault_buffers(struct parser *p, struct fault *f)
 	}
 }
 
+/* "at" (a time) or "after" (bytes received) in `pause` and `kill`; *after says
+ * which. */
+static int want_at_or_after(struct parser *p, struct token *t, bool *after)
+{
+	if (lex_want_word(&p->lx, t, "\"at\" or \"after\"") < 0)
+		return -1;
+	if (strcmp(t->text, "at") != 0 && strcmp(t->text, "after") != 0)
+		return lex_err(&p->lx, t->col, "expected \"at\" or \"after\", not %s",
+			       lex_show(&p->lx, t).s);
+	*after = strcmp(t->text, "after") == 0;
+	return 0;
+}
+
 static int parse_fault_kind(struct parser *p, struct fault *f)
 {
 	struct token t;
+	bool after;
 	int i;
 
 	if (lex_want_keyword(&p->lx, &t, "fault", fault_words,
@@ -191,10 +205,22 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 		return lex_want_end(&p->lx);
 	case FW_PAUSE:
 		f->kind = FAULT_PAUSE;
-		if (lex_want_exact(&p->lx, "at") < 0 ||
-		    lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
-		    parser_defer(p, t.col, DEFER_PAUSE_AT, f->at_us) < 0)
+		if (want_at_or_after(p, &t, &after) < 0)
 			return -1;
+		if (after) {
+			/* After bytes: an event of the run, not a time (see scenario.h). */
+			if (lex_want_size(&p->lx, &t, &f->bytes) < 0)
+				return -1;
+			if (f->bytes == 0)
+				return lex_err(&p->lx, t.col,
+					       "bad size %s: pause after more than 0 "
+					       "bytes (or pause at a time)",
+					       lex_show(&p->lx, &t).s);
+			f->at_us = -1;
+		} else if (lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
+			   parser_defer(p, t.col, DEFER_PAUSE_AT, f->at_us) < 0) {
+			return -1;
+		}
 		if (lex_want_exact(&p->lx, "for") < 0 ||
 		    lex_want_duration(&p->lx, &t, &f->for_us) < 0)
 			return -1;
@@ -205,13 +231,27 @@ static int parse_fault_kind(struct parser *p, struct fault *f)
 		if (parser_defer(p, t.col, DEFER_PAUSE_FOR, f->for_us) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
-	case FW_KILL:
+	case FW_KILL: {
 		f->kind = FAULT_KILL;
-		if (lex_want_exact(&p->lx, "at") < 0 ||
-		    lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
+		if (want_at_or_after(p, &t, &after) < 0)
+			return -1;
+		if (after) {
+			/* After bytes: an event of the run, not a time (see scenario.h). */
+			if (lex_want_size(&p->lx, &t, &f->bytes) < 0)
+				return -1;
+			if (f->bytes == 0)
+				return lex_err(&p->lx, t.col,
+					       "bad size %s: kill after more than 0 bytes "
+					       "(or kill at a time)",
+					       lex_show(&p->lx, &t).s);
+			f->at_us = -1;
+			return lex_want_end(&p->lx);
+		}
+		if (lex_want_duration(&p->lx, &t, &f->at_us) < 0 ||
 		    parser_defer(p, t.col, DEFER_KILL_AT, f->at_us) < 0)
 			return -1;
 		return lex_want_end(&p->lx);
+	}
 	}
 	return -1;
 }

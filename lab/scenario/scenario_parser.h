@@ -37,7 +37,7 @@ struct deferred {
 struct parser {
 	struct lex lx;
 	struct scenario *sc;
-	int scenario_line, timeout_line, quiet_line, port_line, host_line;
+	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line;
 	struct deferred *deferred;
 	size_t n_deferred, cap_deferred;
 	size_t cap_faults, cap_expects, cap_sysctls;

@@ -419,6 +419,17 @@ static void test_fault_reset_pause_and_kill(void **state)
 	assert_int_equal(f->kind, FAULT_KILL);
 	assert_int_equal(f->at_us, 0);
 	scenario_free(sc);
+	sc = parse_fault("fault server pause after 16KiB for 1s", &f);
+	assert_int_equal(f->kind, FAULT_PAUSE);
+	assert_true(f->at_us < 0);
+	assert_int_equal(f->bytes, 16384);
+	assert_int_equal(f->for_us, 1000000);
+	scenario_free(sc);
+	sc = parse_fault("fault server kill after 64KiB", &f);
+	assert_int_equal(f->kind, FAULT_KILL);
+	assert_true(f->at_us < 0);
+	assert_int_equal(f->bytes, 65536);
+	scenario_free(sc);
 }
 
 static void test_fault_on_absent_server_is_rejected(void **state)
@@ -737,9 +748,10 @@ static void test_unknown_expectation_suggests_the_closest(void **state)
 static void test_missing_fixed_word_is_named(void **state)
 {
 	(void)state;
-	assert_error(HEAD "fault client pause\n", "t.scn:3:19: expected \"at\" after \"pause\"");
+	assert_error(HEAD "fault client pause\n",
+		     "t.scn:3:19: expected \"at\" or \"after\" after \"pause\"");
 	assert_error(HEAD "fault client pause in 1s for 1s\n",
-		     "t.scn:3:20: expected \"at\", not \"in\"");
+		     "t.scn:3:20: expected \"at\" or \"after\", not \"in\"");
 	assert_error(HEAD "expect deadlock witin 1s\n",
 		     "t.scn:3:17: unknown word \"witin\" (did you mean \"within\"?)");
 }
@@ -765,7 +777,7 @@ static void test_unknown_directive_without_near_match_lists_directives(void **st
 	(void)state;
 	assert_error(
 		"bogus\n",
-		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, port, host, sysctl, server, client, fault, expect or explore)");
+		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault, expect or explore)");
 }
 
 static void test_unterminated_string_reports_line_and_column(void **state)
@@ -1128,9 +1140,29 @@ static void test_partial_sends_example_parses(void **state)
 	scenario_free(sc);
 }
 
+static void test_hang_settings(void **state)
+{
+	struct scenario *sc;
+
+	(void)state;
+	sc = parse_ok(HEAD "hang after 2s\n");
+	assert_int_equal(sc->hang_after_us, 2000 * 1000);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "hang off\n");
+	assert_int_equal(sc->hang_after_us, SCENARIO_HANG_OFF);
+	scenario_free(sc);
+	sc = parse_ok(HEAD);
+	assert_int_equal(sc->hang_after_us, 0); /* the default: quiet */
+	scenario_free(sc);
+	assert_error(HEAD "hang off\nhang after 1s\n",
+		     "t.scn:4:1: duplicate \"hang\" (first set on line 3)");
+	assert_error(HEAD "hang off 2s\n", "t.scn:3:10: unexpected \"2s\" after a complete directive");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hang_settings),
 		cmocka_unit_test(test_minimal_scenario_gets_the_defaults),
 		cmocka_unit_test(test_name_is_base_name_without_scn),
 		cmocka_unit_test(test_settings_fill_their_fields),

@@ -30,7 +30,12 @@ tshark_count() { # tshark_count PCAP DISPLAY_FILTER
 	tshark -r "$1" -Y "$2" 2>/dev/null | wc -l
 }
 
-net_namespaces() { lsns -t net -n -o NS 2>/dev/null | sort -u | wc -l; }
+# Processes (host-wide /proc) whose network namespace is ns ("net:[4026...]"):
+# a namespace of our own run, so nothing else on the host can match.
+in_namespace() { for p in /proc/[0-9]*; do readlink "$p/ns/net" 2>/dev/null; done | grep -cxF "$1"; }
+host_listener_up() { ss -ltnH 'sport = :1060' | grep -q .; }
+# No process whose command line matches $1 within 2 s (a SIGKILL lands late).
+gone() { for _ in $(seq 200); do pgrep -f "$1" >/dev/null || return 0; sleep 0.01; done; return 1; }
 
 echo "== the built-in scenarios pass"
 "$tcplab" run --pcap-dir "$work/pcap" "$scenarios" >"$work/run.out" 2>&1
@@ -90,7 +95,7 @@ for _ in $(seq 200); do
 	ss -ltnH 'sport = :1060' | grep -q . && break
 	sleep 0.01
 done
-check "the host listener is up" ss -ltnH 'sport = :1060' | grep -q .
+check "the host listener is up" host_listener_up
 "$tcplab" run --pcap-dir "$work/host" "$scenarios/server_down.scn" "$scenarios/sixteen.scn" >"$work/host.out" 2>&1
 check "server_down and sixteen still pass" test $? -eq 0
 kill "$host_server"
@@ -98,27 +103,48 @@ wait "$host_server" 2>/dev/null
 
 echo "== a run stopped by its timeout leaves nothing behind"
 mkdir -p "$work/hang"
-cat >"$work/hang/hang.scn" <<'EOF'
+# Durations no other process on the host uses: what survives is ours.
+daemon_s=97$$$RANDOM
+client_s=98$$$RANDOM
+cat >"$work/hang/hang.scn" <<SCN
 scenario "A server that also starts a daemon, and a client that hangs"
 timeout 500ms
-server setsid sleep 97 & tcp_sixteen server $HOST -p $PORT
-client sleep 98
+server setsid sleep $daemon_s & tcp_sixteen server \$HOST -p \$PORT
+client readlink /proc/self/ns/net >$work/hang/netns; exec sleep $client_s
 expect outcome timeout
-EOF
-namespaces_before=$(net_namespaces)
+SCN
 "$tcplab" run --pcap-dir "$work/hang" "$work/hang/hang.scn" >"$work/hang.out" 2>&1
 check "the timed-out run passes (outcome timeout)" test $? -eq 0
-check "no sleep survives, not even the daemon" test -z "$(pgrep -f 'sleep 9[78]')"
-check "no reference server survives" test -z "$(pgrep -x tcp_sixteen)"
-check "no network namespace survives" test "$(net_namespaces)" -le "$namespaces_before"
+check "no sleep survives, not even the daemon" gone "sleep ($daemon_s|$client_s)"
+check "the run's namespace was seen" grep -q '^net:\[' "$work/hang/netns"
+check "no process is left in the run's network namespace" test "$(in_namespace "$(cat "$work/hang/netns")")" -eq 0
 check "the capture is complete, not partial" test -f "$work/hang/hang.pcap" -a ! -e "$work/hang/hang.pcap.part"
 
-echo "== Ctrl-C: programs killed, partial captures deleted, status 130"
-"$tcplab" run -j 2 --pcap-dir "$work/int" "$scenarios/deadlock.scn" "$scenarios/slow_reader.scn" >"$work/int.out" 2>&1 &
+echo "== SIGKILL of the lab leaves no partial capture"
+mkdir -p "$work/kill9"
+kill_s=94$$$RANDOM
+printf 'scenario "A client that waits"\ntimeout 30s\nclient sleep %s\n' "$kill_s" >"$work/kill9/waits.scn"
+"$tcplab" run --pcap-dir "$work/kill9/pcap" "$work/kill9/waits.scn" >/dev/null 2>&1 &
 lab=$!
-# Wait until both scenarios' partial captures exist: they are running.
 for _ in $(seq 500); do
-	[ "$(find "$work/int" -name '*.part' 2>/dev/null | wc -l)" -ge 2 ] && break
+	pgrep -f "sleep $kill_s" >/dev/null && break
+	sleep 0.01
+done
+kill -KILL "$lab"
+wait "$lab" 2>/dev/null
+check "the capture was being written (the run had started)" test -d "$work/kill9/pcap"
+check "nothing is left in the capture directory" test -z "$(ls -A "$work/kill9/pcap")"
+check "the program went with the lab" gone "sleep $kill_s"
+
+echo "== Ctrl-C: programs killed, partial captures deleted, status 130"
+mkdir -p "$work/int"
+int_s=96$$$RANDOM
+printf 'scenario "A client that waits"\ntimeout 30s\nclient sleep %s\n' "$int_s" >"$work/int/waits.scn"
+"$tcplab" run -j 2 --pcap-dir "$work/int" "$scenarios/deadlock.scn" "$work/int/waits.scn" >"$work/int.out" 2>&1 &
+lab=$!
+# Wait until the waiting client runs (the deadlock started beside it).
+for _ in $(seq 500); do
+	pgrep -f "sleep $int_s" >/dev/null && break
 	sleep 0.01
 done
 kill -INT "$lab"
@@ -128,7 +154,26 @@ cat "$work/int.out"
 check "interrupted run exits 130" test "$status" -eq 130
 check "it says so" grep -q "interrupted" "$work/int.out"
 check "no partial capture is left" test -z "$(find "$work/int" -name '*.part')"
-check "no program survives" test -z "$(pgrep -x tcp_deadlock)"
+check "no program survives" gone "sleep $int_s"
+
+echo "== a second signal during the teardown ends the lab at once, nothing left"
+rm -rf "$work/int2" && mkdir -p "$work/int2"
+int2_s=95$$$RANDOM
+printf 'scenario "A client that waits"\ntimeout 30s\nclient sleep %s\n' "$int2_s" >"$work/int2/waits.scn"
+"$tcplab" run --pcap-dir "$work/int2" "$work/int2/waits.scn" >"$work/int2.out" 2>&1 &
+lab=$!
+for _ in $(seq 500); do
+	pgrep -f "sleep $int2_s" >/dev/null && break
+	sleep 0.01
+done
+kill -INT "$lab"
+kill -TERM "$lab"
+wait "$lab"
+status=$?
+cat "$work/int2.out"
+check "the lab ended with 128 + a signal it got (130 or 143)" test "$status" -eq 130 -o "$status" -eq 143
+check "no partial capture is left" test -z "$(find "$work/int2" -name '*.part')"
+check "no program survives" gone "sleep $int2_s"
 
 echo "== bad input: FILE:LINE:COL, exit 2, nothing written"
 mkdir -p "$work/bad"

@@ -55,7 +55,7 @@ static void describe_end(const struct run_side *side, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", p->exit_code);
 	else if (p->signaled)
 		snprintf(buf, len, "was killed by signal %d (%s)%s", p->signal,
-			 strsignal(p->signal),
+			 (sigdescr_np(p->signal) ? sigdescr_np(p->signal) : "unknown signal"),
 			 side->stopped_by_lab ? " when the lab stopped it" : "");
 	else
 		snprintf(buf, len, "ended in an unknown way");
@@ -153,7 +153,7 @@ static void judge_program(const struct expectation *e, const struct run_record *
 	case EXPECT_SIGNAL:
 		v->held = side->proc.signaled && side->proc.signal == e->value;
 		say(v, "expected %s to be killed by signal %" PRId64 " (%s); it %s", who, e->value,
-		    strsignal((int)e->value), end);
+		    (sigdescr_np((int)e->value) ? sigdescr_np((int)e->value) : "unknown signal"), end);
 		break;
 	default:
 		judge_output(e, side, v);
