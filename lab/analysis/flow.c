@@ -365,6 +365,10 @@ static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int
 
 	if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == PACKET_TCP_SYN && dir == FLOW_DIR_C2S) {
 		c->last_syn_time_us = now_us;
+		if (!c->first_syn_seen) {
+			c->first_syn_seen = true;
+			c->first_syn_time_us = now_us;
+		}
 		if (s->handshake == FLOW_HANDSHAKE_NONE)
 			s->handshake = FLOW_HANDSHAKE_UNANSWERED;
 	} else if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK) &&
@@ -384,6 +388,7 @@ static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int
 		s->handshake = FLOW_HANDSHAKE_COMPLETE;
 		if (s->dir[0].syn) {
 			s->rtt_us = now_us - c->last_syn_time_us;
+			s->handshake_us = now_us - c->first_syn_time_us;
 			c->first_rtt_us = s->rtt_us;
 		}
 	}

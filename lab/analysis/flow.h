@@ -103,6 +103,9 @@ struct flow_conn {
 	enum flow_handshake handshake;
 	int64_t rtt_us; /* handshake RTT: last SYN to the ACK of the
 				       SYN/ACK (Wireshark's iRTT); -1 unknown */
+	int64_t handshake_us; /* the client's FIRST SYN to its ACK of the SYN/ACK: how
+				 long connect() took as this capture saw it (with SYN
+				 or SYN/ACK retries, longer than rtt_us); -1 unknown */
 	enum flow_teardown teardown;
 	int teardown_dir; /* direction of the first FIN/RST, -1 none */
 	bool closed;      /* RST seen, or FIN both ways */

@@ -206,6 +206,7 @@ static struct conn *conn_create(struct flow_analysis *fa, const struct conn_key 
 		     sizeof(s->server_str));
 	s->client_from_syn = (t->flags & PACKET_TCP_SYN) != 0;
 	s->rtt_us = -1;
+	s->handshake_us = -1;
 	s->teardown_dir = -1;
 	s->first_frame = frame;
 	s->first_time_us = now_us;

@@ -57,6 +57,8 @@ struct conn {
 	struct flow_conn *sum;
 	struct dir_state d[2]; /* by direction: FLOW_DIR_C2S, FLOW_DIR_S2C */
 	int64_t last_syn_time_us;
+	int64_t first_syn_time_us;
+	bool first_syn_seen;
 	int64_t first_rtt_us; /* 0 until the handshake completes */
 	bool synack_seen;
 	int64_t closed_time_us;

@@ -49,6 +49,22 @@ struct capture_stats {
 	uint64_t ifdrops;      /* pcap_stats: dropped by the interface */
 };
 
+/* ---- the wire (a scenario with link lines) ---------------------------------------- */
+
+struct run_link {
+	bool used;     /* the programs ran in two namespaces joined by the wire */
+	uint64_t seed; /* every random choice of the link came from it */
+	/* The client side's capture is pcap_path; this is the server side's. */
+	char server_pcap_path[PATH_MAX];
+	/* Per direction ([0] client->server, [1] server->client). */
+	uint64_t packets[2];                    /* entered the wire */
+	uint64_t delivered[2];                  /* left it (duplicates counted) */
+	uint64_t dropped[2][LINK_DROP_KINDS];   /* by enum scenario_link_drop */
+	uint64_t duplicated[2], reordered[2], corrupted[2], delayed[2];
+	uint64_t pending_at_stop[2];            /* still on the link when the run ended */
+	uint64_t kernel_drops[2];               /* lost before the relay read them (sides) */
+};
+
 /* ---- the run ---------------------------------------------------------------------- */
 
 struct capture; /* lab/run/capture.h: the live capture, open until run_finish */
@@ -116,6 +132,7 @@ struct run_record {
 	struct run_queue_sample *queue_samples; /* the sockets over time (heap) */
 	size_t n_queue_samples;
 	unsigned queue_stride;
+	struct run_link link;
 };
 
 #endif

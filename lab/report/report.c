@@ -103,6 +103,28 @@ void report_shim_counts(const struct shim_stats *st, bool with_calls, char *buf,
 }
 
 /* What the fault shim did in one program. */
+/* The wire's line: its seed (a rerun repeats it), what each direction carried and
+ * dropped by kind, and the server side's capture. */
+static void print_link(FILE *out, const struct run_link *l)
+{
+	fprintf(out, "      link (seed %llu):", (unsigned long long)l->seed);
+	for (int d = 0; d < 2; d++) {
+		fprintf(out, "%s %s %llu packets", d ? ";" : "", d ? "server->client" : "client->server",
+			(unsigned long long)l->packets[d]);
+		for (int k = 0; k < LINK_DROP_KINDS; k++)
+			if (l->dropped[d][k] > 0)
+				fprintf(out, ", %llu dropped (%s)", (unsigned long long)l->dropped[d][k],
+					scenario_link_drop_name((enum scenario_link_drop)k));
+		if (l->duplicated[d])
+			fprintf(out, ", %llu duplicated", (unsigned long long)l->duplicated[d]);
+		if (l->reordered[d])
+			fprintf(out, ", %llu reordered", (unsigned long long)l->reordered[d]);
+		if (l->corrupted[d])
+			fprintf(out, ", %llu corrupted", (unsigned long long)l->corrupted[d]);
+	}
+	fprintf(out, "\n      server side of the wire: %s\n", l->server_pcap_path);
+}
+
 static void print_shim(FILE *out, const char *who, const struct run_side *side)
 {
 	char counts[512];
@@ -136,6 +158,8 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 		fprintf(out, "      %s\n", item->error);
 		return;
 	}
+	if (item->rec != NULL && item->rec->link.used)
+		print_link(out, &item->rec->link);
 	if (item->rec != NULL && item->rec->capture.kernel_drops > 0)
 		fprintf(out, "      warning: the capture lost %llu packets (kernel drops)\n",
 			(unsigned long long)item->rec->capture.kernel_drops);

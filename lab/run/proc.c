@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,8 @@ static void output_init(struct proc_output *o)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const char *command, const char *cwd, char *const envp[], int out_fd,
-		       int err_fd, int status_fd)
+static void exec_child(const char *command, const char *cwd, char *const envp[], int netns_fd,
+		       int out_fd, int err_fd, int status_fd)
 {
 	sigset_t none;
 	int null_fd;
@@ -52,6 +53,9 @@ static void exec_child(const char *command, const char *cwd, char *const envp[],
 	signal(SIGHUP, SIG_DFL);
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		goto fail;
+	/* With a link: the wire's namespace of this side, before its fd is closed. */
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
 		goto fail;
 	/* Nothing of the lab's in the program: other scenarios' captures, pipes and
 	 * sockets made by other threads without O_CLOEXEC (libpcap's) would keep
@@ -74,6 +78,12 @@ fail:
 
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err)
+{
+	return proc_spawn_in(p, command, cwd, envp, -1, err);
+}
+
+int proc_spawn_in(struct proc *p, const char *command, const char *cwd, char *const envp[],
+		  int netns_fd, struct lab_err *err)
 {
 	int out_pipe[2] = { -1, -1 };
 	int err_pipe[2] = { -1, -1 };
@@ -99,7 +109,7 @@ int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const
 		goto fail;
 	}
 	if (pid == 0)
-		exec_child(command, cwd, envp, out_pipe[1], err_pipe[1], status_pipe[1]);
+		exec_child(command, cwd, envp, netns_fd, out_pipe[1], err_pipe[1], status_pipe[1]);
 	setpgid(pid, pid); /* also here, so that no signal races the child's own call */
 	p->pid = pid;
 	p->running = true;

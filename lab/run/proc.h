@@ -19,6 +19,10 @@ int64_t proc_now_us(void);
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err);
 
+/* The same, in the network namespace netns_fd (setns before exec; -1: the caller's). */
+int proc_spawn_in(struct proc *p, const char *command, const char *cwd, char *const envp[],
+		  int netns_fd, struct lab_err *err);
+
 /* Reads what the pipes hold now (non-blocking), at most 1 MiB a stream. */
 void proc_read_output(struct proc *p);
 

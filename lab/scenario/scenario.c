@@ -17,6 +17,7 @@
 #include "lab/scenario/scenario_lex.h"
 #include "lab/scenario/scenario_expect.h"
 #include "lab/scenario/scenario_fault.h"
+#include "lab/scenario/scenario_link.h"
 #include "lab/scenario/scenario_parser.h"
 
 enum {
@@ -242,12 +243,14 @@ enum directive {
 	D_CLIENT,
 	D_FAULT,
 	D_EXPECT,
+	D_LINK,
 	D_EXPLORE,
 };
 
 static const char *const directive_words[] = {
 	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
-	"sysctl",   "server",  "client", "fault", "expect", "explore",
+	"sysctl",   "server",  "client", "fault", "expect", "link",
+	"explore",
 };
 
 static int parse_line(struct parser *p)
@@ -261,9 +264,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 12);
+	d = lex_find_word(kw.text, directive_words, 13);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 12, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 13, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -287,6 +290,8 @@ static int parse_line(struct parser *p)
 		return parser_fault_line(p, &kw);
 	case D_EXPECT:
 		return parser_expect_line(p, &kw);
+	case D_LINK:
+		return parser_link_line(p, &kw);
 	case D_EXPLORE:
 		return parser_explore_line(p, &kw);
 	}
@@ -331,6 +336,17 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 		if (d->value_us >= p->sc->timeout_us)
 			return lex_err(&p->lx, d->col, "kill at %s is not before the timeout (%s)",
 				       value, timeout);
+		break;
+	case DEFER_LINK_DOWN_AT:
+		if (d->value_us >= p->sc->timeout_us)
+			return lex_err(&p->lx, d->col,
+				       "link down at %s is not before the timeout (%s)", value,
+				       timeout);
+		break;
+	case DEFER_LINK_EXPECT:
+		if (p->sc->link.line == 0)
+			return lex_err(&p->lx, d->col,
+				       "expectation about the link but there is no link line");
 		break;
 	case DEFER_DEADLOCK_WITHIN:
 		if (d->value_us > p->sc->timeout_us)
@@ -401,6 +417,8 @@ static int finish(struct parser *p)
 	for (size_t i = 0; i < p->n_deferred; i++)
 		if (check_deferred(p, &p->deferred[i]) < 0)
 			return -1;
+	if (parser_link_finish(p) < 0)
+		return -1;
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		struct expectation *e = &sc->expects[i];
 		char *expanded;
@@ -565,6 +583,9 @@ void scenario_free(struct scenario *sc)
 	free(sc->sysctls);
 	free(sc->expects);
 	free(sc->faults);
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < sc->link.dir[d].n_filters; i++)
+			free(sc->link.dir[d].filters[i].filter);
 	free(sc->server.command);
 	free(sc->client.command);
 	free(sc->summary);
@@ -601,6 +622,11 @@ const char *scenario_handshake_name(enum scenario_handshake handshake)
 const char *scenario_teardown_name(enum scenario_teardown teardown)
 {
 	return (unsigned)teardown < 3 ? scenario_teardown_words[teardown] : "?";
+}
+
+const char *scenario_link_drop_name(enum scenario_link_drop kind)
+{
+	return (unsigned)kind < LINK_DROP_KINDS ? scenario_link_drop_words[kind] : "?";
 }
 
 bool scenario_op_holds(enum scenario_op op, int64_t seen, int64_t expected)

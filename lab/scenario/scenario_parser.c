@@ -18,6 +18,8 @@ const char *const scenario_analysis_flag_words[SCENARIO_ANALYSIS_FLAGS] = {
 };
 
 const char *const scenario_teardown_words[3] = { "fin", "reset", "none" };
+const char *const scenario_link_drop_words[LINK_DROP_KINDS] = { "down",  "mtu",   "drop",
+								"loss",  "queue", "overflow" };
 
 int parser_want_who(struct parser *p, struct token *t, enum scenario_who *who)
 {

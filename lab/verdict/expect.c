@@ -196,6 +196,32 @@ static void judge_run(const struct expectation *e, const struct run_record *rec,
 			    e->value / 1000, seen);
 		}
 		break;
+	case EXPECT_LINK_DROPPED: {
+		uint64_t seen = 0;
+		const char *kind = e->link_kind < 0 ? "" : scenario_link_drop_name(e->link_kind);
+
+		if (!rec->link.used) {
+			v->held = false;
+			say(v, "expected the link to drop %s%" PRId64 " packets; the run had no link",
+			    op_words(e->op), e->value);
+			break;
+		}
+		for (int d = 0; d < 2; d++)
+			for (int k = 0; k < LINK_DROP_KINDS; k++)
+				if (e->link_kind < 0 || k == e->link_kind)
+					seen += rec->link.dropped[d][k];
+		v->held = scenario_op_holds(e->op, (int64_t)seen, e->value);
+		say(v,
+		    "expected the link to drop %s%" PRId64 " packets%s%s; it dropped %" PRIu64
+		    " (%" PRIu64 " client->server, %" PRIu64 " server->client of every kind; seed %" PRIu64 ")",
+		    op_words(e->op), e->value, kind[0] ? " for " : "", kind, seen,
+		    rec->link.dropped[0][0] + rec->link.dropped[0][1] + rec->link.dropped[0][2] +
+			    rec->link.dropped[0][3] + rec->link.dropped[0][4] + rec->link.dropped[0][5],
+		    rec->link.dropped[1][0] + rec->link.dropped[1][1] + rec->link.dropped[1][2] +
+			    rec->link.dropped[1][3] + rec->link.dropped[1][4] + rec->link.dropped[1][5],
+		    rec->link.seed);
+		break;
+	}
 	default: /* EXPECT_DURATION */
 		v->held = scenario_op_holds(e->op, rec->duration_us, e->value);
 		say(v, "expected the run to last %s%" PRId64 " ms; it lasted %" PRId64 " ms",
@@ -214,6 +240,7 @@ bool expect_needs_run(const struct expectation *exp)
 	case EXPECT_OUTCOME:
 	case EXPECT_DEADLOCK_WITHIN:
 	case EXPECT_DURATION:
+	case EXPECT_LINK_DROPPED:
 		return true;
 	default:
 		return false;
@@ -378,6 +405,30 @@ static uint64_t data_segments(const struct flow_facts *f, int dir)
 	return sum;
 }
 
+/* The handshake as the client saw it: from its first SYN to its ACK of the
+ * SYN/ACK (how long connect() took, SYN and SYN/ACK retries included), on the
+ * first connection to the port that completed one. With a link, the capture is
+ * the client's side of the wire, so this is the RTT the client lived through. */
+static void judge_rtt(const struct flow_facts *f, const struct expectation *e, struct verdict *v)
+{
+	for (size_t i = 0; i < flow_conn_count(f->fa); i++) {
+		const struct flow_conn *c = conn_at(f, i);
+
+		if (!is_to_port(f, c) || c->handshake_us < 0)
+			continue;
+		v->held = scenario_op_holds(e->op, c->handshake_us, e->value);
+		say(v,
+		    "expected a handshake RTT %s%" PRId64 " us; saw %" PRId64
+		    " us from the first SYN to the ACK of the SYN/ACK on %s -> %s",
+		    op_words(e->op), e->value, c->handshake_us, c->client_str, c->server_str);
+		return;
+	}
+	v->held = false;
+	say(v, "expected a handshake RTT %s%" PRId64 " us; the capture has no completed "
+	       "handshake to measure",
+	    op_words(e->op), e->value);
+}
+
 static void judge_flow(const struct flow_facts *f, size_t index, const struct expectation *e,
 		       struct verdict *v)
 {
@@ -406,6 +457,9 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 		seen = sum_dir(f, -1, FLOW_RETRANSMISSION, false);
 		say(v, "expected %s%" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
 		break;
+	case EXPECT_RTT:
+		judge_rtt(f, e, v);
+		return;
 	case EXPECT_ANALYSIS:
 		seen = sum_dir(f, e->has_who ? dir : -1, e->flag, false);
 		say(v, "expected %s%" PRId64 " segments%s%s flagged tcp.analysis.%s; saw %" PRIu64,
@@ -565,6 +619,7 @@ int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
 		case EXPECT_OUTCOME:
 		case EXPECT_DEADLOCK_WITHIN:
 		case EXPECT_DURATION:
+		case EXPECT_LINK_DROPPED:
 			judge_run(e, rec, &v[i]);
 			break;
 		case EXPECT_PACKETS:
