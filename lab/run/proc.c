@@ -141,7 +141,14 @@ static void exec_child(const char *command, const char *cwd, char *const envp[],
 		setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + raised_by);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Every program starts with the default dispositions, however the lab was
+	 * started: a shell's `cmd &` (or nohup) leaves SIGINT and SIGQUIT ignored,
+	 * and an ignored SIGINT would keep Python from installing its handler (and
+	 * so change whether EINTR is legal for it: docs/explore.md). */
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		goto fail;

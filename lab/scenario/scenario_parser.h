@@ -19,6 +19,7 @@ enum {
 /* Checks that can only be made once the whole file is read. */
 enum deferred_kind {
 	DEFER_SERVER_FAULT,
+	DEFER_SERVER_EXPLORE,
 	DEFER_SERVER_EXPECT,
 	DEFER_PAUSE_AT,
 	DEFER_PAUSE_FOR,
