@@ -595,6 +595,12 @@ int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *dat
 	struct packet_tcp t;
 	uint64_t frame = ++fa->totals.packets;
 
+	if (frame == 1)
+		fa->totals.first_time_us = time_us;
+	if (fa->opts.until_us != 0 && time_us > fa->opts.until_us) {
+		fa->totals.after_until++;
+		return 0;
+	}
 	if (!packet_linktype_supported(linktype)) {
 		if (fa->totals.undecoded++ == 0)
 			fa->undecoded_linktype = linktype;

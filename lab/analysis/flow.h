@@ -122,11 +122,13 @@ uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag)
 
 struct flow_totals {
 	uint64_t packets;     /* frames read */
+	int64_t first_time_us; /* capture timestamp of frame 1 (any protocol) */
 	uint64_t tcp_packets; /* decoded TCP segments (truncated ones included) */
 	uint64_t non_tcp;     /* other protocols, IP fragments past the first */
 	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */
 	uint64_t truncated;   /* TCP headers complete, payload cut by the snaplen */
 	uint64_t filtered;    /* TCP segments left out by flow_opts.port */
+	uint64_t after_until; /* frames left out by flow_opts.until_us */
 	uint64_t decapsulated; /* TCP segments found inside a tunnel (VXLAN,
 				  Geneve, GRE, IP in IP) and analysed */
 	uint64_t tunnelled;    /* packets of a tunnel tcplab does not open
@@ -177,6 +179,11 @@ struct flow_opts {
 	 * analysis state for late segments before only its summary remains;
 	 * 0 means the default, 60 s (about 2 MSL, RFC 9293 §3.4.2). */
 	int64_t linger_us;
+	/* Non-zero: frames stamped later than this (capture time, microseconds
+	 * since the epoch) are read and counted (totals.after_until) but not
+	 * analysed: the lab's stop (record.h), after which packets are the lab's
+	 * doing. */
+	int64_t until_us;
 };
 
 struct flow_analysis;

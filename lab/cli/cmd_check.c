@@ -189,9 +189,10 @@ int cmd_check(int argc, char **argv)
 	/* --json -: standard output is the JSON document alone */
 	if (json_path == NULL || strcmp(json_path, "-") != 0)
 		report_item(stdout, &item, &ropts);
-	status = item.status == REPORT_PASS ? 0 : 1;
+	status = item.status == REPORT_PASS ? 0 : item.status == REPORT_FAIL ? 1 : 2;
 out:
 	free(item.verdicts);
+	free(item.fault_verdicts);
 	facts_free(facts);
 	scenario_free(sc);
 	free(lines);

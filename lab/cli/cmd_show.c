@@ -1,10 +1,13 @@
 /* cmd_show: `tcplab show`: a ladder diagram per connection of a capture taken
- * anywhere, or with --json its analysis as JSON (schema tcplab-analysis/1). A
- * damaged capture is drawn as far as it goes, and exits 2. */
+ * anywhere, each row with its Wireshark frame number and a time (--time), or
+ * with --json its analysis as JSON (schema tcplab-analysis/1). A damaged
+ * capture is drawn as far as it goes, and exits 2. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
 
 #include "lab/cli/commands.h"
 #include "lab/cli/usage.h"
@@ -45,7 +48,9 @@ int cmd_show(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "ascii", no_argument, NULL, 'A' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "until", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -71,6 +76,28 @@ int cmd_show(int argc, char **argv)
 				return cli_usage_error("--port wants 1 to 65535, not \"%s\"",
 						       optarg);
 			break;
+		case 't':
+			if (strcmp(optarg, "absolute") == 0)
+				sopts.time = SHOW_TIME_ABSOLUTE;
+			else if (strcmp(optarg, "relative") == 0)
+				sopts.time = SHOW_TIME_RELATIVE;
+			else
+				return cli_usage_error(
+					"--time wants absolute or relative, not \"%s\"", optarg);
+			break;
+		case 'u': {
+			/* The lab's stop as the run report gives it: capture time in
+			 * seconds since the epoch (tshark -t e), e.g. 1764260000.123456. */
+			char *end = NULL;
+			double s = strtod(optarg, &end);
+
+			if (end == optarg || *end != '\0' || !(s > 0))
+				return cli_usage_error("--until wants a capture time in seconds "
+						       "since the epoch, not \"%s\"",
+						       optarg);
+			sopts.until_us = (int64_t)(s * 1e6 + 0.5);
+			break;
+		}
 		case 'h':
 			fputs(cli_usage_text, stdout);
 			return 0;

@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc < 2)
-		return cli_usage_error("%s", "which command? run, check, show or list");
+		return cli_usage_error("%s", "which command? run, check, show, list or explore");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(cli_usage_text, stdout);
@@ -37,5 +37,8 @@ int main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
-	return cli_usage_error("unknown command \"%s\" (run, check, show or list)", argv[1]);
+	if (strcmp(argv[1], "explore") == 0)
+		return cmd_explore(argc - 1, argv + 1);
+	return cli_usage_error("unknown command \"%s\" (run, check, show, list or explore)",
+			       argv[1]);
 }

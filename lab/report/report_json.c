@@ -418,23 +418,35 @@ static void write_watch(struct json *j, const struct run_record *rec)
 	json_end_object(j);
 }
 
+static const char *verdict_state(const struct verdict *v)
+{
+	return v->held ? "held" : v->inconclusive ? "inconclusive" : "failed";
+}
+
+static void write_verdict(struct json *j, const struct scenario *sc, const struct verdict *v)
+{
+	json_object(j, NULL);
+	json_str(j, "file", sc->path);
+	json_int(j, "line", v->line);
+	json_int(j, "col", v->col);
+	json_str(j, "source", v->source);
+	json_bool(j, "held", v->held);
+	json_str(j, "state", verdict_state(v));
+	json_str(j, "text", v->text);
+	json_end_object(j);
+}
+
 static void write_verdicts(struct json *j, const struct report_item *item)
 {
 	const struct scenario *sc = item->sc;
 
 	json_array(j, "verdicts");
-	for (size_t i = 0; item->verdicts != NULL && i < sc->n_expects; i++) {
-		const struct verdict *v = &item->verdicts[i];
-
-		json_object(j, NULL);
-		json_str(j, "file", sc->path);
-		json_int(j, "line", v->exp->line);
-		json_int(j, "col", v->exp->col);
-		json_str(j, "source", v->exp->source);
-		json_bool(j, "held", v->held);
-		json_str(j, "text", v->text);
-		json_end_object(j);
-	}
+	for (size_t i = 0; item->verdicts != NULL && i < sc->n_expects; i++)
+		write_verdict(j, sc, &item->verdicts[i]);
+	json_end_array(j);
+	json_array(j, "faults");
+	for (size_t i = 0; i < item->n_fault_verdicts; i++)
+		write_verdict(j, sc, &item->fault_verdicts[i]);
 	json_end_array(j);
 }
 
@@ -462,6 +474,11 @@ static void write_scenario(struct json *j, const struct report_item *item)
 		json_uint(j, "packets", rec->capture.packets);
 		json_uint(j, "kernel_drops", rec->capture.kernel_drops);
 		json_uint(j, "ifdrops", rec->capture.ifdrops);
+		json_uint(j, "headers_only", rec->capture.headers_only);
+		json_uint(j, "payload_budget_bytes", rec->capture.payload_budget_bytes);
+		json_int(j, "cpu_us", rec->capture.cpu_us);
+		json_int_or_null(j, "lab_stop_us", rec->stop_us);
+		json_uint(j, "after_lab_stop", item->facts ? facts_after_until(item->facts) : 0);
 		json_end_object(j);
 		write_watch(j, rec);
 		json_array(j, "events");
@@ -492,10 +509,10 @@ int report_json_write_stream(FILE *out, const struct report_item *items, size_t 
 			     struct lab_err *err)
 {
 	struct json j = { .out = out };
-	size_t counts[3] = { 0, 0, 0 };
+	size_t counts[REPORT_STATUS_COUNT] = { 0 };
 
 	for (size_t i = 0; i < n; i++)
-		counts[items[i].status <= REPORT_ERROR ? items[i].status : REPORT_ERROR]++;
+		counts[items[i].status < REPORT_STATUS_COUNT ? items[i].status : REPORT_ERROR]++;
 	json_object(&j, NULL);
 	json_str(&j, "schema", REPORT_JSON_SCHEMA);
 	json_str(&j, "generator", "tcplab");
@@ -504,6 +521,7 @@ int report_json_write_stream(FILE *out, const struct report_item *items, size_t 
 	json_uint(&j, "scenarios", n);
 	json_uint(&j, "passed", counts[REPORT_PASS]);
 	json_uint(&j, "failed", counts[REPORT_FAIL]);
+	json_uint(&j, "inconclusive", counts[REPORT_INCONCLUSIVE]);
 	json_uint(&j, "errors", counts[REPORT_ERROR]);
 	json_end_object(&j);
 	json_array(&j, "scenarios");

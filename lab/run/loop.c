@@ -70,6 +70,7 @@ static int start_program(struct run_ctx *ctx, enum scenario_who who, struct lab_
 				      -1,
 			  err) < 0)
 		goto out;
+	proc_watch_outputs(&side->proc, ctx->sc, who);
 	side->started = true;
 	side->faulted = run_env_faulted(ctx->sc, who);
 	loop_add_event(ctx, who == WHO_CLIENT ? RUN_EV_CLIENT_START : RUN_EV_SERVER_START,

@@ -16,6 +16,8 @@
 
 /* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
 #define RUN_CAPTURE_GRACE_MS 3
+/* Nice steps above the programs for the thread that reads the capture. */
+#define RUN_CAPTURE_PRIORITY 10
 
 /* A pidfd for a PID of the scenario's namespace, for the liveness decision. */
 static int run_pidfd(void *arg, int pid)
@@ -80,6 +82,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	rec->listening_us = -1;
 	rec->last_progress_us = -1;
 	rec->verdict_us = -1;
+	rec->stop_us = -1;
 	rec->side[WHO_CLIENT].present = true;
 	rec->side[WHO_SERVER].present = sc->server.command != NULL;
 	ctx.sandbox.init_pid = -1;
@@ -120,10 +123,16 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 		netns_fds[0] = wire_netns_fd(ctx.wire, WIRE_SERVER);
 		netns_fds[1] = wire_netns_fd(ctx.wire, WIRE_CLIENT);
 	} else {
-		ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
+		int64_t budget = opts->snap_payload_bytes >= 0	  ? opts->snap_payload_bytes
+				 : sc->capture_payload_bytes >= 0 ? sc->capture_payload_bytes
+								  : CAPTURE_PAYLOAD_BUDGET_BYTES;
+
+		ctx.capture = capture_start(rec->pcap_path, opts->snaplen,
+					    budget == INT64_MAX ? UINT64_MAX : (uint64_t)budget, err);
 		if (ctx.capture == NULL)
 			goto out;
 	}
+	proc_raise_priority(RUN_CAPTURE_PRIORITY);
 	ctx.liveness = liveness_new(
 		&(struct liveness_opts){
 			.quiet_us = (uint64_t)sc->quiet_us,

@@ -114,6 +114,28 @@ static int parse_port(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* capture payload SIZE|all */
+static int parse_capture(struct parser *p, const struct token *kw)
+{
+	static const char *const what[] = { "payload" };
+	struct token t;
+	int index;
+	int64_t v;
+
+	if (check_duplicate(p, kw, &p->capture_line) < 0 ||
+	    lex_want_keyword(&p->lx, &t, "capture setting", what, 1, &index) < 0 ||
+	    lex_want(&p->lx, &t, "a size (or \"all\")") < 0)
+		return -1;
+	if (t.type == TOK_WORD && strcmp(t.text, "all") == 0)
+		v = INT64_MAX;
+	else if (lex_parse_size(&p->lx, &t, &v) < 0)
+		return -1;
+	if (lex_want_end(&p->lx) < 0)
+		return -1;
+	p->sc->capture_payload_bytes = v;
+	return 0;
+}
+
 static int parse_host(struct parser *p, const struct token *kw)
 {
 	struct token t;
@@ -244,11 +266,15 @@ enum directive {
 	D_FAULT,
 	D_EXPECT,
 	D_LINK,
+	D_CAPTURE,
+	D_EXPLORE,
 };
 
 static const char *const directive_words[] = {
 	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
 	"sysctl",   "server",  "client", "fault", "expect", "link",
+	"capture",
+	"explore",
 };
 
 static int parse_line(struct parser *p)
@@ -262,9 +288,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 12);
+	d = lex_find_word(kw.text, directive_words, 13);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 12, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 13, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -290,6 +316,10 @@ static int parse_line(struct parser *p)
 		return parser_expect_line(p, &kw);
 	case D_LINK:
 		return parser_link_line(p, &kw);
+	case D_CAPTURE:
+		return parse_capture(p, &kw);
+	case D_EXPLORE:
+		return parser_explore_line(p, &kw);
 	}
 	return -1;
 }
@@ -306,6 +336,11 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 		if (p->sc->server.line == 0)
 			return lex_err(&p->lx, d->col,
 				       "fault on \"server\" but there is no server line");
+		break;
+	case DEFER_SERVER_EXPLORE:
+		if (p->sc->server.line == 0)
+			return lex_err(&p->lx, d->col,
+				       "explore on \"server\" but there is no server line");
 		break;
 	case DEFER_SERVER_EXPECT:
 		if (p->sc->server.line == 0)
@@ -459,6 +494,9 @@ static int parse_buffer(const char *path, const char *text, size_t len, struct s
 	sc->timeout_us = 10 * LEX_US_PER_S;
 	sc->quiet_us = 200 * LEX_US_PER_MS;
 	sc->port = 1060;
+	sc->capture_payload_bytes = -1;
+	sc->explore_kinds[WHO_CLIENT] = EXPLORE_ALL;
+	sc->explore_kinds[WHO_SERVER] = EXPLORE_ALL;
 	snprintf(sc->host, sizeof(sc->host), "127.0.0.1");
 	sc->path = strdup(path);
 	sc->name = base_name(path);

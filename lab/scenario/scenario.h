@@ -50,6 +50,7 @@ struct fault {
 	int errno_value;
 	enum fault_when when;
 	int64_t when_n;
+	bool legal; /* error only: only at calls the kernel could fail so (`legal`) */
 	int64_t rcvbuf_bytes;
 	int64_t sndbuf_bytes;
 };
@@ -177,6 +178,22 @@ struct scenario_program {
 
 #define SCENARIO_HANG_OFF (-1)
 
+/* What `tcplab explore` may perturb in a program, one bit each; a scenario's
+ * `explore WHO off` or `explore WHO without KIND...` takes bits away. */
+enum scenario_explore_kind {
+	EXPLORE_SEND_MAX = 1u << 0,   /* short writes ("send-max") */
+	EXPLORE_RECV_MAX = 1u << 1,   /* short reads ("recv-max") */
+	EXPLORE_EINTR = 1u << 2,      /* EINTR where legal ("eintr") */
+	EXPLORE_EAGAIN = 1u << 3,     /* EAGAIN where legal ("eagain") */
+	EXPLORE_SEND_DELAY = 1u << 4, /* delays before sends ("send-delay") */
+	EXPLORE_RECV_DELAY = 1u << 5, /* delays before receives ("recv-delay") */
+};
+#define EXPLORE_KINDS 6
+#define EXPLORE_ALL ((1u << EXPLORE_KINDS) - 1)
+
+/* The words of the kinds, in bit order: "send-max", "recv-max", "eintr", ... */
+extern const char *const scenario_explore_words[EXPLORE_KINDS];
+
 struct scenario {
 	char *path;         /* as given */
 	char *name;         /* base name without ".scn": names the pcap */
@@ -188,6 +205,10 @@ struct scenario {
 	int64_t hang_after_us;
 	int port;           /* `port`, default 1060 */
 	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
+	/* `capture payload SIZE|all`: whole packets per direction of each
+	 * connection, then headers only; -1 not set (the lab's default), INT64_MAX
+	 * all. */
+	int64_t capture_payload_bytes;
 	struct scenario_sysctl *sysctls;
 	size_t n_sysctls;
 	struct scenario_program server;
@@ -197,6 +218,8 @@ struct scenario {
 	struct expectation *expects;
 	size_t n_expects;
 	struct scenario_link link;
+	unsigned explore_kinds[2]; /* per enum scenario_who: EXPLORE_ALL unless narrowed */
+	int explore_line[2];       /* the `explore` line, 0 when none */
 };
 
 /* Reads and parses the file at path. On success *out is a new scenario (free with

@@ -62,9 +62,25 @@ enum fault_word { FW_SEND, FW_RECV, FW_ERROR, FW_BUFFERS, FW_RESET, FW_PAUSE, FW
 static const char *const fault_words[] = { "send",  "recv",  "error", "buffers",
 					   "reset", "pause", "kill",  "close" };
 
+/* After the WHEN of an error fault: the end, or `legal` then the end. */
+static int parse_error_legal(struct parser *p, struct fault *f, struct token *t)
+{
+	if (t->type == TOK_END)
+		return 0;
+	if (t->type != TOK_WORD || strcmp(t->text, "legal") != 0)
+		return lex_err(&p->lx, t->col, "unexpected %s after a complete directive",
+			       lex_show(&p->lx, t).s);
+	if (f->errno_value != EINTR && f->errno_value != EAGAIN)
+		return lex_err(&p->lx, t->col,
+			       "\"legal\" knows EINTR and EAGAIN (EWOULDBLOCK) only: the "
+			       "kernel decides when the others happen");
+	f->legal = true;
+	return lex_want_end(&p->lx);
+}
+
 static int parse_fault_error(struct parser *p, struct fault *f)
 {
-	static const char *const when_words[] = { "once", "every", "after" };
+	static const char *const when_words[] = { "once", "every", "after", "legal" };
 	struct token t;
 	int i;
 
@@ -75,13 +91,14 @@ static int parse_fault_error(struct parser *p, struct fault *f)
 	snprintf(f->call, sizeof(f->call), "%s", call_words[i]);
 	if (want_errno(p, &f->errno_value) < 0 || lex_next(&p->lx, &t) < 0)
 		return -1;
-	if (t.type == TOK_END) {
-		f->when = WHEN_ALWAYS;
+	f->when = WHEN_ALWAYS;
+	if (t.type == TOK_END)
 		return 0;
-	}
-	i = t.type == TOK_WORD ? lex_find_word(t.text, when_words, 3) : -1;
+	i = t.type == TOK_WORD ? lex_find_word(t.text, when_words, 4) : -1;
 	if (i < 0)
-		return lex_unknown_word(&p->lx, &t, "condition", when_words, 3, NULL);
+		return lex_unknown_word(&p->lx, &t, "condition", when_words, 4, NULL);
+	if (i == 3)
+		return parse_error_legal(p, f, &t);
 	if (i == 0) {
 		f->when = WHEN_ONCE;
 	} else if (i == 1) {
@@ -94,7 +111,9 @@ static int parse_fault_error(struct parser *p, struct fault *f)
 		if (lex_want_size(&p->lx, &t, &f->when_n) < 0)
 			return -1;
 	}
-	return lex_want_end(&p->lx);
+	if (lex_next(&p->lx, &t) < 0)
+		return -1;
+	return parse_error_legal(p, f, &t);
 }
 
 static int parse_fault_buffers(struct parser *p, struct fault *f)
@@ -293,5 +312,57 @@ int parser_fault_line(struct parser *p, const struct token *kw)
 		return lex_out_of_memory(&p->lx);
 	sc->faults = arr;
 	sc->faults[sc->n_faults++] = f;
+	return 0;
+}
+
+int parser_explore_line(struct parser *p, const struct token *kw)
+{
+	static const char *const mode_words[] = { "off", "without" };
+	struct scenario *sc = p->sc;
+	struct token who_tok, t;
+	enum scenario_who who;
+	unsigned kinds = 0;
+	int i;
+
+	if (parser_want_who(p, &who_tok, &who) < 0)
+		return -1;
+	if (sc->explore_line[who] != 0)
+		return lex_err(&p->lx, kw->col, "duplicate \"explore %s\" (first set on line %d)",
+			       scenario_who_name(who), sc->explore_line[who]);
+	if (lex_want_keyword(&p->lx, &t, "explore mode", mode_words, 2, &i) < 0)
+		return -1;
+	if (i == 0) {
+		if (lex_want_end(&p->lx) < 0)
+			return -1;
+		kinds = EXPLORE_ALL;
+	} else {
+		for (;;) {
+			int k;
+
+			if (lex_next(&p->lx, &t) < 0)
+				return -1;
+			if (t.type == TOK_END)
+				break;
+			k = t.type == TOK_WORD
+				    ? lex_find_word(t.text, scenario_explore_words, EXPLORE_KINDS)
+				    : -1;
+			if (k < 0)
+				return lex_unknown_word(&p->lx, &t, "explore kind",
+							scenario_explore_words, EXPLORE_KINDS,
+							NULL);
+			kinds |= 1u << k;
+		}
+		if (kinds == 0)
+			return lex_err(&p->lx, lex_col_at(&p->lx, p->lx.line_len),
+				       "expected the kinds to leave out after \"without\" (%s, "
+				       "%s, %s, %s, %s, %s)",
+				       scenario_explore_words[0], scenario_explore_words[1],
+				       scenario_explore_words[2], scenario_explore_words[3],
+				       scenario_explore_words[4], scenario_explore_words[5]);
+	}
+	if (who == WHO_SERVER && parser_defer(p, who_tok.col, DEFER_SERVER_EXPLORE, 0) < 0)
+		return -1;
+	sc->explore_line[who] = p->lx.line_no;
+	sc->explore_kinds[who] = EXPLORE_ALL & ~kinds;
 	return 0;
 }

@@ -8,4 +8,7 @@
 /* The rest of a `fault` line (kw: the directive), added to p->sc->faults. */
 int parser_fault_line(struct parser *p, const struct token *kw);
 
+/* The rest of an `explore` line: what `tcplab explore` may not perturb. */
+int parser_explore_line(struct parser *p, const struct token *kw);
+
 #endif

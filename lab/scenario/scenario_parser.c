@@ -64,3 +64,7 @@ void *parser_grow(void *arr, size_t *cap, size_t n, size_t elem_size)
 		*cap = new_cap;
 	return grown;
 }
+
+const char *const scenario_explore_words[EXPLORE_KINDS] = {
+	"send-max", "recv-max", "eintr", "eagain", "send-delay", "recv-delay",
+};

@@ -19,6 +19,7 @@ enum {
 /* Checks that can only be made once the whole file is read. */
 enum deferred_kind {
 	DEFER_SERVER_FAULT,
+	DEFER_SERVER_EXPLORE,
 	DEFER_SERVER_EXPECT,
 	DEFER_PAUSE_AT,
 	DEFER_PAUSE_FOR,
@@ -38,7 +39,7 @@ struct deferred {
 struct parser {
 	struct lex lx;
 	struct scenario *sc;
-	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line;
+	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line, capture_line;
 	int link_filter_col[2][SCENARIO_LINK_MAX_FILTERS]; /* where each filter is written */
 	struct deferred *deferred;
 	size_t n_deferred, cap_deferred;

@@ -279,6 +279,27 @@ static void test_port_out_of_range_is_rejected(void **state)
 		     "t.scn:3:6: bad port \"65536\": expected a whole number from 1 to 65535");
 }
 
+static void test_capture_payload_sets_the_budget(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD);
+
+	(void)state;
+	assert_int_equal(sc->capture_payload_bytes, -1); /* the lab's default */
+	scenario_free(sc);
+	sc = parse_ok(HEAD "capture payload 64KiB\n");
+	assert_int_equal(sc->capture_payload_bytes, 65536);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "capture payload all\n");
+	assert_int_equal(sc->capture_payload_bytes, INT64_MAX);
+	scenario_free(sc);
+	assert_error(HEAD "capture payload 1MiB\ncapture payload 2MiB\n",
+		     "t.scn:4:1: duplicate \"capture\" (first set on line 3)");
+	assert_error(HEAD "capture payload\n",
+		     "t.scn:3:16: expected a size (or \"all\") after \"payload\"");
+	assert_error(HEAD "capture paylod 1MiB\n",
+		     "t.scn:3:9: unknown capture setting \"paylod\" (did you mean \"payload\"?)");
+}
+
 static void test_sysctl_lines_keep_name_value_and_order(void **state)
 {
 	struct scenario *sc = parse_ok(HEAD "sysctl net.ipv4.tcp_rmem \"4096 4096 4096\"\n"
@@ -408,6 +429,56 @@ static void test_fault_error_defaults_to_every_call(void **state)
 	assert_int_equal(f->errno_value, ECONNREFUSED);
 	assert_int_equal(f->when, WHEN_ALWAYS);
 	scenario_free(sc);
+}
+
+static void test_fault_error_legal_marks_the_rule(void **state)
+{
+	const struct fault *f;
+	struct scenario *sc = parse_fault("fault client error recv EINTR every 2 legal", &f);
+
+	(void)state;
+	assert_true(f->legal);
+	assert_int_equal(f->when, WHEN_EVERY);
+	assert_int_equal(f->when_n, 2);
+	scenario_free(sc);
+	sc = parse_fault("fault server error send EAGAIN legal", &f);
+	assert_true(f->legal);
+	assert_int_equal(f->when, WHEN_ALWAYS);
+	scenario_free(sc);
+	sc = parse_fault("fault server error send EAGAIN once", &f);
+	assert_false(f->legal);
+	scenario_free(sc);
+	assert_error(HEAD "fault client error recv ECONNRESET once legal\n",
+		     "t.scn:3:41: \"legal\" knows EINTR and EAGAIN (EWOULDBLOCK) only: the "
+		     "kernel decides when the others happen");
+	assert_error(HEAD "fault client error recv EINTR once legal now\n",
+		     "t.scn:3:42: unexpected \"now\" after a complete directive");
+}
+
+static void test_explore_narrows_the_kinds(void **state)
+{
+	struct scenario *sc =
+		parse_ok(HEAD "server true\nexplore server off\nexplore client without eintr "
+			      "send-delay\n");
+
+	(void)state;
+	assert_int_equal(sc->explore_kinds[WHO_SERVER], 0);
+	assert_int_equal(sc->explore_kinds[WHO_CLIENT],
+			 EXPLORE_ALL & ~(EXPLORE_EINTR | EXPLORE_SEND_DELAY));
+	assert_int_equal(sc->explore_line[WHO_CLIENT], 5);
+	scenario_free(sc);
+	sc = parse_ok(HEAD);
+	assert_int_equal(sc->explore_kinds[WHO_CLIENT], EXPLORE_ALL);
+	scenario_free(sc);
+	assert_error(HEAD "explore client without eintx\n",
+		     "t.scn:3:24: unknown explore kind \"eintx\" (did you mean \"eintr\"?)");
+	assert_error(HEAD "explore client off\nexplore client off\n",
+		     "t.scn:4:1: duplicate \"explore client\" (first set on line 3)");
+	assert_error("scenario \"a test\"\nclient true\nexplore server off\n",
+		     "t.scn:3:9: explore on \"server\" but there is no server line");
+	assert_error(HEAD "explore client without\n",
+		     "t.scn:3:23: expected the kinds to leave out after \"without\" (send-max, "
+		     "recv-max, eintr, eagain, send-delay, recv-delay)");
 }
 
 static void test_fault_error_once_every_and_after(void **state)
@@ -855,7 +926,7 @@ static void test_unknown_directive_without_near_match_lists_directives(void **st
 	(void)state;
 	assert_error(
 		"bogus\n",
-		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault, expect or link)");
+		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault, expect, link, capture or explore)");
 }
 
 static void test_unterminated_string_reports_line_and_column(void **state)
@@ -1248,6 +1319,7 @@ int main(void)
 		cmocka_unit_test(test_host_accepts_ipv6_loopback),
 		cmocka_unit_test(test_host_outside_loopback_is_rejected),
 		cmocka_unit_test(test_port_out_of_range_is_rejected),
+		cmocka_unit_test(test_capture_payload_sets_the_budget),
 		cmocka_unit_test(test_sysctl_lines_keep_name_value_and_order),
 		cmocka_unit_test(test_sysctl_outside_net_is_rejected),
 		cmocka_unit_test(test_duplicate_sysctl_name_is_rejected),
@@ -1301,6 +1373,8 @@ int main(void)
 		cmocka_unit_test(test_missing_operator_lists_the_operators),
 		cmocka_unit_test(test_unknown_directive_suggests_the_closest),
 		cmocka_unit_test(test_unknown_directive_without_near_match_lists_directives),
+		cmocka_unit_test(test_fault_error_legal_marks_the_rule),
+		cmocka_unit_test(test_explore_narrows_the_kinds),
 		cmocka_unit_test(test_unterminated_string_reports_line_and_column),
 		cmocka_unit_test(test_unknown_escape_reports_its_column),
 		cmocka_unit_test(test_string_needs_a_space_after_the_quote),

@@ -27,6 +27,7 @@
 
 #include "lab/shim/shim_config.h"
 #include "lab/shim/shim_core.h"
+#include "lab/shim/shim_legal.h"
 
 /* Sockets with after-BYTES state, per process image. A power of two. */
 #define SHIM_SOCK_SLOTS 65536
@@ -373,8 +374,11 @@ static void close_early(int fd, struct shim_sock *sock)
  * `after BYTES` rule will fail once its socket reaches BYTES gets *hard_bytes
  * lowered to that boundary, so the call that crosses it is cut there. sock: the
  * call's socket; NULL for calls that make a connection (socket, connect, accept),
- * whose after BYTES counts the bytes of the whole process. */
-static bool inject_error(uint32_t kind, struct shim_sock *sock, size_t *hard_bytes)
+ * whose after BYTES counts the bytes of the whole process. fd and nonblocking (as
+ * shim_legal_error takes it): for a rule marked legal, which skips, without
+ * counting them, the calls the kernel itself could not fail that way. */
+static bool inject_error(uint32_t kind, struct shim_sock *sock, size_t *hard_bytes, int fd,
+			 int nonblocking)
 {
 	const struct shim_config *cfg = &shim.cfg;
 	int i;
@@ -385,6 +389,8 @@ static bool inject_error(uint32_t kind, struct shim_sock *sock, size_t *hard_byt
 		bool fire = false;
 
 		if ((rule->calls & kind) == 0)
+			continue;
+		if (rule->legal && !shim_legal_error(rule->errno_value, fd, kind, nonblocking))
 			continue;
 		shim_count(&shim.stats->error_rule_calls[i], 1);
 		switch (rule->when) {
@@ -485,7 +491,7 @@ int shim_call_begin(struct shim_op *c, int fd, uint32_t kind, int flags, size_t 
 		else if ((uint64_t)(cfg->close_after_bytes - moved_bytes) < c->hard_bytes)
 			c->hard_bytes = (size_t)(cfg->close_after_bytes - moved_bytes);
 	}
-	if (inject_error(kind, sock, &c->hard_bytes))
+	if (inject_error(kind, sock, &c->hard_bytes, fd, c->nonblocking))
 		return -1;
 	delay_call(c);
 	max_bytes = c->sending ? cfg->send_max_bytes : cfg->recv_max_bytes;
@@ -546,7 +552,7 @@ bool shim_other_call(int fd, uint32_t kind)
 	shim_count(&shim.stats->calls_intercepted, 1);
 	if (kind == SHIM_CALL_CLOSE)
 		sock = sock_of(fd);
-	return inject_error(kind, sock, NULL);
+	return inject_error(kind, sock, NULL, fd, -1);
 }
 
 void shim_new_socket(int fd)

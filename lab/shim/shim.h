@@ -15,6 +15,7 @@
  * Interposed: send sendto sendmsg write writev recv recvfrom recvmsg read readv
  * __read_chk __recv_chk __recvfrom_chk sendfile sendfile64 splice sendmmsg recvmmsg
  * connect accept accept4 socket close; copy_file_range, syscall (io_uring_setup)
+ * and epoll_ctl (which sockets an epoll set watches edge-triggered, for legal)
  * and execve execv execvp execvpe are counted only. Not interposed (never faulted,
  * never counted): stdio on an fdopen'ed socket (glibc calls its internal
  * read/write there), io_uring, and programs LD_PRELOAD cannot reach (statically
@@ -71,6 +72,10 @@
  *     matching call of the process; after BYTES = see below. Rules are tried in
  *     order; the first that fires wins. `close` is the exception: the fd is closed
  *     anyway (as Linux does on EINTR) and then -1/ERRNO is returned.
+ *     A rule marked legal (EINTR, EAGAIN only) skips, without counting them, the
+ *     calls the kernel itself could not fail that way (shim_legal.h); for that
+ *     the shim also interposes epoll_ctl, only to note which sockets an epoll set
+ *     watches edge-triggered (the call itself is passed on untouched).
  *   buffers: SO_RCVBUF/SO_SNDBUF set on every TCP socket made by socket() and
  *     accept()/accept4() (the kernel doubles the value it reports).
  *   reset after N: once N bytes have moved on the socket, the shim aborts the

@@ -2,6 +2,7 @@
  * preloaded shim, so it allocates nothing, prints nothing and uses libc only. */
 #include "shim_config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static struct span split(struct span *rest, char sep)
 	return head;
 }
 
-/* CALL:ERRNO:WHEN with WHEN one of always, once, every:N, after:BYTES. */
+/* CALL:ERRNO:WHEN[:legal] with WHEN one of always, once, every:N, after:BYTES. */
 static int parse_error_rule(struct span value, struct shim_config *cfg)
 {
 	struct shim_error_rule *rule;
@@ -122,8 +123,15 @@ static int parse_error_rule(struct span value, struct shim_config *cfg)
 	} else {
 		return -1;
 	}
-	if (value.len != 0)
-		return -1;
+	rule->legal = 0;
+	if (value.len != 0) {
+		if (!span_is(split(&value, ':'), "legal") || value.len != 0)
+			return -1;
+		if (rule->errno_value != EINTR && rule->errno_value != EAGAIN &&
+		    rule->errno_value != EWOULDBLOCK)
+			return -1;
+		rule->legal = 1;
+	}
 	cfg->n_errors++;
 	return 0;
 }

@@ -15,7 +15,10 @@
  *   reset_after=BYTES     abortive close once BYTES have moved on one socket
  *   close_after=BYTES     orderly close (shutdown, a FIN) once BYTES have moved
  *   error=CALL:ERRNO:WHEN fail CALL with errno ERRNO (a number) instead of doing it;
- *                         WHEN is "always", "once", "every:N" or "after:BYTES"
+ *                         WHEN is "always", "once", "every:N" or "after:BYTES";
+ *                         a trailing ":legal" limits the rule to the calls where
+ *                         the kernel itself could fail that way (EINTR, EAGAIN
+ *                         and EWOULDBLOCK only; see shim_legal.h)
  * e.g. "send_max=1;recv_delay_us=200000;error=send:4:every:3;rcvbuf=4096". */
 #ifndef TCPLAB_SHIM_CONFIG_H
 #define TCPLAB_SHIM_CONFIG_H
@@ -94,6 +97,8 @@ struct shim_error_rule {
 	int errno_value;
 	enum shim_when when;
 	int64_t n; /* N of every N, BYTES of after BYTES; 0 otherwise */
+	int legal; /* only where the kernel could fail so (shim_legal.h); calls
+		    * where it could not do not count for every N or once */
 };
 
 /* 0 in a field means "no such fault". */

@@ -81,7 +81,12 @@ static int append_error(char *buf, size_t len, size_t *used, const struct fault 
 		return lab_err_set(err, "fault on line %d: unknown schedule %d", f->line,
 				   (int)f->when);
 	}
-	if (append(buf, len, used, "error=%s:%d:%s;", f->call, f->errno_value, when) < 0)
+	if (f->legal && f->errno_value != EINTR && f->errno_value != EAGAIN &&
+	    f->errno_value != EWOULDBLOCK)
+		return lab_err_set(err, "fault on line %d: legal knows EINTR and EAGAIN only",
+				   f->line);
+	if (append(buf, len, used, "error=%s:%d:%s%s;", f->call, f->errno_value, when,
+		   f->legal ? ":legal" : "") < 0)
 		return lab_err_set(err, "fault on line %d: shim spec longer than %zu bytes",
 				   f->line, len);
 	return 0;

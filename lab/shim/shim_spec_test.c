@@ -212,6 +212,9 @@ static void test_parse_rejects_bad_specs(void **state)
 		"error=send:4:after",            /* after without BYTES */
 		"error=send:4:sometimes",        /* unknown schedule */
 		"error=send:4:once:3",           /* junk after once */
+		"error=send:104:once:legal",     /* legal knows EINTR and EAGAIN only */
+		"error=send:4:once:legal:x",     /* junk after legal */
+		"error=send:4:once:lawful",      /* not legal */
 		"error=",                        /* nothing */
 		"error=averyveryverylongcallname:4",
 	};
@@ -223,6 +226,47 @@ static void test_parse_rejects_bad_specs(void **state)
 		if (shim_spec_parse(bad[i], &cfg) != -1)
 			fail_msg("accepted bad spec \"%s\"", bad[i]);
 	}
+}
+
+/* `legal` survives the trip from a scenario's fault to the shim's rule. */
+static void test_legal_error_round_trips(void **state)
+{
+	struct fault faults[2] = {
+		{ .line = 1,
+		  .who = WHO_CLIENT,
+		  .kind = FAULT_ERROR,
+		  .call = "recv",
+		  .errno_value = EINTR,
+		  .when = WHEN_EVERY,
+		  .when_n = 3,
+		  .legal = true },
+		{ .line = 2,
+		  .who = WHO_CLIENT,
+		  .kind = FAULT_ERROR,
+		  .call = "send",
+		  .errno_value = EAGAIN,
+		  .when = WHEN_ONCE,
+		  .legal = true },
+	};
+	struct shim_config cfg;
+	struct lab_err err;
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(shim_spec_format(faults, 2, WHO_CLIENT, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "error=recv:4:every:3:legal;error=send:11:once:legal");
+	assert_int_equal(shim_spec_parse(buf, &cfg), 0);
+	assert_int_equal(cfg.n_errors, 2);
+	assert_true(cfg.errors[0].legal);
+	assert_int_equal(cfg.errors[0].n, 3);
+	assert_true(cfg.errors[1].legal);
+	assert_int_equal(cfg.errors[1].when, SHIM_WHEN_ONCE);
+	assert_int_equal(shim_spec_parse("error=recv:4:always:legal", &cfg), 0);
+	assert_true(cfg.errors[0].legal);
+	assert_int_equal(shim_spec_parse("error=recv:4:once", &cfg), 0);
+	assert_false(cfg.errors[0].legal);
+	faults[0].errno_value = ECONNRESET;
+	assert_int_equal(shim_spec_format(faults, 1, WHO_CLIENT, buf, sizeof(buf), &err), -1);
 }
 
 static void test_parse_rejects_more_than_max_errors(void **state)
@@ -458,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_parse_accepts_empty_and_stray_separators),
 		cmocka_unit_test(test_parse_rejects_bad_specs),
 		cmocka_unit_test(test_parse_rejects_more_than_max_errors),
+		cmocka_unit_test(test_legal_error_round_trips),
 		cmocka_unit_test(test_call_names_cover_their_families),
 		cmocka_unit_test(test_stats_read_sums_claimed_slots),
 		cmocka_unit_test(test_stats_read_seen_gives_maxima_and_programs),

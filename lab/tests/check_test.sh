@@ -123,6 +123,10 @@ run show show "$pcaps/basic_echo.pcap"
 check "show: exit 0" test "$status" -eq 0
 check "show: a SYN arrow" grep -q "SYN seq=0" "$work/show.out"
 check "show: the summary line" grep -q "handshake complete" "$work/show.out"
+check "show: frame numbers first" grep -q "^    1 0.000000 " "$work/show.out"
+run show_time show --time sideways "$pcaps/basic_echo.pcap"
+check "show --time sideways: exit 2" test "$status" -eq 2
+check "... saying what --time wants" grep -q "time wants absolute or relative" "$work/show_time.out"
 run show_cut show "$work/cut.pcap"
 check "show on a capture cut short: exit 2" test "$status" -eq 2
 check "... drawing what came before" grep -q "SYN seq=0" "$work/show_cut.out"

@@ -302,6 +302,28 @@ def nextseq_minus_one():
     return c.packets
 
 
+def dup_ack_storm():
+    """A request, then a segment lost after the capture point while the client
+    keeps sending: 300 duplicate ACKs (with SACK) before the fast retransmission
+    repairs the hole. show keeps the turns and the first dup ack as rows and
+    folds the rest with a count per note."""
+    c = Conv()
+    c.handshake()
+    c.data('c', 100)
+    c.ack('s')
+    c.data('s', 50)
+    c.ack('c')
+    hole = c.data('c', 1000, deliver=False)
+    for _ in range(300):
+        c.data('c', 1000, deliver=False, dt_us=50)
+        c.ack('s', dt_us=50, options=[('SAck', (hole + 1000, c.seq['c']))])
+    c.data('c', 1000, seq=hole, dt_us=100)
+    c.deliver('c')
+    c.ack('s')
+    c.close('c')
+    return c.packets
+
+
 def big_tcp():
     """BIG TCP (or TSO seen before segmentation): 80 000-byte segments whose
     IPv4 total length is 0, so only the frame says how long they are; the
@@ -471,6 +493,7 @@ def main():
         ('midstream', midstream(), L.DLT_EN10MB, {}),
         ('seq_wrap', seq_wrap(), L.DLT_EN10MB, {}),
         ('bulk', bulk(), L.DLT_EN10MB, {}),
+        ('dup_ack_storm', dup_ack_storm(), L.DLT_EN10MB, {}),
         ('link_vlan', basic_echo(), L.DLT_EN10MB, {'vlan': 42}),
         ('link_sll', basic_echo(), L.DLT_LINUX_SLL, {}),
         ('link_sll2', basic_echo(), L.DLT_LINUX_SLL2, {}),

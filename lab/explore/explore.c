@@ -1,0 +1,480 @@
+/* explore: schedules drawn from a seed, applied to a scenario, shrunk (explore.h).
+ * The numbers (how likely each kind is, which sizes and delays) are documented,
+ * with the reasons, in docs/explore.md: keep the two in step. */
+#include "lab/explore/explore.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/shim/shim_config.h"
+
+/* ---- the generator: splitmix64, small, fast and the same everywhere --------- */
+
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0 (the bias of % is below 2^-40 for the n used here). */
+static uint64_t rng_below(uint64_t *state, uint64_t n)
+{
+	return rng_next(state) % n;
+}
+
+static bool rng_chance(uint64_t *state, unsigned percent)
+{
+	return rng_below(state, 100) < percent;
+}
+
+/* Percent of runs in which each kind is drawn for a program, in bit order of enum
+ * scenario_explore_kind: send-max, recv-max, eintr, eagain, send-delay, recv-delay. */
+static const unsigned kind_percent[EXPLORE_KINDS] = { 40, 40, 35, 35, 15, 15 };
+
+/* Sizes for send and recv max: mostly tiny (where framing bugs live), sometimes
+ * a few segments' worth. */
+static int64_t draw_size(uint64_t *state)
+{
+	unsigned r = (unsigned)rng_below(state, 100);
+
+	if (r < 50)
+		return 1 + (int64_t)rng_below(state, 8); /* 1..8 */
+	if (r < 75)
+		return 9 + (int64_t)rng_below(state, 56); /* 9..64 */
+	if (r < 90)
+		return 65 + (int64_t)rng_below(state, 960); /* 65..1024 */
+	return 1025 + (int64_t)rng_below(state, 15360);     /* 1025..16384 */
+}
+
+/* When EINTR and EAGAIN strike: half the time `once` (the first call where the
+ * kernel could, which is often the only one in a short exchange), else every N-th
+ * such call, N from 2 to 8 (never every call: a program that retries must be able
+ * to make progress). */
+static void draw_when(uint64_t *state, struct fault *f)
+{
+	bool once = rng_chance(state, 50);
+	int64_t n = 2 + (int64_t)rng_below(state, 7);
+
+	f->when = once ? WHEN_ONCE : WHEN_EVERY;
+	f->when_n = once ? 0 : n;
+}
+
+/* A delay in multiples of 50 us, roughly log-uniform from 50 us to 2 ms. */
+static int64_t draw_delay_us(uint64_t *state)
+{
+	static const int64_t steps_us[] = { 50, 100, 200, 500, 1000, 2000 };
+	int64_t top = steps_us[rng_below(state, sizeof(steps_us) / sizeof(steps_us[0]))];
+
+	return 50 * (1 + (int64_t)rng_below(state, (uint64_t)(top / 50)));
+}
+
+/* Delays on a direction whose calls are cut to a few bytes are kept short, so
+ * that a program moving a few KiB a byte at a time still ends well within its
+ * timeout. */
+#define SMALL_CUT_BYTES 64
+#define SMALL_CUT_DELAY_US 200
+
+static bool has_fault(const struct scenario *sc, enum scenario_who who, enum fault_kind kind)
+{
+	for (size_t i = 0; i < sc->n_faults; i++)
+		if (sc->faults[i].who == who && sc->faults[i].kind == kind)
+			return true;
+	return false;
+}
+
+static size_t count_errors(const struct scenario *sc, enum scenario_who who)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sc->n_faults; i++)
+		if (sc->faults[i].who == who && sc->faults[i].kind == FAULT_ERROR)
+			n++;
+	return n;
+}
+
+static const enum fault_kind kind_fault[EXPLORE_KINDS] = {
+	FAULT_SEND_MAX, FAULT_RECV_MAX,   FAULT_ERROR,
+	FAULT_ERROR,    FAULT_SEND_DELAY, FAULT_RECV_DELAY,
+};
+
+/* The kinds that may be drawn for who. */
+static unsigned allowed_kinds(const struct scenario *sc, enum scenario_who who)
+{
+	unsigned allowed = 0;
+	size_t errors;
+
+	if (who == WHO_SERVER && sc->server.command == NULL)
+		return 0;
+	errors = count_errors(sc, who);
+	for (int k = 0; k < EXPLORE_KINDS; k++) {
+		unsigned bit = 1u << k;
+
+		if (!(sc->explore_kinds[who] & bit))
+			continue;
+		if (kind_fault[k] == FAULT_ERROR ? errors + 2 > SHIM_MAX_ERRORS
+						 : has_fault(sc, who, kind_fault[k]))
+			continue;
+		allowed |= bit;
+	}
+	return allowed;
+}
+
+/* Draws every kind for who (the same draws whatever is allowed, so that leaving
+ * a kind out does not change the others), keeping the allowed ones. */
+static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowed,
+			 struct explore_schedule *out)
+{
+	struct fault drawn[EXPLORE_KINDS];
+	bool take[EXPLORE_KINDS];
+
+	memset(drawn, 0, sizeof(drawn));
+	for (int k = 0; k < EXPLORE_KINDS; k++) {
+		struct fault *f = &drawn[k];
+		bool recv_call = rng_chance(state, 50);
+
+		take[k] = rng_chance(state, kind_percent[k]) && (allowed & (1u << k));
+		f->who = who;
+		f->kind = kind_fault[k];
+		switch (1u << k) {
+		case EXPLORE_SEND_MAX:
+		case EXPLORE_RECV_MAX:
+			f->bytes = draw_size(state);
+			break;
+		case EXPLORE_EINTR:
+		case EXPLORE_EAGAIN:
+			snprintf(f->call, sizeof(f->call), "%s", recv_call ? "recv" : "send");
+			f->errno_value = (1u << k) == EXPLORE_EINTR ? EINTR : EAGAIN;
+			draw_when(state, f);
+			f->legal = true;
+			break;
+		default:
+			f->delay_us = draw_delay_us(state);
+			break;
+		}
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		int max_k = dir == 0 ? 0 : 1, delay_k = dir == 0 ? 4 : 5;
+
+		if (take[max_k] && take[delay_k] && drawn[max_k].bytes <= SMALL_CUT_BYTES &&
+		    drawn[delay_k].delay_us > SMALL_CUT_DELAY_US)
+			drawn[delay_k].delay_us = SMALL_CUT_DELAY_US;
+	}
+	for (int k = 0; k < EXPLORE_KINDS; k++)
+		if (take[k] && out->n < EXPLORE_MAX_FAULTS)
+			out->faults[out->n++] = drawn[k];
+}
+
+void explore_draw(const struct scenario *sc, uint64_t seed, uint64_t run,
+		  struct explore_schedule *out)
+{
+	uint64_t state = seed;
+	unsigned allowed[2] = { allowed_kinds(sc, WHO_CLIENT), allowed_kinds(sc, WHO_SERVER) };
+
+	memset(out, 0, sizeof(*out));
+	/* One stream per run, far apart: mix the run number in. */
+	state = rng_next(&state) ^ (run * 0xd1342543de82ef95ull);
+	rng_next(&state);
+	if ((allowed[0] | allowed[1]) == 0)
+		return;
+	/* Redraw an empty schedule (each try consumes the stream the same way). */
+	for (int attempt = 0; attempt < 16 && out->n == 0; attempt++) {
+		draw_program(&state, WHO_CLIENT, allowed[0], out);
+		draw_program(&state, WHO_SERVER, allowed[1], out);
+	}
+	if (out->n == 0) { /* unlikely: force the first kind allowed */
+		struct explore_schedule all;
+		enum scenario_who who = allowed[0] ? WHO_CLIENT : WHO_SERVER;
+
+		memset(&all, 0, sizeof(all));
+		draw_program(&state, who, allowed[who], &all);
+		for (int k = 0; k < EXPLORE_KINDS; k++) {
+			if (allowed[who] & (1u << k)) {
+				struct explore_schedule one;
+				uint64_t st = state;
+
+				memset(&one, 0, sizeof(one));
+				/* draw until kind k comes up */
+				for (int i = 0; i < 1000 && one.n == 0; i++) {
+					draw_program(&st, who, 1u << k, &one);
+				}
+				if (one.n > 0)
+					out->faults[out->n++] = one.faults[0];
+				break;
+			}
+		}
+	}
+}
+
+void explore_apply(const struct scenario *sc, const struct explore_schedule *s,
+		   struct fault *faults_buf, struct scenario *view)
+{
+	*view = *sc;
+	if (sc->n_faults > 0)
+		memcpy(faults_buf, sc->faults, sc->n_faults * sizeof(*faults_buf));
+	if (s->n > 0)
+		memcpy(faults_buf + sc->n_faults, s->faults, s->n * sizeof(*faults_buf));
+	view->faults = faults_buf;
+	view->n_faults = sc->n_faults + s->n;
+}
+
+unsigned explore_fault_kind(const struct fault *f)
+{
+	switch (f->kind) {
+	case FAULT_SEND_MAX:
+		return EXPLORE_SEND_MAX;
+	case FAULT_RECV_MAX:
+		return EXPLORE_RECV_MAX;
+	case FAULT_SEND_DELAY:
+		return EXPLORE_SEND_DELAY;
+	case FAULT_RECV_DELAY:
+		return EXPLORE_RECV_DELAY;
+	case FAULT_ERROR:
+		return f->errno_value == EINTR ? EXPLORE_EINTR : EXPLORE_EAGAIN;
+	default:
+		return 0;
+	}
+}
+
+/* "2s", "250ms", "150us": the largest unit that divides exactly. */
+static void format_duration(int64_t us, char *buf, size_t len)
+{
+	if (us != 0 && us % 1000000 == 0)
+		snprintf(buf, len, "%" PRId64 "s", us / 1000000);
+	else if (us != 0 && us % 1000 == 0)
+		snprintf(buf, len, "%" PRId64 "ms", us / 1000);
+	else
+		snprintf(buf, len, "%" PRId64 "us", us);
+}
+
+void explore_fault_line(const struct fault *f, char *buf, size_t len)
+{
+	const char *who = scenario_who_name(f->who);
+	char d1[32], d2[32], when[48] = "";
+	const char *errno_name;
+
+	switch (f->kind) {
+	case FAULT_SEND_MAX:
+	case FAULT_RECV_MAX:
+		snprintf(buf, len, "fault %s %s max %" PRId64, who,
+			 f->kind == FAULT_SEND_MAX ? "send" : "recv", f->bytes);
+		return;
+	case FAULT_SEND_DELAY:
+	case FAULT_RECV_DELAY:
+		format_duration(f->delay_us, d1, sizeof(d1));
+		snprintf(buf, len, "fault %s %s delay %s", who,
+			 f->kind == FAULT_SEND_DELAY ? "send" : "recv", d1);
+		return;
+	case FAULT_ERROR:
+		errno_name = strerrorname_np(f->errno_value);
+		if (f->when == WHEN_ONCE)
+			snprintf(when, sizeof(when), " once");
+		else if (f->when == WHEN_EVERY)
+			snprintf(when, sizeof(when), " every %" PRId64, f->when_n);
+		else if (f->when == WHEN_AFTER)
+			snprintf(when, sizeof(when), " after %" PRId64, f->when_n);
+		snprintf(buf, len, "fault %s error %s %s%s%s", who, f->call,
+			 errno_name ? errno_name : "EINVAL", when, f->legal ? " legal" : "");
+		return;
+	case FAULT_BUFFERS:
+		snprintf(buf, len, "fault %s buffers rcv %" PRId64 " snd %" PRId64, who,
+			 f->rcvbuf_bytes, f->sndbuf_bytes);
+		return;
+	case FAULT_RESET_AFTER:
+	case FAULT_CLOSE_AFTER:
+		snprintf(buf, len, "fault %s %s after %" PRId64, who,
+			 f->kind == FAULT_RESET_AFTER ? "reset" : "close", f->bytes);
+		return;
+	case FAULT_PAUSE:
+		format_duration(f->at_us, d1, sizeof(d1));
+		format_duration(f->for_us, d2, sizeof(d2));
+		snprintf(buf, len, "fault %s pause at %s for %s", who, d1, d2);
+		return;
+	case FAULT_KILL:
+		format_duration(f->at_us, d1, sizeof(d1));
+		snprintf(buf, len, "fault %s kill at %s", who, d1);
+		return;
+	}
+	snprintf(buf, len, "fault %s ?", who);
+}
+
+/* ---- shrinking -------------------------------------------------------------- */
+
+/* Candidates asked for at most, whatever the schedule. */
+#define SHRINK_MAX_STEPS 80
+/* The passing bound of the bisection of send/recv max and of every N. */
+#define SHRINK_MAX_BYTES 65536
+#define SHRINK_MAX_EVERY 64
+/* Delays are bisected to this precision. */
+#define SHRINK_DELAY_STEP_US 50
+
+/* The value phase 1 bisects, and its granularity. */
+static int64_t *mild_value(struct fault *f, int64_t *step)
+{
+	*step = 1;
+	switch (f->kind) {
+	case FAULT_SEND_MAX:
+	case FAULT_RECV_MAX:
+		return &f->bytes;
+	case FAULT_SEND_DELAY:
+	case FAULT_RECV_DELAY:
+		*step = SHRINK_DELAY_STEP_US;
+		return &f->delay_us;
+	case FAULT_ERROR:
+		return f->when == WHEN_EVERY ? &f->when_n : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* Sets lo (failing) and hi (the passing bound) for the fault at sh->index. */
+static void mild_begin(struct explore_shrink *sh)
+{
+	struct fault *f;
+	int64_t step, *v;
+
+	sh->tried_once = false;
+	if (sh->index >= sh->best.n)
+		return;
+	f = &sh->best.faults[sh->index];
+	v = mild_value(f, &step);
+	if (v == NULL)
+		return;
+	sh->lo = *v;
+	if (f->kind == FAULT_SEND_MAX || f->kind == FAULT_RECV_MAX)
+		sh->hi = SHRINK_MAX_BYTES;
+	else if (f->kind == FAULT_ERROR)
+		sh->hi = SHRINK_MAX_EVERY;
+	else
+		sh->hi = 0; /* delays shrink down */
+	if (f->kind == FAULT_ERROR && f->when == WHEN_EVERY)
+		sh->tried_once = false;
+}
+
+void explore_shrink_start(struct explore_shrink *sh, const struct explore_schedule *failing)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->best = *failing;
+}
+
+/* Phase 1: the next candidate for the fault at sh->index, or false when that
+ * fault is as mild as it gets. */
+static bool mild_next(struct explore_shrink *sh, struct explore_schedule *cand)
+{
+	struct fault *f = &sh->best.faults[sh->index];
+	int64_t step, *v = mild_value(f, &step);
+	int64_t gap = sh->hi > sh->lo ? sh->hi - sh->lo : sh->lo - sh->hi;
+	struct fault *cf;
+
+	if (f->kind == FAULT_ERROR && f->when == WHEN_EVERY && !sh->tried_once) {
+		sh->tried_once = true;
+		*cand = sh->best;
+		cand->faults[sh->index].when = WHEN_ONCE;
+		cand->faults[sh->index].when_n = 0;
+		return true;
+	}
+	if (v == NULL || gap <= step)
+		return false;
+	*cand = sh->best;
+	cf = &cand->faults[sh->index];
+	v = mild_value(cf, &step);
+	*v = sh->lo + (sh->hi - sh->lo) / 2;
+	if (step > 1)
+		*v = *v / step * step;
+	if (*v == sh->lo || *v == sh->hi || *v <= 0)
+		return false;
+	return true;
+}
+
+bool explore_shrink_next(struct explore_shrink *sh, struct explore_schedule *cand)
+{
+	if (sh->steps >= SHRINK_MAX_STEPS)
+		sh->phase = 2;
+	while (sh->phase == 0) {
+		if (sh->index < sh->best.n && sh->best.n > 1) {
+			*cand = sh->best;
+			memmove(&cand->faults[sh->index], &cand->faults[sh->index + 1],
+				(cand->n - sh->index - 1) * sizeof(cand->faults[0]));
+			cand->n--;
+			sh->candidate = *cand;
+			sh->steps++;
+			return true;
+		}
+		sh->phase = 1;
+		sh->index = 0;
+		mild_begin(sh);
+	}
+	while (sh->phase == 1) {
+		if (sh->index >= sh->best.n) {
+			sh->phase = 2;
+			break;
+		}
+		if (mild_next(sh, cand)) {
+			sh->candidate = *cand;
+			sh->steps++;
+			return true;
+		}
+		sh->index++;
+		mild_begin(sh);
+	}
+	return false;
+}
+
+void explore_shrink_result(struct explore_shrink *sh, bool failed)
+{
+	if (sh->phase == 0) {
+		if (failed)
+			sh->best = sh->candidate; /* the next one now sits at index */
+		else
+			sh->index++;
+		return;
+	}
+	if (sh->phase == 1 && sh->index < sh->best.n) {
+		struct fault *cf = &sh->candidate.faults[sh->index];
+		int64_t step, *v;
+
+		if (cf->kind == FAULT_ERROR && cf->when == WHEN_ONCE &&
+		    sh->best.faults[sh->index].when == WHEN_EVERY) {
+			if (failed) {
+				sh->best = sh->candidate; /* once is as rare as it gets */
+				sh->lo = sh->hi;
+			}
+			return;
+		}
+		v = mild_value(cf, &step);
+		if (v == NULL)
+			return;
+		if (failed) {
+			sh->best = sh->candidate;
+			sh->lo = *v;
+		} else {
+			sh->hi = *v;
+		}
+	}
+}
+
+int explore_parse_replay(const char *text, uint64_t *seed, uint64_t *run, struct lab_err *err)
+{
+	char *end;
+	unsigned long long s, r;
+
+	errno = 0;
+	if (text[0] < '0' || text[0] > '9')
+		goto bad;
+	s = strtoull(text, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		goto bad;
+	r = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		goto bad;
+	*seed = s;
+	*run = r;
+	return 0;
+bad:
+	return lab_err_set(err, "--replay wants SEED:RUN (two decimal numbers), not \"%s\"", text);
+}

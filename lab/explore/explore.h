@@ -1,0 +1,82 @@
+/* explore: the search of `tcplab explore`. Draws, from a seed, a schedule of legal
+ * perturbations for one run of a scenario (short writes, short reads, EINTR and
+ * EAGAIN where the kernel could return them, delays), expressed as extra `fault`
+ * lines; and shrinks a failing schedule to a smallest one that still fails. It runs
+ * nothing and prints nothing: the caller runs each schedule and says whether it
+ * failed. What is drawn, how often, and why each perturbation is legal:
+ * docs/explore.md. */
+#ifndef TCPLAB_EXPLORE_H
+#define TCPLAB_EXPLORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lab/common/err.h"
+#include "lab/scenario/scenario.h"
+
+/* The seed `tcplab explore` uses without --seed. */
+#define EXPLORE_DEFAULT_SEED 1
+
+/* Two programs, at most one fault of each of the six kinds each. */
+#define EXPLORE_MAX_FAULTS (2 * EXPLORE_KINDS)
+
+/* The perturbations of one run: fault lines added to the scenario's own. Each has
+ * line 0 (it comes from no line of the file). */
+struct explore_schedule {
+	struct fault faults[EXPLORE_MAX_FAULTS];
+	size_t n;
+};
+
+/* Draws the schedule of run number `run` (0, 1, ...) of the exploration with
+ * `seed`: the same (seed, run, scenario) always gives the same schedule, so
+ * `--replay SEED:RUN` repeats a run and `--seed S` a whole exploration. Only the
+ * kinds the scenario leaves to explore (sc->explore_kinds) are drawn, and none a
+ * program already has a fault line of. A schedule holds at least one perturbation
+ * unless nothing may be drawn (then out->n is 0). */
+void explore_draw(const struct scenario *sc, uint64_t seed, uint64_t run,
+		  struct explore_schedule *out);
+
+/* Makes *view a copy of *sc (sharing its strings and arrays) whose faults are
+ * sc's followed by the schedule's, in faults_buf (room for at least
+ * sc->n_faults + s->n). Nothing to free: view lives as long as sc and faults_buf. */
+void explore_apply(const struct scenario *sc, const struct explore_schedule *s,
+		   struct fault *faults_buf, struct scenario *view);
+
+/* The enum scenario_explore_kind bit a fault of a schedule stands for. */
+unsigned explore_fault_kind(const struct fault *f);
+
+/* The fault as a line of the scenario language, e.g. "fault server recv max 7",
+ * "fault client error recv EINTR every 3 legal", "fault client send delay 2ms". */
+void explore_fault_line(const struct fault *f, char *buf, size_t len);
+
+/* Shrinking. Start with a failing schedule; ask for candidates one at a time,
+ * run each and give its result, until explore_shrink_next says there is none
+ * left; then `best` is the smallest schedule seen failing. Candidates first drop
+ * one perturbation at a time, then make each one milder: a larger size for send
+ * and recv max, a rarer error (every N with a larger N, then once), a shorter
+ * delay, each by bisection. */
+struct explore_shrink {
+	struct explore_schedule best;
+	struct explore_schedule candidate;
+	int phase;       /* 0 dropping, 1 milder, 2 done */
+	size_t index;    /* the fault being worked on */
+	bool dropped;    /* phase 0: something was dropped in this sweep */
+	int64_t lo;      /* phase 1: the mildest value seen failing (for the fault at index) */
+	int64_t hi;      /* phase 1: the value beyond which it passed (or the limit) */
+	bool tried_once; /* phase 1, errors: `once` was tried */
+	int steps;       /* candidates asked for */
+};
+
+void explore_shrink_start(struct explore_shrink *sh, const struct explore_schedule *failing);
+
+/* The next candidate in *cand; false when shrinking is over. */
+bool explore_shrink_next(struct explore_shrink *sh, struct explore_schedule *cand);
+
+/* The result of the candidate explore_shrink_next gave last. */
+void explore_shrink_result(struct explore_shrink *sh, bool failed);
+
+/* Parses "SEED:RUN" (decimal); -1 with err when it is not that. */
+int explore_parse_replay(const char *text, uint64_t *seed, uint64_t *run, struct lab_err *err);
+
+#endif
