@@ -273,9 +273,11 @@ enum directive {
 static const char *const directive_words[] = {
 	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
 	"sysctl",   "server",  "client", "fault", "expect", "link",
-	"capture",
-	"explore",
+	"capture",  "explore",
 };
+
+enum { N_DIRECTIVES = sizeof(directive_words) / sizeof(directive_words[0]) };
+_Static_assert(N_DIRECTIVES == D_EXPLORE + 1, "one word per directive");
 
 static int parse_line(struct parser *p)
 {
@@ -288,9 +290,10 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 13);
+	d = lex_find_word(kw.text, directive_words, N_DIRECTIVES);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 13, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, N_DIRECTIVES,
+					NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
