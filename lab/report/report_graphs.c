@@ -95,7 +95,7 @@ static bool is_data(const struct facts_point *p)
 }
 
 static void write_tsg(FILE *out, const struct flow_conn *c, int dir, struct facts_series data,
-		      struct facts_series acks)
+		      struct facts_series acks, int64_t stop_wall_us)
 {
 	struct axes a = { .x0 = 0, .x1 = (double)(c->last_time_us - c->first_time_us) / 1e6 };
 	uint64_t n_data = 0, n_ordinary = 0, stride, seen = 0;
@@ -158,6 +158,17 @@ static void write_tsg(FILE *out, const struct flow_conn *c, int dir, struct fact
 		}
 		fputs("\"/>\n", out);
 	}
+	/* The lab's stop: what the capture holds after it is the lab's doing. */
+	if (stop_wall_us > 0 && stop_wall_us >= c->first_time_us) {
+		double t = (double)(stop_wall_us - c->first_time_us) / 1e6;
+		double x = px(&a, t < a.x1 ? t : a.x1);
+
+		fprintf(out,
+			"<g class=\"event stop\" data-t=\"%.6f\"><line x1=\"%.1f\" y1=\"%d\" "
+			"x2=\"%.1f\" y2=\"%d\"/><text x=\"%.1f\" y=\"%d\" "
+			"text-anchor=\"end\">lab's stop</text></g>\n",
+			t, x, GRAPH_TOP, x, GRAPH_H - GRAPH_BOTTOM, x - 3, GRAPH_TOP + 12);
+	}
 	for (size_t i = 0; i < acks.count; i++) {
 		const struct facts_point *p = &acks.points[i];
 		double t = (double)(p->time_us - c->first_time_us) / 1e6;
@@ -195,8 +206,10 @@ static void write_tsg(FILE *out, const struct flow_conn *c, int dir, struct fact
 	fputs("</svg>\n", out);
 }
 
-void report_graphs_tsg(FILE *out, const struct facts *facts)
+void report_graphs_tsg(FILE *out, const struct facts *facts, const struct run_record *rec)
 {
+	int64_t stop_wall_us = rec != NULL ? rec->stop_wall_us : 0;
+
 	const struct flow_analysis *fa = facts_flows(facts);
 	bool any = false;
 
@@ -218,7 +231,8 @@ void report_graphs_tsg(FILE *out, const struct facts *facts)
 				      out);
 			any = true;
 			fprintf(out, "<h3>Connection %u</h3>\n", c->id);
-			write_tsg(out, c, dir, data, facts_series(facts, c->id, 1 - dir));
+			write_tsg(out, c, dir, data, facts_series(facts, c->id, 1 - dir),
+				  stop_wall_us);
 		}
 	}
 	if (!any)

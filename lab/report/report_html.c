@@ -373,7 +373,7 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 		}
 		if (item->facts != NULL) {
 			fputs("<h2>Time-sequence graphs</h2>\n", out);
-			report_graphs_tsg(out, item->facts);
+			report_graphs_tsg(out, item->facts, rec);
 		}
 	}
 	if (rec != NULL)

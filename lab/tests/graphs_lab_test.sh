@@ -35,6 +35,12 @@ for name in deadlock slow_reader; do
 	else
 		bad "$name: Chromium did not render the graphs"
 	fi
+	if [ "$name" = deadlock ]; then
+		# The lab ended both programs: its stop is marked on the time-sequence graph.
+		/usr/bin/python3 -c 'import re,sys; p=open(sys.argv[1]).read(); sys.exit(0 if re.search(r"<svg class=\"tsg\"[^>]*>(?:(?!</svg>).)*<g class=\"event stop\"", p, re.S) else 1)' "$page" &&
+			ok "deadlock: the lab's stop is marked on the time-sequence graph" ||
+			bad "deadlock: no lab's stop on the time-sequence graph"
+	fi
 	tshark -n -r "pcap/$name.pcap" -T fields -e frame.number -e tcp.seq -e tcp.len \
 		-o tcp.relative_sequence_numbers:TRUE >"$name.tshark" 2>/dev/null
 	if "$py" - "$page" "$name.tshark" r.json "$name" <<'PY'; then
