@@ -94,6 +94,9 @@ static void on_frame(const struct pcap_pkthdr *hdr, const u_char *data, int link
 
 	if (f->failed || f->opts.n_filters == 0)
 		return;
+	if (f->opts.until_us != 0 &&
+	    (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec > f->opts.until_us)
+		return;
 	c = compile_for(f, linktype);
 	if (c == NULL) {
 		f->failed = true;
@@ -268,6 +271,7 @@ int facts_read(const char *path, const struct facts_opts *opts, struct facts **o
 		goto fail;
 	}
 	fo = (struct flow_opts){ .port = opts->port,
+				 .until_us = opts->until_us,
 				 .on_segment = on_segment,
 				 .arg = f,
 				 .on_frame = on_frame,
@@ -313,6 +317,16 @@ uint32_t facts_rule_first_violation(const struct facts *f, size_t i)
 uint64_t facts_rule_segments(const struct facts *f, size_t i)
 {
 	return i < f->opts.n_rules ? f->rule_segments[i] : 0;
+}
+
+uint64_t facts_after_until(const struct facts *f)
+{
+	return flow_totals(f->fa)->after_until;
+}
+
+int64_t facts_until_us(const struct facts *f)
+{
+	return f->opts.until_us;
 }
 
 struct facts_series facts_series(const struct facts *f, unsigned conn_id, int dir)

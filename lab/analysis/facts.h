@@ -44,6 +44,10 @@ struct facts_opts {
 	size_t n_filters;
 	const struct facts_payload_rule *rules;
 	size_t n_rules;
+	/* Non-zero: frames stamped later (capture time, microseconds since the
+	 * epoch) count nowhere, neither in flows nor filters nor rules nor the
+	 * ladder (the lab's stop: record.h); facts_after_until counts them. */
+	int64_t until_us;
 	/* Non-NULL: build the ladder rows of every connection with these options. */
 	const struct ladder_opts *ladder;
 	/* Keep every connection's segments as points for graphs (facts_series). */
@@ -95,6 +99,10 @@ uint64_t facts_rule_violations(const struct facts *f, size_t i);
 uint32_t facts_rule_first_violation(const struct facts *f, size_t i);
 /* Data segments that rule i applied to (its direction). */
 uint64_t facts_rule_segments(const struct facts *f, size_t i);
+/* Frames after opts.until_us, not judged. */
+uint64_t facts_after_until(const struct facts *f);
+/* opts.until_us as given (0: none). */
+int64_t facts_until_us(const struct facts *f);
 /* The points of connection conn_id (flow_conn.id) in direction dir (FLOW_DIR_*);
  * count 0 when opts.series was false or the direction sent nothing. */
 struct facts_series facts_series(const struct facts *f, unsigned conn_id, int dir);

@@ -24,15 +24,33 @@
  *   and last ACK numbers: differs only when a real number is 0.
  * - No limit on unacknowledged segments (Wireshark stops tracking after
  *   TCP_MAX_UNACKED_SEGMENTS); we keep no per-segment list at all.
- * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h). */
+ * - FLOW_WINDOW_PROBE is ours, not a Wireshark flag (see flow.h).
+ * - reused_ports: a SYN on the 4-tuple of a connection retired after its
+ *   linger (above) starts a connection without the flag; Wireshark, which
+ *   keeps every conversation, flags it.
+ * - ACKed unseen segment: whether data was seen beyond the contiguous edge
+ *   is decided with wrap-around sequence comparison (tshark 4.0's choice of
+ *   comparison was inferred from its counts on real captures with dropped
+ *   packets; the two agree except across a sequence wrap).
+ * - Tunnels: VXLAN (UDP 4789), Geneve (UDP 6081), GRE (Ethernet or IP
+ *   inside) and IP in IP are opened and their TCP analysed. GTP-U, L2TP,
+ *   VXLAN-GPE, MPLS, ERSPAN and GRE version 1 are counted as tunnelled and
+ *   noted, not opened: tshark opens some of them and analyses the TCP
+ *   inside, so its counts differ on such captures.
+ * - pcapng: frames on an interface of a link type packet.c cannot decode
+ *   are counted and noted (flow_totals.undecoded, decode_note); a simple
+ *   packet block has no time, and counts as time 0, as for tshark. */
 #include "lab/analysis/flow.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "lab/analysis/flow_table.h"
 #include "lab/analysis/packet.h"
+#include "lab/analysis/pcapng.h"
 
 #define FLOW_DEFAULT_LINGER_US (60LL * 1000000)
 /* Wireshark's thresholds: a retransmission within 20 ms of the last duplicate
@@ -57,6 +75,18 @@ static bool seq_le(uint32_t a, uint32_t b)
 	return !seq_gt(a, b);
 }
 
+/* now_us is less than limit_us after then_us. Wireshark takes the difference
+ * as an unsigned number, so a capture time running backwards (interfaces
+ * merged into one file) is never "soon after". */
+static bool within_us(int64_t now_us, int64_t then_us, int64_t limit_us)
+{
+	int64_t d;
+
+	if (__builtin_sub_overflow(now_us, then_us, &d))
+		return false;
+	return d >= 0 && d < limit_us;
+}
+
 static const char *const flag_names[FLOW_FLAG_COUNT] = {
 	[FLOW_RETRANSMISSION] = "retransmission",
 	[FLOW_FAST_RETRANSMISSION] = "fast_retransmission",
@@ -72,6 +102,7 @@ static const char *const flag_names[FLOW_FLAG_COUNT] = {
 	[FLOW_WINDOW_UPDATE] = "window_update",
 	[FLOW_KEEP_ALIVE] = "keep_alive",
 	[FLOW_KEEP_ALIVE_ACK] = "keep_alive_ack",
+	[FLOW_REUSED_PORTS] = "reused_ports",
 	[FLOW_WINDOW_PROBE] = "window_probe",
 };
 
@@ -90,6 +121,7 @@ static const char *const flag_words[FLOW_FLAG_COUNT] = {
 	[FLOW_WINDOW_UPDATE] = "window update",
 	[FLOW_KEEP_ALIVE] = "keep-alive",
 	[FLOW_KEEP_ALIVE_ACK] = "keep-alive ack",
+	[FLOW_REUSED_PORTS] = "ports reused",
 	[FLOW_WINDOW_PROBE] = "window probe",
 };
 
@@ -232,17 +264,31 @@ static uint32_t analyse_segment(struct conn *c, int dir, const struct packet_tcp
 	/* Duplicate ACK: same ack, same window, no data (RFC 5681 §2). */
 	if (seglen == 0 && window != 0 && window == fwd->raw_window && fwd->nextseq_known &&
 	    seq == fwd->nextseq && fwd->lastack_known && ack == fwd->lastack && plain) {
-		fwd->dupacks++;
+		fwd->dupacks = fwd->dupacks < 0 ? 1 : fwd->dupacks + 1;
 		flag(&m, FLOW_DUPLICATE_ACK);
 	}
 
 finished_fwd:
-	if (!has(m, FLOW_DUPLICATE_ACK))
+	/* Duplicate ACKs are counted until the ack number changes. */
+	if (ack != fwd->lastack)
 		fwd->dupacks = 0;
-	/* ACKed unseen segment: the peer acknowledges data we never saw. */
+	/* ACKed unseen segment: the peer acknowledges data we never saw (the
+	 * contiguous edge of what we saw is below its ack). As tshark 4.0 does,
+	 * measured on real captures with packets dropped: when data beyond a
+	 * gap was seen, the edge jumps to the highest seq seen; when the ack
+	 * is beyond everything seen so far, it is said once, until the data
+	 * sender's own ack number moves (its duplicate ACK count, set to -1
+	 * here, is back at 0), so a stream of ACKs running ahead of the
+	 * capture is not flagged again and again. */
 	if (rev->maxseq_known && seq_gt(ack, rev->maxseqtobeacked) && acking) {
-		flag(&m, FLOW_ACK_LOST_SEGMENT);
-		rev->maxseqtobeacked = rev->nextseq;
+		if (seq_gt(rev->nextseq, rev->maxseqtobeacked)) {
+			rev->maxseqtobeacked = rev->nextseq;
+			flag(&m, FLOW_ACK_LOST_SEGMENT);
+		} else {
+			if (rev->dupacks == 0)
+				flag(&m, FLOW_ACK_LOST_SEGMENT);
+			rev->dupacks = -1;
+		}
 	}
 
 	/* Retransmission family: a segment occupying sequence space (data, SYN
@@ -253,17 +299,25 @@ finished_fwd:
 		uint32_t syn_fin = (t->flags & (PACKET_TCP_SYN | PACKET_TCP_FIN)) ? 1 : 0;
 		int64_t ooo_us = c->first_rtt_us > 0 ? c->first_rtt_us : OUT_OF_ORDER_DEFAULT_US;
 
+		/* Wireshark's exception: more than one byte starting one below
+		 * the next expected seq brings new data (the byte before it was
+		 * most likely a zero-window probe or a keep-alive's garbage byte,
+		 * RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.6), so it is neither out of
+		 * order nor a retransmission; it may still be spurious. */
+		if (seglen > 1 && fwd->nextseq_known && seq == fwd->nextseq - 1)
+			not_advanced = false;
+
 		/* Fast retransmission: after two or more duplicate ACKs for
 		 * exactly this sequence number (RFC 5681 §3.2). */
 		if (not_advanced && rev->dupacks >= 2 && rev->lastack_known &&
 		    rev->lastack == seq &&
-		    now_us - rev->lastack_time_us < FAST_RETRANSMISSION_WINDOW_US) {
+		    within_us(now_us, rev->lastack_time_us, FAST_RETRANSMISSION_WINDOW_US)) {
 			flag(&m, FLOW_FAST_RETRANSMISSION);
 			flag(&m, FLOW_RETRANSMISSION);
 			goto finished_retransmission;
 		}
 		/* Out-of-order: soon (within an RTT) after the highest segment. */
-		if (not_advanced && now_us - fwd->nextseq_time_us < ooo_us &&
+		if (not_advanced && within_us(now_us, fwd->nextseq_time_us, ooo_us) &&
 		    fwd->nextseq != seq + seglen + syn_fin) {
 			flag(&m, FLOW_OUT_OF_ORDER);
 			goto finished_retransmission;
@@ -311,6 +365,10 @@ static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int
 
 	if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == PACKET_TCP_SYN && dir == FLOW_DIR_C2S) {
 		c->last_syn_time_us = now_us;
+		if (!c->first_syn_seen) {
+			c->first_syn_seen = true;
+			c->first_syn_time_us = now_us;
+		}
 		if (s->handshake == FLOW_HANDSHAKE_NONE)
 			s->handshake = FLOW_HANDSHAKE_UNANSWERED;
 	} else if ((f & (PACKET_TCP_SYN | PACKET_TCP_ACK)) == (PACKET_TCP_SYN | PACKET_TCP_ACK) &&
@@ -330,6 +388,7 @@ static void track_state(struct conn *c, int dir, const struct packet_tcp *t, int
 		s->handshake = FLOW_HANDSHAKE_COMPLETE;
 		if (s->dir[0].syn) {
 			s->rtt_us = now_us - c->last_syn_time_us;
+			s->handshake_us = now_us - c->first_syn_time_us;
 			c->first_rtt_us = s->rtt_us;
 		}
 	}
@@ -436,16 +495,24 @@ static int add_tcp(struct flow_analysis *fa, const struct packet_tcp *t, uint64_
 		   int64_t now_us, struct lab_err *err)
 {
 	struct conn *c;
+	bool reused, synack_reused;
 	int dir;
 	uint32_t m;
 
-	c = flow_table_conn(fa, t, frame, now_us, &dir, err);
+	c = flow_table_conn(fa, t, frame, now_us, &dir, &reused, err);
 	if (c == NULL)
 		return -1;
+	/* Wireshark marks a SYN/ACK whose ISN differs from the one this
+	 * direction started with too, though it stays in the connection. */
+	synack_reused = (t->flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
+				(PACKET_TCP_SYN | PACKET_TCP_ACK) &&
+			c->d[dir].base_known && t->seq != c->d[dir].base_seq;
 	set_bases(c, dir, t);
 	if (t->flags & PACKET_TCP_SYN)
 		note_window_scale(c, dir, t);
 	m = analyse_segment(c, dir, t, now_us);
+	if (reused || synack_reused)
+		flag(&m, FLOW_REUSED_PORTS);
 	/* tcplab's window probe: either probe form while the peer's window is 0. */
 	if (has(m, FLOW_ZERO_WINDOW_PROBE) ||
 	    (has(m, FLOW_KEEP_ALIVE) && c->d[1 - dir].raw_window == 0))
@@ -489,23 +556,67 @@ void flow_free(struct flow_analysis *fa)
 	free(fa);
 }
 
-int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, const u_char *data,
-		    int linktype, struct lab_err *err)
+/* The link type's name for notes: "LINUX_SLL", or its number. */
+static void linktype_words(int linktype, char *buf, size_t len)
+{
+	const char *name = pcap_datalink_val_to_name(linktype);
+
+	if (name)
+		snprintf(buf, len, "%d (%s)", linktype, name);
+	else
+		snprintf(buf, len, "%d", linktype);
+}
+
+/* decode_note from the counts: what was left out, and why. */
+static void update_decode_note(struct flow_analysis *fa)
+{
+	struct flow_totals *t = &fa->totals;
+	char lt[64] = "";
+	char tun[160] = "";
+	int n = 0;
+
+	if (t->undecoded)
+		linktype_words(fa->undecoded_linktype, lt, sizeof(lt));
+	if (t->tunnelled)
+		packet_tunnel_names(fa->tunnelled_kinds, tun, sizeof(tun));
+	if (t->undecoded)
+		n = snprintf(t->decode_note, sizeof(t->decode_note),
+			     "%llu frames of link type %s not decoded",
+			     (unsigned long long)t->undecoded, lt);
+	if (t->tunnelled && n >= 0 && (size_t)n < sizeof(t->decode_note))
+		snprintf(t->decode_note + n, sizeof(t->decode_note) - (size_t)n,
+			 "%s%llu tunnelled packets not opened (%s)", n ? "; " : "",
+			 (unsigned long long)t->tunnelled, tun);
+}
+
+int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *data, size_t caplen,
+		   size_t wire_len, int linktype, struct lab_err *err)
 {
 	struct packet_tcp t;
-	int64_t now_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
 	uint64_t frame = ++fa->totals.packets;
 
-	if (!packet_linktype_supported(linktype) && !fa->linktype_noted) {
-		snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
-			 "link type %d (%s) is not supported: no packet decoded", linktype,
-			 pcap_datalink_val_to_name(linktype) ? pcap_datalink_val_to_name(linktype)
-							     : "unknown");
-		fa->linktype_noted = true;
+	if (frame == 1)
+		fa->totals.first_time_us = time_us;
+	if (fa->opts.until_us != 0 && time_us > fa->opts.until_us) {
+		fa->totals.after_until++;
+		return 0;
 	}
-	switch (packet_decode(linktype, data, hdr->caplen, hdr->len, &t, NULL)) {
+	if (!packet_linktype_supported(linktype)) {
+		if (fa->totals.undecoded++ == 0)
+			fa->undecoded_linktype = linktype;
+		fa->totals.non_tcp++;
+		update_decode_note(fa);
+		return 0;
+	}
+	switch (packet_decode(linktype, data, caplen, wire_len, &t, NULL)) {
 	case PACKET_KIND_OTHER:
 		fa->totals.non_tcp++;
+		return 0;
+	case PACKET_KIND_TUNNEL:
+		fa->totals.non_tcp++;
+		fa->totals.tunnelled++;
+		fa->tunnelled_kinds |= t.tunnels;
+		update_decode_note(fa);
 		return 0;
 	case PACKET_KIND_MALFORMED:
 		fa->totals.malformed++;
@@ -520,28 +631,154 @@ int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, con
 	fa->totals.tcp_packets++;
 	if (t.truncated)
 		fa->totals.truncated++;
-	flow_table_expire(fa, now_us);
-	return add_tcp(fa, &t, frame, now_us, err);
+	if (t.tunnels)
+		fa->totals.decapsulated++;
+	flow_table_expire(fa, time_us);
+	return add_tcp(fa, &t, frame, time_us, err);
 }
 
-int flow_analyse_file(const char *path, const struct flow_opts *opts, struct flow_analysis **out,
-		      struct lab_err *err)
+int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, const u_char *data,
+		    int linktype, struct lab_err *err)
+{
+	int64_t time_us;
+
+	/* Saturate: a file may claim any number of seconds. */
+	if (__builtin_mul_overflow((int64_t)hdr->ts.tv_sec, (int64_t)1000000, &time_us) ||
+	    __builtin_add_overflow(time_us, (int64_t)hdr->ts.tv_usec, &time_us))
+		time_us = hdr->ts.tv_sec < 0 ? INT64_MIN : INT64_MAX;
+	return flow_add_frame(fa, time_us, data, hdr->caplen, hdr->len, linktype, err);
+}
+
+/* ---- reading files -------------------------------------------------------- */
+
+/* A stream that first gives back bytes already read from another (standard
+ * input cannot seek back over the magic number). */
+struct replay {
+	FILE *under;
+	uint8_t head[4];
+	size_t head_len, head_pos;
+};
+
+static ssize_t replay_read(void *cookie, char *buf, size_t size)
+{
+	struct replay *r = cookie;
+	size_t n = 0;
+
+	while (r->head_pos < r->head_len && n < size)
+		buf[n++] = (char)r->head[r->head_pos++];
+	if (n < size)
+		n += fread(buf + n, 1, size - n, r->under);
+	return (ssize_t)n;
+}
+
+static int replay_close(void *cookie)
+{
+	struct replay *r = cookie;
+	int rc = r->under == stdin ? 0 : fclose(r->under);
+
+	free(r);
+	return rc;
+}
+
+/* Opens path ("-": standard input) and reads its first 4 bytes into magic;
+ * returns a stream positioned at the file's start again. */
+static FILE *open_capture(const char *path, uint32_t *magic, struct lab_err *err)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	cookie_io_functions_t io = { .read = replay_read, .close = replay_close };
+	struct replay *r;
+	FILE *out;
+	uint8_t head[4];
+	size_t got;
+
+	if (fp == NULL) {
+		lab_err_sys(err, errno, "%s: cannot read as a capture", path);
+		return NULL;
+	}
+	got = fread(head, 1, 4, fp);
+	memcpy(magic, head, 4);
+	if (got < 4)
+		*magic = 0;
+	if (!is_stdin && fseek(fp, 0, SEEK_SET) == 0)
+		return fp;
+	r = calloc(1, sizeof(*r));
+	out = r ? fopencookie(r, "rb", io) : NULL;
+	if (out == NULL) {
+		free(r);
+		if (!is_stdin)
+			fclose(fp);
+		lab_err_sys(err, ENOMEM, "%s: reading", path);
+		return NULL;
+	}
+	r->under = fp;
+	memcpy(r->head, head, got);
+	r->head_len = got;
+	return out;
+}
+
+static int analyse_pcapng(const char *path, FILE *fp, struct flow_analysis *fa,
+			  struct lab_err *err)
+{
+	struct pcapng_reader *r = pcapng_new(fp);
+	struct lab_err rerr = { "" };
+	struct pcapng_packet pkt;
+	int rc = -1, n;
+
+	if (r == NULL)
+		return lab_err_sys(err, ENOMEM, "%s: reading", path);
+	while ((n = pcapng_next(r, &pkt, &rerr)) == 1) {
+		if (fa->opts.on_frame != NULL) {
+			struct pcap_pkthdr hdr = {
+				.ts = { .tv_sec = (time_t)(pkt.time_us / 1000000),
+					.tv_usec = (suseconds_t)(pkt.time_us % 1000000) },
+				.caplen = pkt.caplen,
+				.len = pkt.wire_len,
+			};
+
+			if (hdr.ts.tv_usec < 0) {
+				hdr.ts.tv_sec--;
+				hdr.ts.tv_usec += 1000000;
+			}
+			fa->opts.on_frame(&hdr, pkt.data, pkt.linktype, fa->opts.frame_arg);
+		}
+		if (flow_add_frame(fa, pkt.time_us, pkt.data, pkt.caplen, pkt.wire_len,
+				   pkt.linktype, err) < 0)
+			goto out;
+	}
+	if (n < 0 && fa->totals.packets == 0 && pcapng_interface_count(r) == 0) {
+		lab_err_set(err, "%s: cannot read as a capture: %s", path, rerr.msg);
+		goto out;
+	}
+	if (n < 0)
+		snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
+			 "%s: reading stopped after %llu packets: %s", path,
+			 (unsigned long long)fa->totals.packets, rerr.msg);
+	for (size_t i = 0; i < pcapng_interface_count(r); i++) {
+		const char *why = pcapng_interface_time_note(r, i);
+
+		if (why && fa->totals.decode_note[0] == '\0')
+			snprintf(fa->totals.decode_note, sizeof(fa->totals.decode_note),
+				 "interface %zu: packet times read as 0: %s", i, why);
+	}
+	rc = 0;
+out:
+	pcapng_free(r);
+	return rc;
+}
+
+static int analyse_pcap(const char *path, FILE *fp, struct flow_analysis *fa,
+			struct lab_err *err)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct flow_analysis *fa = NULL;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
-	pcap_t *p;
+	pcap_t *p = pcap_fopen_offline(fp, errbuf); /* closes fp from now on */
 	int linktype, rc = -1;
 
-	*out = NULL;
-	p = pcap_open_offline(path, errbuf);
-	if (p == NULL)
+	if (p == NULL) {
+		fclose(fp);
 		return lab_err_set(err, "%s: cannot read as a capture: %s", path, errbuf);
-	fa = flow_new(opts);
-	if (fa == NULL) {
-		lab_err_sys(err, ENOMEM, "%s: analysis", path);
-		goto out;
 	}
 	linktype = pcap_datalink(p);
 	for (;;) {
@@ -557,16 +794,55 @@ int flow_analyse_file(const char *path, const struct flow_opts *opts, struct flo
 		}
 		if (r != 1)
 			continue;
-		if (opts != NULL && opts->on_frame != NULL)
-			opts->on_frame(hdr, data, linktype, opts->frame_arg);
+		if (fa->opts.on_frame != NULL)
+			fa->opts.on_frame(hdr, data, linktype, fa->opts.frame_arg);
 		if (flow_add_packet(fa, hdr, data, linktype, err) < 0)
 			goto out;
 	}
-	*out = fa;
-	fa = NULL;
 	rc = 0;
 out:
-	flow_free(fa);
 	pcap_close(p);
+	return rc;
+}
+
+int flow_analyse_file(const char *path, const struct flow_opts *opts, struct flow_analysis **out,
+		      struct lab_err *err)
+{
+	struct flow_analysis *fa = NULL;
+	uint32_t magic;
+	FILE *fp;
+	int rc = -1;
+
+	*out = NULL;
+	fp = open_capture(path, &magic, err);
+	if (fp == NULL)
+		return -1;
+	fa = flow_new(opts);
+	if (fa == NULL) {
+		fclose(fp);
+		return lab_err_sys(err, ENOMEM, "%s: analysis", path);
+	}
+	if (magic == PCAPNG_MAGIC) {
+		/* Big reads: a capture is read once, front to back. */
+		setvbuf(fp, NULL, _IOFBF, 1 << 18);
+		rc = analyse_pcapng(path, fp, fa, err);
+		fclose(fp);
+	} else {
+		rc = analyse_pcap(path, fp, fa, err);
+	}
+	if (rc == 0 && fa->totals.undecoded > 0 && fa->totals.undecoded == fa->totals.packets &&
+	    fa->totals.file_note[0] == '\0') {
+		char lt[64];
+
+		/* Nothing at all could be read: no verdict may rest on it. */
+		linktype_words(fa->undecoded_linktype, lt, sizeof(lt));
+		snprintf(fa->totals.file_note, sizeof(fa->totals.file_note),
+			 "link type %s is not supported: no packet decoded", lt);
+	}
+	if (rc == 0) {
+		*out = fa;
+		fa = NULL;
+	}
+	flow_free(fa);
 	return rc;
 }

@@ -31,6 +31,9 @@ enum flow_flag {
 	FLOW_WINDOW_UPDATE,
 	FLOW_KEEP_ALIVE,
 	FLOW_KEEP_ALIVE_ACK,
+	/* a SYN with a new ISN on a 4-tuple seen before: a new connection
+	 * (or a SYN/ACK with a new ISN answering it) */
+	FLOW_REUSED_PORTS,
 	FLOW_FLAG_WIRESHARK_COUNT,
 	/* tcplab's own: a zero-window probe in either form. Wireshark's
 	 * zero_window_probe is 1 byte of new data; Linux probes a zero window
@@ -100,6 +103,9 @@ struct flow_conn {
 	enum flow_handshake handshake;
 	int64_t rtt_us; /* handshake RTT: last SYN to the ACK of the
 				       SYN/ACK (Wireshark's iRTT); -1 unknown */
+	int64_t handshake_us; /* the client's FIRST SYN to its ACK of the SYN/ACK: how
+				 long connect() took as this capture saw it (with SYN
+				 or SYN/ACK retries, longer than rtt_us); -1 unknown */
 	enum flow_teardown teardown;
 	int teardown_dir; /* direction of the first FIN/RST, -1 none */
 	bool closed;      /* RST seen, or FIN both ways */
@@ -116,15 +122,28 @@ uint64_t flow_conn_flag_count(const struct flow_conn *conn, enum flow_flag flag)
 
 struct flow_totals {
 	uint64_t packets;     /* frames read */
+	int64_t first_time_us; /* capture timestamp of frame 1 (any protocol) */
 	uint64_t tcp_packets; /* decoded TCP segments (truncated ones included) */
 	uint64_t non_tcp;     /* other protocols, IP fragments past the first */
 	uint64_t malformed;   /* cut short before the TCP header ended, or corrupt */
 	uint64_t truncated;   /* TCP headers complete, payload cut by the snaplen */
 	uint64_t filtered;    /* TCP segments left out by flow_opts.port */
+	uint64_t after_until; /* frames left out by flow_opts.until_us */
+	uint64_t decapsulated; /* TCP segments found inside a tunnel (VXLAN,
+				  Geneve, GRE, IP in IP) and analysed */
+	uint64_t tunnelled;    /* packets of a tunnel tcplab does not open
+				  (counted in non_tcp, not analysed) */
+	uint64_t undecoded;    /* frames of a link type tcplab cannot decode
+				  (counted in non_tcp, not analysed) */
 	uint64_t flags[FLOW_FLAG_COUNT];
-	/* Set when reading stopped early (a truncated or corrupt file) or the
-	 * link type is not supported; what was read before is still analysed. */
+	/* Set when reading stopped early (a truncated or corrupt file) or no
+	 * frame had a link type tcplab decodes; what was read before is still
+	 * analysed. */
 	char file_note[256];
+	/* What the analysis left out although the file is sound: frames on an
+	 * interface of a link type it cannot decode, tunnels it does not open.
+	 * Empty when nothing was left out. */
+	char decode_note[256];
 };
 
 /* What the per-segment callback sees. */
@@ -160,6 +179,11 @@ struct flow_opts {
 	 * analysis state for late segments before only its summary remains;
 	 * 0 means the default, 60 s (about 2 MSL, RFC 9293 §3.4.2). */
 	int64_t linger_us;
+	/* Non-zero: frames stamped later than this (capture time, microseconds
+	 * since the epoch) are read and counted (totals.after_until) but not
+	 * analysed: the lab's stop (record.h), after which packets are the lab's
+	 * doing. */
+	int64_t until_us;
 };
 
 struct flow_analysis;
@@ -173,7 +197,14 @@ void flow_free(struct flow_analysis *fa);
 int flow_add_packet(struct flow_analysis *fa, const struct pcap_pkthdr *hdr, const u_char *data,
 		    int linktype, struct lab_err *err);
 
-/* Reads a pcap or pcapng file and analyses every frame. Returns 0 and sets *out
+/* Analyses one frame whose capture time is time_us (microseconds since the
+ * epoch); the pcapng reader's entry, which has no struct timeval. */
+int flow_add_frame(struct flow_analysis *fa, int64_t time_us, const uint8_t *data, size_t caplen,
+		   size_t wire_len, int linktype, struct lab_err *err);
+
+/* Reads a pcap or pcapng file ("-": standard input) and analyses every frame.
+ * pcapng is read block by block here (pcapng.h), so its interfaces may have
+ * different link types; plain pcap through libpcap. Returns 0 and sets *out
  * (free with flow_free) also when the file ends in a truncated or corrupt
  * record: then flow_totals()->file_note says so and what came before counts.
  * Returns -1 with a message naming the file when it cannot be opened or is

@@ -206,6 +206,7 @@ static struct conn *conn_create(struct flow_analysis *fa, const struct conn_key 
 		     sizeof(s->server_str));
 	s->client_from_syn = (t->flags & PACKET_TCP_SYN) != 0;
 	s->rtt_us = -1;
+	s->handshake_us = -1;
 	s->teardown_dir = -1;
 	s->first_frame = frame;
 	s->first_time_us = now_us;
@@ -233,7 +234,7 @@ static bool is_new_connection(const struct conn *c, int src_end, const struct pa
 }
 
 struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *t, uint64_t frame,
-			     int64_t now_us, int *dir, struct lab_err *err)
+			     int64_t now_us, int *dir, bool *reused, struct lab_err *err)
 {
 	struct conn_key k;
 	struct conn **slot;
@@ -247,9 +248,11 @@ struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *
 	}
 	slot = table_slot(fa, &k);
 	c = *slot;
+	*reused = false;
 	if (c && is_new_connection(c, src_end, t)) {
 		conn_retire(fa, c);
 		c = NULL;
+		*reused = true;
 	}
 	if (c == NULL) {
 		c = conn_create(fa, &k, src_end, t, frame, now_us);

@@ -34,7 +34,9 @@ struct dir_state {
 	int64_t lastack_time_us;
 	bool maxseq_known;
 	uint32_t maxseqtobeacked; /* end of the contiguous data seen */
-	unsigned dupacks;         /* duplicate ACKs in a row */
+	int dupacks;              /* duplicate ACKs since the ack number last
+				     changed; -1 after an ACKed unseen segment
+				     (see flow.c) */
 	uint32_t last_flags;      /* analysis flags of the last segment */
 	bool data_end_known;
 	uint32_t data_start; /* lowest seq of payload, for data_bytes */
@@ -55,6 +57,8 @@ struct conn {
 	struct flow_conn *sum;
 	struct dir_state d[2]; /* by direction: FLOW_DIR_C2S, FLOW_DIR_S2C */
 	int64_t last_syn_time_us;
+	int64_t first_syn_time_us;
+	bool first_syn_seen;
 	int64_t first_rtt_us; /* 0 until the handshake completes */
 	bool synack_seen;
 	int64_t closed_time_us;
@@ -71,14 +75,16 @@ struct flow_analysis {
 	struct conn **table; /* open connections, chained */
 	size_t table_size, open_count;
 	struct conn *linger_head, *linger_tail;
-	bool linktype_noted;
+	int undecoded_linktype; /* the first link type left undecoded */
+	uint64_t tunnelled_kinds; /* packet_tunnel bits seen unopened */
 };
 
 /* The connection of segment t, created on its first packet (or when a SYN
- * reuses the 4-tuple with a new ISN); *dir is the segment's direction,
- * FLOW_DIR_C2S or FLOW_DIR_S2C. NULL with err set when out of memory. */
+ * reuses the 4-tuple with a new ISN: then *reused is set); *dir is the
+ * segment's direction, FLOW_DIR_C2S or FLOW_DIR_S2C. NULL with err set when
+ * out of memory. */
 struct conn *flow_table_conn(struct flow_analysis *fa, const struct packet_tcp *t, uint64_t frame,
-			     int64_t now_us, int *dir, struct lab_err *err);
+			     int64_t now_us, int *dir, bool *reused, struct lab_err *err);
 
 /* c closed at now_us: it keeps its analysis state for late segments until
  * flow_table_expire retires it. */

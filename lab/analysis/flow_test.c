@@ -1,6 +1,7 @@
 /* flow_test: the analysis of the reference captures in lab/tests/pcaps/ (made by
  * tools/pcapgen/gen_pcaps.py, each a small story with a known outcome), the
  * packet-by-packet API, and bad files. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,10 @@ static void test_port_reuse_makes_two_connections(void **state)
 	assert_int_equal(b->teardown_dir, FLOW_DIR_S2C);
 	assert_int_equal(b->handshake, FLOW_HANDSHAKE_COMPLETE);
 	assert_int_equal(flow_conn_flag_count(b, FLOW_RETRANSMISSION), 0);
+	/* Wireshark's tcp.analysis.reused_ports: on the second SYN only */
+	assert_int_equal(b->dir[FLOW_DIR_C2S].flags[FLOW_REUSED_PORTS], 1);
+	assert_int_equal(flow_conn_flag_count(a, FLOW_REUSED_PORTS), 0);
+	assert_int_equal(flow_totals(fa)->flags[FLOW_REUSED_PORTS], 1);
 	assert_null(flow_conn_at(fa, 2));
 	flow_free(fa);
 }
@@ -481,6 +486,206 @@ static void test_truncated_file_returns_what_was_read(void **state)
 	unlink(path);
 }
 
+static struct flow_analysis *analyse_path(const char *path)
+{
+	struct flow_analysis *fa = NULL;
+	struct lab_err err = { "" };
+
+	if (flow_analyse_file(path, NULL, &fa, &err) < 0)
+		fail_msg("%s", err.msg);
+	return fa;
+}
+
+/* Interfaces of three link types (one not decodable), two sections of
+ * opposite byte order, nanosecond and 2^-20 s resolutions, a time offset,
+ * simple and obsolete packet blocks. */
+static void test_pcapng_with_several_link_types(void **state)
+{
+	struct flow_analysis *fa = analyse_path(PCAPS "multi_link.pcapng");
+	const struct flow_totals *t = flow_totals(fa);
+	const struct flow_conn *a, *b;
+
+	(void)state;
+	assert_int_equal(t->packets, 27);
+	assert_int_equal(t->tcp_packets, 26);
+	assert_int_equal(t->undecoded, 1);
+	assert_int_equal(t->malformed, 0);
+	assert_string_equal(t->file_note, "");
+	assert_non_null(strstr(t->decode_note, "1 frames of link type 147"));
+	assert_int_equal(flow_conn_count(fa), 2);
+	a = flow_conn_at(fa, 0);
+	b = flow_conn_at(fa, 1);
+	/* every packet of the first seen on lo and on any, 3 us apart */
+	assert_int_equal(a->packets, 16);
+	assert_int_equal(a->dir[0].data_bytes, 16);
+	assert_int_equal(t->flags[FLOW_RETRANSMISSION], 5);
+	assert_int_equal(t->flags[FLOW_DUPLICATE_ACK], 3);
+	/* the big-endian section: times from 2^-20 s units plus the offset */
+	assert_int_equal(b->packets, 10);
+	assert_int_equal(b->dir[0].data_bytes, 30);
+	assert_int_equal(b->dir[1].data_bytes, 30);
+	assert_true(b->first_time_us / 1000000 == 1700000005);
+	assert_true(b->rtt_us >= 99 && b->rtt_us <= 101);
+	flow_free(fa);
+}
+
+/* The real thing: `dumpcap -i lo -i any` in a namespace. */
+static void test_dumpcap_lo_and_any(void **state)
+{
+	struct flow_analysis *fa = analyse_path(PCAPS "lo_any.pcapng");
+	const struct flow_totals *t = flow_totals(fa);
+
+	(void)state;
+	assert_int_equal(t->packets, 64);
+	assert_int_equal(t->tcp_packets, 64);
+	assert_int_equal(flow_conn_count(fa), 3);
+	assert_int_equal(flow_conn_at(fa, 1)->dir[0].data_bytes, 300000);
+	assert_int_equal(flow_conn_at(fa, 2)->handshake, FLOW_HANDSHAKE_REFUSED);
+	assert_string_equal(t->decode_note, "");
+	flow_free(fa);
+}
+
+/* Wireshark's nextseq-1 exception: neither out-of-order nor retransmission. */
+static void test_segment_at_nextseq_minus_one_brings_new_data(void **state)
+{
+	struct flow_analysis *fa = analyse("nextseq_minus_one", NULL);
+	const struct flow_conn *c = only_conn(fa);
+
+	(void)state;
+	assert_int_equal(flow_conn_flag_count(c, FLOW_OUT_OF_ORDER), 0);
+	assert_int_equal(flow_conn_flag_count(c, FLOW_RETRANSMISSION), 0);
+	assert_int_equal(c->dir[0].data_bytes, 298);
+	flow_free(fa);
+}
+
+static void test_ipv4_length_zero_and_beyond_the_frame(void **state)
+{
+	struct flow_analysis *fa = analyse("big_tcp", NULL);
+	const struct flow_conn *c = only_conn(fa);
+
+	(void)state;
+	/* BIG TCP: three 80 000-byte segments, IPv4 total length 0 */
+	assert_int_equal(c->dir[0].data_bytes, 240000);
+	assert_int_equal(c->dir[0].max_payload_bytes, 80000);
+	assert_int_equal(flow_totals(fa)->truncated, 3);
+	assert_int_equal(flow_totals(fa)->malformed, 0);
+	flow_free(fa);
+	/* a total length of 1500 over 100 bytes: the 100 bytes count */
+	fa = analyse("ip_len_beyond_frame", NULL);
+	c = only_conn(fa);
+	assert_int_equal(flow_totals(fa)->malformed, 0);
+	assert_int_equal(c->dir[0].data_bytes, 100);
+	assert_int_equal(flow_conn_flag_count(c, FLOW_RETRANSMISSION), 1);
+	flow_free(fa);
+}
+
+static void test_tcp_in_tunnels(void **state)
+{
+	struct flow_analysis *fa = analyse("tunnels", NULL);
+	const struct flow_totals *t = flow_totals(fa);
+
+	(void)state;
+	/* VXLAN, Geneve, GRE (Ethernet), GRE (IPv4), IP in IP: opened */
+	assert_int_equal(flow_conn_count(fa), 5);
+	assert_int_equal(t->decapsulated, 45);
+	assert_int_equal(t->flags[FLOW_RETRANSMISSION], 5);
+	for (size_t i = 0; i < 5; i++) {
+		const struct flow_conn *c = flow_conn_at(fa, i);
+
+		assert_string_equal(c->server_str, "127.0.0.1:1060");
+		assert_int_equal(c->dir[0].data_bytes, 100);
+		assert_int_equal(c->handshake, FLOW_HANDSHAKE_COMPLETE);
+	}
+	/* GTP-U: counted and noted, not opened */
+	assert_int_equal(t->tunnelled, 8);
+	assert_non_null(strstr(t->decode_note, "8 tunnelled packets not opened (GTP-U)"));
+	flow_free(fa);
+}
+
+/* A pcapng cut short or corrupt: what came before counts, and the note says
+ * which block at which byte stopped the reading. */
+static void test_damaged_pcapng_says_where(void **state)
+{
+	char path[] = "/tmp/flow_test_png_XXXXXX";
+	uint8_t buf[8192];
+	struct flow_analysis *fa = NULL;
+	struct lab_err err = { "" };
+	FILE *f = fopen(PCAPS "multi_link.pcapng", "rb");
+	size_t len;
+	int fd;
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	/* cut in the middle of the file: inside some block */
+	assert_int_equal(write(fd, buf, len / 2), (ssize_t)(len / 2));
+	close(fd);
+	assert_int_equal(flow_analyse_file(path, NULL, &fa, &err), 0);
+	assert_true(flow_totals(fa)->packets > 0);
+	assert_non_null(strstr(flow_totals(fa)->file_note, "reading stopped after"));
+	assert_non_null(strstr(flow_totals(fa)->file_note, "pcapng block at byte"));
+	flow_free(fa);
+	/* the second length field of the first interface block made wrong */
+	buf[28 + 20 - 4] ^= 0x40;
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(flow_analyse_file(path, NULL, &fa, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "pcapng block at byte 28"));
+	unlink(path);
+}
+
+/* A real 20 MB transfer with 5% of its packets left out: tshark 4.0 says
+ * "ACKed unseen segment" 17 times (once per gap), not on every ACK that runs
+ * ahead of the capture. */
+static void test_acked_unseen_segments_once_per_gap(void **state)
+{
+	struct flow_analysis *fa = analyse("bulk_drops", NULL);
+	const struct flow_conn *c = only_conn(fa);
+
+	(void)state;
+	assert_int_equal(flow_totals(fa)->flags[FLOW_ACK_LOST_SEGMENT], 17);
+	assert_int_equal(c->dir[FLOW_DIR_S2C].flags[FLOW_ACK_LOST_SEGMENT], 17);
+	assert_int_equal(flow_totals(fa)->flags[FLOW_LOST_SEGMENT], 18);
+	assert_int_equal(c->dir[FLOW_DIR_C2S].data_bytes, 20000000);
+	flow_free(fa);
+}
+
+/* "-" reads standard input, also a pcapng through a pipe. */
+static void test_standard_input(void **state)
+{
+	int fds[2];
+	FILE *saved;
+	struct blob {
+		char buf[8192];
+		size_t len;
+	} b;
+	FILE *f = fopen(PCAPS "multi_link.pcapng", "rb");
+	struct flow_analysis *fa;
+
+	(void)state;
+	assert_non_null(f);
+	b.len = fread(b.buf, 1, sizeof(b.buf), f);
+	fclose(f);
+	assert_true(b.len > 0 && b.len < sizeof(b.buf));
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], b.buf, b.len), (ssize_t)b.len);
+	close(fds[1]);
+	saved = stdin;
+	stdin = fdopen(fds[0], "rb");
+	assert_non_null(stdin);
+	fa = analyse_path("-");
+	fclose(stdin);
+	stdin = saved;
+	assert_int_equal(flow_totals(fa)->packets, 27);
+	flow_free(fa);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -516,6 +721,14 @@ int main(void)
 		cmocka_unit_test(test_unreadable_and_non_pcap_files_fail_naming_the_file),
 		cmocka_unit_test(test_truncated_file_returns_what_was_read),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_pcapng_with_several_link_types),
+		cmocka_unit_test(test_dumpcap_lo_and_any),
+		cmocka_unit_test(test_segment_at_nextseq_minus_one_brings_new_data),
+		cmocka_unit_test(test_ipv4_length_zero_and_beyond_the_frame),
+		cmocka_unit_test(test_tcp_in_tunnels),
+		cmocka_unit_test(test_standard_input),
+		cmocka_unit_test(test_acked_unseen_segments_once_per_gap),
+		cmocka_unit_test(test_damaged_pcapng_says_where),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,10 @@
  * the summaries are final. A run of ordinary segments is kept as rows while it
  * is short; when it grows past opts.fold_segments its rows collapse into one
  * fold row in place and later segments of the run only add to its counts, so a
- * bulk transfer costs one row, not one per segment. */
+ * bulk transfer costs one row, not one per segment. With keep_turns, the turns
+ * of the conversation end a run: the handshake's last ACK (the client's first ACK
+ * after the SYN/ACK) and the first segment with data in each direction (the
+ * request, the response) are rows, so a fold never hides who spoke first. */
 #include "lab/analysis/ladder.h"
 
 #include <inttypes.h>
@@ -20,8 +23,12 @@ struct conn_state {
 	struct ladder_conn conn;
 	bool seen; /* a segment of this connection was added */
 	size_t row_cap;
-	size_t run_start;   /* first row of the current run of ordinary segments */
-	uint64_t run_count; /* segments in it, 0: no run */
+	size_t run_start;     /* first row of the current run of ordinary segments */
+	uint64_t run_count;   /* segments in it, 0: no run */
+	bool synack_seen;     /* a SYN/ACK went server->client */
+	bool handshake_acked; /* and the client's ACK of it was added */
+	bool data_seen[2];    /* per direction: a segment with payload was added */
+	uint32_t notes_seen;  /* analysis bits some row already shows */
 };
 
 struct ladder {
@@ -79,12 +86,42 @@ static struct conn_state *conn_slot(struct ladder *l, unsigned id)
 	return &l->conns[id - 1];
 }
 
-static bool segment_is_ordinary(const struct ladder *l, const struct flow_segment *seg)
+/* A turn of the conversation: the handshake's last ACK or the first data in
+ * this direction. Updates what the connection has seen. */
+static bool segment_is_turn(struct conn_state *cs, const struct flow_segment *seg)
 {
-	if (l->opts.all || (seg->truncated && !l->opts.truncated_folds))
+	bool turn = false;
+
+	if ((seg->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_ACK)) ==
+	    (PACKET_TCP_SYN | PACKET_TCP_ACK)) {
+		if (seg->dir == FLOW_DIR_S2C)
+			cs->synack_seen = true;
+	} else if (seg->dir == FLOW_DIR_C2S && (seg->tcp_flags & PACKET_TCP_ACK) &&
+		   cs->synack_seen && !cs->handshake_acked) {
+		cs->handshake_acked = true;
+		turn = true;
+	}
+	if (seg->payload_bytes > 0 && !cs->data_seen[seg->dir]) {
+		cs->data_seen[seg->dir] = true;
+		turn = true;
+	}
+	return turn;
+}
+
+/* Whether the segment may join a run that folds. Updates the notes seen. */
+static bool segment_is_ordinary(const struct ladder *l, struct conn_state *cs,
+				const struct flow_segment *seg)
+{
+	bool turn = segment_is_turn(cs, seg);
+	uint32_t news = seg->analysis & ~cs->notes_seen;
+
+	cs->notes_seen |= seg->analysis;
+	if (l->opts.all || (turn && l->opts.keep_turns) ||
+	    (seg->truncated && !l->opts.truncated_folds))
 		return false;
-	return seg->analysis == 0 &&
-	       !(seg->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST));
+	if (seg->tcp_flags & (PACKET_TCP_SYN | PACKET_TCP_FIN | PACKET_TCP_RST))
+		return false;
+	return seg->analysis == 0 || (l->opts.fold_annotated && news == 0);
 }
 
 static struct ladder_row *push_row(struct conn_state *cs)
@@ -104,10 +141,17 @@ static struct ladder_row *push_row(struct conn_state *cs)
 	return &c->rows[c->row_count++];
 }
 
-static void fold_add(struct ladder_row *fold, int dir, uint32_t payload_bytes, int64_t time_us)
+static bool note_listed(uint32_t m, int f);
+
+static void fold_add(struct ladder_row *fold, int dir, uint32_t payload_bytes, uint32_t analysis,
+		     uint64_t frame, int64_t time_us)
 {
 	fold->fold_segments[dir]++;
 	fold->fold_bytes[dir] += payload_bytes;
+	for (int f = 0; analysis != 0 && f < FLOW_FLAG_COUNT; f++)
+		if (note_listed(analysis, f))
+			fold->fold_flags[f]++;
+	fold->last_frame = frame;
 	fold->last_time_us = time_us;
 }
 
@@ -120,14 +164,15 @@ static void fold_run(struct conn_state *cs)
 	fold.time_us = c->rows[cs->run_start].time_us;
 	fold.frame = c->rows[cs->run_start].frame;
 	for (size_t i = cs->run_start; i < c->row_count; i++)
-		fold_add(&fold, c->rows[i].dir, c->rows[i].payload_bytes, c->rows[i].time_us);
+		fold_add(&fold, c->rows[i].dir, c->rows[i].payload_bytes, c->rows[i].analysis,
+			 c->rows[i].frame, c->rows[i].time_us);
 	c->rows[cs->run_start] = fold;
 	c->row_count = cs->run_start + 1;
 }
 
 int ladder_add(struct ladder *l, const struct flow_segment *seg)
 {
-	bool ordinary = segment_is_ordinary(l, seg);
+	bool ordinary;
 	struct conn_state *cs;
 	struct ladder_row *row;
 
@@ -137,10 +182,12 @@ int ladder_add(struct ladder *l, const struct flow_segment *seg)
 	if (cs == NULL)
 		goto fail;
 	cs->seen = true;
+	ordinary = segment_is_ordinary(l, cs, seg);
 	if (!ordinary)
 		cs->run_count = 0;
 	if (ordinary && cs->run_count > l->opts.fold_segments) {
-		fold_add(&cs->conn.rows[cs->run_start], seg->dir, seg->payload_bytes, seg->time_us);
+		fold_add(&cs->conn.rows[cs->run_start], seg->dir, seg->payload_bytes, seg->analysis,
+			 seg->frame, seg->time_us);
 		cs->run_count++;
 		return 0;
 	}
@@ -263,6 +310,26 @@ size_t ladder_format_notes(uint32_t analysis, const char *open, const char *clos
 		if (note_listed(analysis, f))
 			append(buf, len, &used, "%s%s%s%s", used ? sep : "", open,
 			       flow_flag_words((enum flow_flag)f), close);
+	return used;
+}
+
+size_t ladder_format_fold_notes(const struct ladder_row *fold, const char *count_sep, char *buf,
+				size_t len)
+{
+	size_t used = 0;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	for (int f = 0; fold->kind == LADDER_ROW_FOLD && f < FLOW_FLAG_COUNT; f++) {
+		char count[48];
+
+		if (fold->fold_flags[f] == 0)
+			continue;
+		ladder_format_count(fold->fold_flags[f], count_sep, count, sizeof(count));
+		append(buf, len, &used, "%s%s %s", used ? ", " : "",
+		       flow_flag_words((enum flow_flag)f), count);
+	}
 	return used;
 }
 

@@ -1,8 +1,10 @@
 /* ladder: the rows of each TCP connection's ladder (sequence) diagram, built from
  * the analyser's per-segment callback while the capture streams by: one row per
  * segment, a long run of ordinary segments folded into one row that counts them
- * per direction. It draws nothing: show.c (terminal) and report_seqdiag.c (SVG)
- * render the rows; the label text of a segment is shared here. */
+ * per direction (and per analysis note). The turns of a conversation (the
+ * handshake's last ACK, the first data each way) always keep a row. It draws
+ * nothing: show.c (terminal) and report_seqdiag.c (SVG) render the rows; the
+ * label text of a segment is shared here. */
 #ifndef TCPLAB_LADDER_H
 #define TCPLAB_LADDER_H
 
@@ -18,6 +20,15 @@ struct ladder_opts {
 	 * as rows until it grows past the limit, so a run costs at most
 	 * fold_segments rows of memory, however long it gets. */
 	unsigned fold_segments;
+	/* The turns of the conversation are never ordinary: the handshake's
+	 * last ACK (the client's first ACK after the SYN/ACK) and the first
+	 * segment with data in each direction (the request, the response). */
+	bool keep_turns;
+	/* Annotated segments fold too, once their notes are not news: the first
+	 * segment of a connection with a given note is always a row, later
+	 * ones count as ordinary (the fold row counts them per note), so 2 000
+	 * duplicate ACKs are one dup-ack row and one fold, not 2 000 rows. */
+	bool fold_annotated;
 	bool all;             /* never fold: every segment is a row */
 	bool truncated_folds; /* a segment cut by the snaplen may fold like any
 				 other; false: it is always a row of its own */
@@ -32,7 +43,8 @@ enum ladder_row_kind { LADDER_ROW_SEGMENT, LADDER_ROW_FOLD };
 
 struct ladder_row {
 	enum ladder_row_kind kind;
-	uint64_t frame;  /* a fold: of its first segment */
+	uint64_t frame;  /* capture frame number (1-based, as Wireshark counts);
+			    a fold: of its first segment */
 	int64_t time_us; /* a fold: of its first segment */
 	/* LADDER_ROW_SEGMENT: the segment as flow.h saw it */
 	int dir;           /* FLOW_DIR_C2S or FLOW_DIR_S2C */
@@ -44,7 +56,10 @@ struct ladder_row {
 	/* LADDER_ROW_FOLD: per direction (FLOW_DIR_*) */
 	uint64_t fold_segments[2];
 	uint64_t fold_bytes[2]; /* payload bytes */
+	uint64_t last_frame;    /* of its last segment */
 	int64_t last_time_us;   /* of its last segment */
+	/* segments per analysis note (enum flow_flag); with fold_annotated */
+	uint64_t fold_flags[FLOW_FLAG_COUNT];
 };
 
 /* One connection's rows, in capture order. Read-only for callers. */
@@ -85,6 +100,12 @@ void ladder_format_label(const struct ladder_row *row, char *buf, size_t len);
  * sep: ("[", "]", " ") gives "[zero window] [window full]". Returns strlen(buf). */
 size_t ladder_format_notes(uint32_t analysis, const char *open, const char *close, const char *sep,
 			   char *buf, size_t len);
+/* A fold row's notes with their counts, the specific name instead of its
+ * general one as in ladder_format_notes: "dup ack 2 690, window update 3"
+ * (count groups joined by count_sep). "" when the fold holds no note. Returns
+ * strlen(buf). */
+size_t ladder_format_fold_notes(const struct ladder_row *fold, const char *count_sep, char *buf,
+				size_t len);
 /* A count in groups of three digits joined by sep: 8123 with " " -> "8 123". */
 void ladder_format_count(uint64_t n, const char *sep, char *buf, size_t len);
 /* "16 B", "9999 B", "13.6 kB", "13.6 MB", "1.1 GB" (decimal units). */

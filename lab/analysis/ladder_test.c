@@ -1,8 +1,9 @@
 /* ladder_test: the rows of a ladder built from synthetic segments (the
  * flow_segment structs the analyser hands its callback): runs of ordinary
  * segments fold past the limit and keep at most that many rows meanwhile,
- * notable segments stay rows, the per-connection row limit, and the label text
- * both renderers share. */
+ * notable segments stay rows, the turns of a conversation stay rows, annotated
+ * runs fold with a count per note, the per-connection row limit, and the label
+ * text both renderers share. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -457,6 +458,120 @@ static void test_count_and_bytes_text(void **state)
 	assert_string_equal(buf, "1100.0 GB");
 }
 
+static struct ladder *new_show_ladder(unsigned fold_segments)
+{
+	struct ladder_opts lo = { .fold_segments = fold_segments,
+				  .keep_turns = true,
+				  .fold_annotated = true };
+	struct ladder *l = ladder_new(&lo);
+
+	assert_non_null(l);
+	return l;
+}
+
+static void test_turns_of_the_conversation_stay_rows(void **state)
+{
+	struct ladder *l = new_show_ladder(0); /* every ordinary segment folds at once */
+	struct flow_segment syn = segment(&conn1, FLOW_DIR_C2S, 1, 0);
+	struct flow_segment synack = segment(&conn1, FLOW_DIR_S2C, 2, 0);
+	const struct ladder_conn *lc;
+
+	(void)state;
+	syn.tcp_flags = PACKET_TCP_SYN;
+	synack.tcp_flags = PACKET_TCP_SYN | PACKET_TCP_ACK;
+	add(l, syn);
+	add(l, synack);
+	add(l, segment(&conn1, FLOW_DIR_C2S, 3, 0));   /* the handshake's last ACK */
+	add(l, segment(&conn1, FLOW_DIR_C2S, 4, 100)); /* the request */
+	add(l, segment(&conn1, FLOW_DIR_S2C, 5, 0));   /* folds */
+	add(l, segment(&conn1, FLOW_DIR_S2C, 6, 300)); /* the response */
+	add(l, segment(&conn1, FLOW_DIR_C2S, 7, 0));   /* folds */
+	add(l, segment(&conn1, FLOW_DIR_C2S, 8, 100)); /* a second request: folds */
+	lc = rows_of(l, 1);
+	assert_int_equal(lc->row_count, 7);
+	assert_int_equal(lc->rows[2].kind, LADDER_ROW_SEGMENT);
+	assert_int_equal(lc->rows[2].frame, 3);
+	assert_int_equal(lc->rows[3].kind, LADDER_ROW_SEGMENT);
+	assert_int_equal(lc->rows[3].frame, 4);
+	assert_int_equal(lc->rows[4].kind, LADDER_ROW_FOLD);
+	assert_int_equal(lc->rows[5].kind, LADDER_ROW_SEGMENT);
+	assert_int_equal(lc->rows[5].frame, 6);
+	assert_int_equal(lc->rows[6].kind, LADDER_ROW_FOLD);
+	assert_int_equal(lc->rows[6].frame, 7);
+	assert_int_equal(lc->rows[6].last_frame, 8);
+	ladder_free(l);
+}
+
+static void test_without_keep_turns_the_request_folds(void **state)
+{
+	struct ladder *l = new_ladder(0, false, false, 0);
+
+	(void)state;
+	add(l, segment(&conn1, FLOW_DIR_C2S, 4, 100));
+	assert_int_equal(rows_of(l, 1)->rows[0].kind, LADDER_ROW_FOLD);
+	ladder_free(l);
+}
+
+static void test_annotated_run_folds_after_its_first_row_with_counts_per_note(void **state)
+{
+	struct ladder *l = new_show_ladder(4);
+	const struct ladder_conn *lc;
+	const struct ladder_row *fold;
+	struct flow_segment retrans = segment(&conn1, FLOW_DIR_C2S, 9000, 100);
+	char notes[128];
+
+	(void)state;
+	add(l, segment(&conn1, FLOW_DIR_C2S, 1, 100)); /* the request: a turn */
+	/* data one way, a duplicate ACK back for each: 2 000 of them */
+	for (int i = 0; i < 2000; i++) {
+		struct flow_segment dup = segment(&conn1, FLOW_DIR_S2C, 10 + 2 * i + 1, 0);
+
+		dup.analysis = 1u << FLOW_DUPLICATE_ACK;
+		add(l, segment(&conn1, FLOW_DIR_C2S, 10 + 2 * i, 100));
+		add(l, dup);
+		assert_true(rows_of(l, 1)->row_count <= 3 + 4);
+	}
+	retrans.analysis = 1u << FLOW_RETRANSMISSION | 1u << FLOW_FAST_RETRANSMISSION;
+	add(l, retrans); /* news: a row of its own */
+	lc = rows_of(l, 1);
+	assert_int_equal(lc->row_count, 5);
+	assert_int_equal(lc->rows[1].kind, LADDER_ROW_SEGMENT); /* the first data after it */
+	assert_int_equal(lc->rows[2].kind, LADDER_ROW_SEGMENT); /* the first dup ack */
+	assert_int_equal(lc->rows[2].analysis, 1u << FLOW_DUPLICATE_ACK);
+	fold = &lc->rows[3];
+	assert_int_equal(fold->kind, LADDER_ROW_FOLD);
+	assert_int_equal(fold->fold_segments[FLOW_DIR_C2S], 1999);
+	assert_int_equal(fold->fold_segments[FLOW_DIR_S2C], 1999);
+	assert_int_equal(fold->fold_flags[FLOW_DUPLICATE_ACK], 1999);
+	assert_int_equal(fold->frame, 12);
+	assert_int_equal(fold->last_frame, 10 + 2 * 1999 + 1);
+	assert_int_equal(lc->rows[4].analysis, retrans.analysis);
+	ladder_format_fold_notes(fold, " ", notes, sizeof(notes));
+	assert_string_equal(notes, "dup ack 1 999");
+	ladder_format_fold_notes(&lc->rows[4], " ", notes, sizeof(notes));
+	assert_string_equal(notes, "");
+	ladder_free(l);
+}
+
+static void test_fold_notes_name_the_specific_flag_only(void **state)
+{
+	struct ladder *l = new_show_ladder(1);
+	struct flow_segment fast = segment(&conn1, FLOW_DIR_C2S, 1, 100);
+	char notes[128];
+
+	(void)state;
+	fast.analysis = 1u << FLOW_RETRANSMISSION | 1u << FLOW_FAST_RETRANSMISSION;
+	add(l, segment(&conn1, FLOW_DIR_C2S, 0, 100));
+	add(l, fast); /* news: a row */
+	for (int i = 0; i < 3; i++) {
+		fast.frame = fast.time_us = 2 + i;
+		add(l, fast); /* not news any more: fold */
+	}
+	ladder_format_fold_notes(&rows_of(l, 1)->rows[2], " ", notes, sizeof(notes));
+	assert_string_equal(notes, "fast retransmission 3");
+	ladder_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +581,10 @@ int main(void)
 		cmocka_unit_test(test_notable_segments_end_a_run_and_stay_rows),
 		cmocka_unit_test(test_rst_is_never_folded),
 		cmocka_unit_test(test_all_never_folds),
+		cmocka_unit_test(test_turns_of_the_conversation_stay_rows),
+		cmocka_unit_test(test_without_keep_turns_the_request_folds),
+		cmocka_unit_test(test_annotated_run_folds_after_its_first_row_with_counts_per_note),
+		cmocka_unit_test(test_fold_notes_name_the_specific_flag_only),
 		cmocka_unit_test(test_truncated_segment_folds_only_when_asked),
 		cmocka_unit_test(test_rows_past_the_limit_are_only_counted),
 		cmocka_unit_test(test_fold_in_progress_keeps_counting_near_the_row_limit),

@@ -23,7 +23,17 @@
 #define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_VLAN_OLD 0x9100
 
+#define ETHERTYPE_TEB 0x6558 /* transparent Ethernet bridging */
+
+#define IPPROTO_IPIP_VALUE 4
 #define IPPROTO_TCP_VALUE 6
+#define IPPROTO_UDP_VALUE 17
+#define IPPROTO_IPV6_VALUE 41
+#define IPPROTO_GRE_VALUE 47
+#define IPPROTO_MPLS_VALUE 137
+
+/* Tunnels inside tunnels: deeper than this is taken for garbage. */
+#define TUNNEL_DEPTH_MAX 4
 
 /* A window on the captured bytes; `len` is what was captured. */
 struct view {
@@ -75,6 +85,7 @@ struct decoder {
 	size_t wire_len; /* bytes on the wire from v.data[0] */
 	struct packet_tcp *tcp;
 	const char *why;
+	int depth; /* tunnels entered */
 };
 
 static enum packet_kind malformed(struct decoder *d, const char *why)
@@ -88,6 +99,38 @@ static enum packet_kind other(struct decoder *d, const char *why)
 	d->why = why;
 	return PACKET_KIND_OTHER;
 }
+
+static enum packet_kind tunnel_not_opened(struct decoder *d, uint32_t tunnel, const char *why)
+{
+	d->tcp->tunnels |= tunnel;
+	d->why = why;
+	return PACKET_KIND_TUNNEL;
+}
+
+/* The inner packet ends where the outer payload does: trailing bytes of
+ * the outer frame (Ethernet padding) are not part of it. */
+static void narrow(struct decoder *d, size_t end)
+{
+	if (end < d->v.len)
+		d->v.len = end;
+	if (end < d->wire_len)
+		d->wire_len = end;
+}
+
+static bool enter_tunnel(struct decoder *d, uint32_t tunnel, size_t end)
+{
+	if (d->depth >= TUNNEL_DEPTH_MAX)
+		return false;
+	d->depth++;
+	d->tcp->tunnels |= tunnel;
+	narrow(d, end);
+	return true;
+}
+
+static enum packet_kind parse_ipv4(struct decoder *d, size_t off);
+static enum packet_kind parse_ipv6(struct decoder *d, size_t off);
+static enum packet_kind parse_ethernet_at(struct decoder *d, size_t off);
+static enum packet_kind parse_ethertype(struct decoder *d, uint16_t type, size_t off);
 
 static void parse_tcp_options(struct decoder *d, size_t start, size_t end)
 {
@@ -178,11 +221,141 @@ static enum packet_kind parse_tcp(struct decoder *d, size_t off, size_t seg_len)
 	return PACKET_KIND_TCP;
 }
 
+/* What a tunnel carries, by EtherType: Ethernet (transparent bridging) or IP. */
+static enum packet_kind parse_tunnel_payload(struct decoder *d, uint16_t type, size_t off,
+					     uint32_t tunnel_not_handled)
+{
+	if (type == ETHERTYPE_TEB)
+		return parse_ethernet_at(d, off);
+	if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)
+		return parse_ethertype(d, type, off);
+	return tunnel_not_opened(d, tunnel_not_handled, "tunnel of neither Ethernet nor IP");
+}
+
+/* GRE, RFC 2784 with the key and sequence number of RFC 2890. */
+static enum packet_kind parse_gre(struct decoder *d, size_t off, size_t end)
+{
+	uint8_t flags, version;
+	uint16_t type;
+	size_t hdr_len = 4;
+
+	if (!view_u8(&d->v, off, &flags) || !view_u8(&d->v, off + 1, &version) ||
+	    !view_be16(&d->v, off + 2, &type))
+		return malformed(d, "GRE header cut short");
+	/* version 1 is PPTP's enhanced GRE (PPP inside); the routing bit is
+	 * RFC 1701's source routing: neither is opened */
+	if ((version & 0x07) != 0 || (flags & 0x40))
+		return tunnel_not_opened(d, PACKET_TUNNEL_GRE_OTHER, "GRE of another version");
+	if (flags & 0x80) /* checksum and reserved */
+		hdr_len += 4;
+	if (flags & 0x20) /* key */
+		hdr_len += 4;
+	if (flags & 0x10) /* sequence number */
+		hdr_len += 4;
+	if (off + hdr_len > end || !view_has(&d->v, off, hdr_len))
+		return malformed(d, "GRE header cut short");
+	if (!enter_tunnel(d, PACKET_TUNNEL_GRE, end))
+		return other(d, "tunnels nested too deep");
+	return parse_tunnel_payload(d, type, off + hdr_len, PACKET_TUNNEL_GRE_OTHER);
+}
+
+static uint32_t udp_tunnel_of(uint16_t port)
+{
+	switch (port) {
+	case 4789:
+		return PACKET_TUNNEL_VXLAN;
+	case 6081:
+		return PACKET_TUNNEL_GENEVE;
+	case 2152:
+		return PACKET_TUNNEL_GTP_U;
+	case 1701:
+		return PACKET_TUNNEL_L2TP;
+	case 4790:
+		return PACKET_TUNNEL_VXLAN_GPE;
+	case 6635:
+		return PACKET_TUNNEL_MPLS;
+	default:
+		return 0;
+	}
+}
+
+/* UDP: only as the carrier of a tunnel. Like Wireshark, the lower port is
+ * tried first, then the higher. */
+static enum packet_kind parse_udp(struct decoder *d, size_t off, size_t end)
+{
+	uint16_t src, dst, udp_len, lo, hi;
+	uint32_t tunnel;
+	uint8_t b0;
+	uint16_t type;
+	size_t hdr_len;
+
+	if (!view_be16(&d->v, off, &src) || !view_be16(&d->v, off + 2, &dst) ||
+	    !view_be16(&d->v, off + 4, &udp_len) || !view_has(&d->v, off, 8))
+		return malformed(d, "UDP header cut short");
+	if (udp_len >= 8 && udp_len <= end - off)
+		end = off + udp_len;
+	lo = src < dst ? src : dst;
+	hi = src < dst ? dst : src;
+	tunnel = udp_tunnel_of(lo);
+	if (tunnel == 0)
+		tunnel = udp_tunnel_of(hi);
+	off += 8;
+	switch (tunnel) {
+	case 0:
+		return other(d, "not TCP");
+	case PACKET_TUNNEL_VXLAN: /* RFC 7348 §5: 8 bytes, then Ethernet */
+		if (off + 8 > end || !view_has(&d->v, off, 8))
+			return malformed(d, "VXLAN header cut short");
+		if (!enter_tunnel(d, PACKET_TUNNEL_VXLAN, end))
+			return other(d, "tunnels nested too deep");
+		return parse_ethernet_at(d, off + 8);
+	case PACKET_TUNNEL_GENEVE: /* RFC 8926 §3.4: 8 bytes and options */
+		if (!view_u8(&d->v, off, &b0) || !view_be16(&d->v, off + 2, &type))
+			return malformed(d, "Geneve header cut short");
+		if (b0 >> 6 != 0)
+			return tunnel_not_opened(d, PACKET_TUNNEL_OTHER_PAYLOAD,
+						 "Geneve of another version");
+		hdr_len = 8 + (size_t)(b0 & 0x3f) * 4;
+		if (off + hdr_len > end || !view_has(&d->v, off, hdr_len))
+			return malformed(d, "Geneve header cut short");
+		if (!enter_tunnel(d, PACKET_TUNNEL_GENEVE, end))
+			return other(d, "tunnels nested too deep");
+		return parse_tunnel_payload(d, type, off + hdr_len, PACKET_TUNNEL_OTHER_PAYLOAD);
+	default:
+		return tunnel_not_opened(d, tunnel, "a tunnel tcplab does not open");
+	}
+}
+
+/* What an IP packet carries, between off and end: TCP, or a tunnel. */
+static enum packet_kind parse_ip_payload(struct decoder *d, uint8_t proto, size_t off, size_t end)
+{
+	switch (proto) {
+	case IPPROTO_TCP_VALUE:
+		return parse_tcp(d, off, end - off);
+	case IPPROTO_UDP_VALUE:
+		return parse_udp(d, off, end);
+	case IPPROTO_GRE_VALUE:
+		return parse_gre(d, off, end);
+	case IPPROTO_IPIP_VALUE:
+		if (!enter_tunnel(d, PACKET_TUNNEL_IPIP, end))
+			return other(d, "tunnels nested too deep");
+		return parse_ipv4(d, off);
+	case IPPROTO_IPV6_VALUE:
+		if (!enter_tunnel(d, PACKET_TUNNEL_IPIP, end))
+			return other(d, "tunnels nested too deep");
+		return parse_ipv6(d, off);
+	case IPPROTO_MPLS_VALUE:
+		return tunnel_not_opened(d, PACKET_TUNNEL_MPLS, "MPLS in IP");
+	default:
+		return other(d, "not TCP");
+	}
+}
+
 static enum packet_kind parse_ipv4(struct decoder *d, size_t off)
 {
 	uint8_t ver_ihl, proto;
 	uint16_t total_len, frag;
-	size_t hdr_len;
+	size_t hdr_len, ip_len, avail;
 
 	if (!view_u8(&d->v, off, &ver_ihl) || !view_be16(&d->v, off + 2, &total_len) ||
 	    !view_be16(&d->v, off + 6, &frag) || !view_u8(&d->v, off + 9, &proto) ||
@@ -195,26 +368,31 @@ static enum packet_kind parse_ipv4(struct decoder *d, size_t off)
 		return malformed(d, "IPv4 header length below 5");
 	if (!view_has(&d->v, off, hdr_len))
 		return malformed(d, "IPv4 options cut short");
-	/* A total length of 0 is what segmentation offload leaves in captures of
-	 * oversized segments (like Wireshark, trust the frame length then). */
-	if (total_len == 0 && d->wire_len > off)
-		total_len = (uint16_t)(d->wire_len - off > 0xffff ? 0xffff : d->wire_len - off);
-	if (total_len < hdr_len)
+	avail = d->wire_len > off ? d->wire_len - off : 0;
+	/* A total length of 0 is what segmentation offload (TSO, BIG TCP
+	 * beyond 64 KiB) leaves in captures: the frame says how long the
+	 * packet is, however long (Wireshark does the same). */
+	ip_len = total_len == 0 ? avail : total_len;
+	if (ip_len < hdr_len)
 		return malformed(d, "IPv4 total length below header length");
-	if (d->wire_len < off || total_len > d->wire_len - off)
-		return malformed(d, "IPv4 total length beyond the frame");
-	if (proto != IPPROTO_TCP_VALUE)
-		return other(d, "not TCP");
+	/* Longer than the frame: what the frame holds is analysed, as tshark
+	 * does (it notes the bad length and dissects the rest). */
+	if (ip_len > avail)
+		ip_len = avail;
 	/* RFC 791 §3.1: a non-zero fragment offset means no TCP header here.
 	 * A first fragment (MF set, offset 0) holds the header: decode it with
 	 * the payload this fragment carries (we do not reassemble). */
 	if ((frag & 0x1fff) != 0)
 		return other(d, "IPv4 non-first fragment");
+	if ((frag & 0x2000) != 0 && proto != IPPROTO_TCP_VALUE)
+		return other(d, "IPv4 first fragment of a tunnel or not TCP");
 	d->tcp->family = AF_INET;
 	if (!view_copy(&d->v, off + 12, 4, d->tcp->src_addr) ||
 	    !view_copy(&d->v, off + 16, 4, d->tcp->dst_addr))
 		return malformed(d, "IPv4 header cut short");
-	return parse_tcp(d, off + hdr_len, total_len - hdr_len);
+	memset(d->tcp->src_addr + 4, 0, 12);
+	memset(d->tcp->dst_addr + 4, 0, 12);
+	return parse_ip_payload(d, proto, off + hdr_len, off + ip_len);
 }
 
 static enum packet_kind parse_ipv6(struct decoder *d, size_t off)
@@ -233,8 +411,11 @@ static enum packet_kind parse_ipv6(struct decoder *d, size_t off)
 		end = d->wire_len;
 	else
 		end = off + 40 + payload_len;
+	/* Beyond the frame: analyse what the frame holds, as for IPv4. */
 	if (end > d->wire_len)
-		return malformed(d, "IPv6 payload length beyond the frame");
+		end = d->wire_len;
+	if (end < off + 40)
+		return malformed(d, "IPv6 header cut short");
 	d->tcp->family = AF_INET6;
 	view_copy(&d->v, off + 8, 16, d->tcp->src_addr);
 	view_copy(&d->v, off + 24, 16, d->tcp->dst_addr);
@@ -272,7 +453,9 @@ static enum packet_kind parse_ipv6(struct decoder *d, size_t off)
 			pos += 8;
 			break;
 		default:
-			return other(d, "not TCP");
+			if (pos > end)
+				return malformed(d, "IPv6 extension headers beyond the payload");
+			return parse_ip_payload(d, next, pos, end);
 		}
 		if (pos > end)
 			return malformed(d, "IPv6 extension headers beyond the payload");
@@ -302,10 +485,10 @@ static enum packet_kind parse_ethertype(struct decoder *d, uint16_t type, size_t
 	return other(d, "not IP");
 }
 
-static enum packet_kind parse_ethernet(struct decoder *d)
+static enum packet_kind parse_ethernet_at(struct decoder *d, size_t start)
 {
 	uint16_t type;
-	size_t off = 12;
+	size_t off = start + 12;
 
 	if (!view_be16(&d->v, off, &type))
 		return malformed(d, "Ethernet header cut short");
@@ -349,7 +532,7 @@ enum packet_kind packet_decode(int linktype, const uint8_t *data, size_t caplen,
 		d.wire_len = d.v.len;
 	switch (linktype) {
 	case DLT_EN10MB:
-		kind = parse_ethernet(&d);
+		kind = parse_ethernet_at(&d, 0);
 		break;
 	case DLT_LINUX_SLL: /* 16 bytes; protocol type at offset 14 */
 		kind = view_be16(&d.v, 14, &type) ? parse_ethertype(&d, type, 16)
@@ -382,6 +565,31 @@ enum packet_kind packet_decode(int linktype, const uint8_t *data, size_t caplen,
 	if (why)
 		*why = kind == PACKET_KIND_TCP ? "" : d.why;
 	return kind;
+}
+
+void packet_tunnel_names(uint32_t tunnels, char *buf, size_t buf_len)
+{
+	static const char *const names[] = { "VXLAN", "Geneve",	   "GRE",	"IP in IP",
+					     "GRE",   "GTP-U",	   "L2TP",	"VXLAN-GPE",
+					     "MPLS",  "other payload" };
+	size_t used = 0;
+
+	if (buf_len == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int n;
+
+		if (!(tunnels & (1u << i)) || used >= buf_len)
+			continue;
+		/* GRE of another kind reads "GRE" too: name it once */
+		if (i == 4 && (tunnels & PACKET_TUNNEL_GRE))
+			continue;
+		n = snprintf(buf + used, buf_len - used, "%s%s", used ? ", " : "", names[i]);
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
 }
 
 bool packet_linktype_supported(int linktype)

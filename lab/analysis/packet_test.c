@@ -218,9 +218,10 @@ static void test_corrupt_lengths_are_malformed(void **state)
 	assert_int_equal(packet_decode(DLT_EN10MB, g.b, g.len, g.len, &t, &why),
 			 PACKET_KIND_MALFORMED);
 	g = f;
-	g.b[16] = 0x7f; /* total length far beyond the frame */
-	assert_int_equal(packet_decode(DLT_EN10MB, g.b, g.len, g.len, &t, &why),
-			 PACKET_KIND_MALFORMED);
+	g.b[16] = 0x7f; /* total length far beyond the frame: what is there counts */
+	assert_int_equal(packet_decode(DLT_EN10MB, g.b, g.len, g.len, &t, &why), PACKET_KIND_TCP);
+	assert_int_equal(t.payload_bytes, 10);
+	assert_false(t.truncated);
 	g = f;
 	g.b[14 + 20 + 12] = 0x40; /* TCP data offset 4 */
 	assert_int_equal(packet_decode(DLT_EN10MB, g.b, g.len, g.len, &t, &why),
@@ -368,6 +369,143 @@ static void test_not_tcp_is_other(void **state)
 	assert_int_equal(packet_decode(DLT_EN10MB, NULL, 0, 0, &t, NULL), PACKET_KIND_MALFORMED);
 }
 
+/* An outer IPv4 header (10.0.0.1 -> 10.0.0.2) for `inner_len` bytes of `proto`. */
+static void put_outer_ipv4(struct frame *f, uint8_t proto, size_t inner_len)
+{
+	static const uint8_t addrs[8] = { 10, 0, 0, 1, 10, 0, 0, 2 };
+
+	f->b[f->len++] = 0x45;
+	f->b[f->len++] = 0;
+	put16(f, (uint16_t)(20 + inner_len));
+	put16(f, 1);
+	put16(f, 0);
+	f->b[f->len++] = 64;
+	f->b[f->len++] = proto;
+	put16(f, 0);
+	put(f, addrs, sizeof(addrs));
+}
+
+static void put_udp(struct frame *f, uint16_t dst_port, size_t payload)
+{
+	put16(f, 50000);
+	put16(f, dst_port);
+	put16(f, (uint16_t)(8 + payload));
+	put16(f, 0);
+}
+
+/* Inner Ethernet + IPv4 + TCP with 10 bytes of payload: 96 bytes. */
+#define INNER_ETHER_LEN (14 + 20 + 52 + 10)
+static void put_inner_ether(struct frame *f)
+{
+	memset(f->b + f->len, 0, 12);
+	f->len += 12;
+	put16(f, 0x0800);
+	put_ipv4(f, 10, 0);
+}
+
+static void check_tunnelled(const struct frame *f, uint32_t tunnels)
+{
+	struct packet_tcp t;
+	const char *why;
+
+	assert_int_equal(packet_decode(DLT_EN10MB, f->b, f->len, f->len, &t, &why),
+			 PACKET_KIND_TCP);
+	check_decoded(&t, 10);
+	assert_int_equal(t.tunnels, tunnels);
+	assert_int_equal(t.family, AF_INET);
+	assert_int_equal(t.src_addr[0], 127); /* the inner addresses */
+	/* every cut before the inner TCP header ends is malformed, never TCP */
+	for (size_t cut = 0; cut < f->len - 10; cut++)
+		assert_int_equal(packet_decode(DLT_EN10MB, f->b, cut, f->len, &t, NULL),
+				 PACKET_KIND_MALFORMED);
+}
+
+static void test_vxlan_geneve_gre_and_ip_in_ip_are_opened(void **state)
+{
+	struct frame f;
+
+	(void)state;
+	ether(&f, 0x0800); /* VXLAN: 8 bytes, I flag, VNI 42, then Ethernet */
+	put_outer_ipv4(&f, 17, 8 + 8 + INNER_ETHER_LEN);
+	put_udp(&f, 4789, 8 + INNER_ETHER_LEN);
+	put32(&f, 0x08000000);
+	put32(&f, 42 << 8);
+	put_inner_ether(&f);
+	check_tunnelled(&f, PACKET_TUNNEL_VXLAN);
+
+	ether(&f, 0x0800); /* Geneve with a 4-byte option, carrying IPv4 */
+	put_outer_ipv4(&f, 17, 8 + 12 + INNER_ETHER_LEN - 14);
+	put_udp(&f, 6081, 12 + INNER_ETHER_LEN - 14);
+	put16(&f, 0x0100); /* version 0, option length 1 (4 bytes) */
+	put16(&f, 0x0800);
+	put32(&f, 42 << 8);
+	put32(&f, 0x01020300);
+	put_ipv4(&f, 10, 0);
+	check_tunnelled(&f, PACKET_TUNNEL_GENEVE);
+
+	ether(&f, 0x0800); /* GRE with checksum and key, transparent bridging */
+	put_outer_ipv4(&f, 47, 12 + INNER_ETHER_LEN);
+	put16(&f, 0xa000);
+	put16(&f, 0x6558);
+	put32(&f, 0);
+	put32(&f, 7);
+	put_inner_ether(&f);
+	check_tunnelled(&f, PACKET_TUNNEL_GRE);
+
+	ether(&f, 0x0800); /* IPv4 in IPv4 */
+	put_outer_ipv4(&f, 4, INNER_ETHER_LEN - 14);
+	put_ipv4(&f, 10, 0);
+	check_tunnelled(&f, PACKET_TUNNEL_IPIP);
+}
+
+static void test_tunnels_not_opened_are_told_apart(void **state)
+{
+	struct frame f;
+	struct packet_tcp t;
+	char names[64];
+
+	(void)state;
+	ether(&f, 0x0800); /* GTP-U */
+	put_outer_ipv4(&f, 17, 8 + 8 + INNER_ETHER_LEN - 14);
+	put_udp(&f, 2152, 8 + INNER_ETHER_LEN - 14);
+	put32(&f, 0x30ff0000);
+	put32(&f, 1);
+	put_ipv4(&f, 10, 0);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
+			 PACKET_KIND_TUNNEL);
+	assert_int_equal(t.tunnels, PACKET_TUNNEL_GTP_U);
+
+	ether(&f, 0x0800); /* GRE version 1 (PPTP) */
+	put_outer_ipv4(&f, 47, 8);
+	put16(&f, 0x3001);
+	put16(&f, 0x880b);
+	put32(&f, 0);
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, f.len, &t, NULL),
+			 PACKET_KIND_TUNNEL);
+	assert_int_equal(t.tunnels, PACKET_TUNNEL_GRE_OTHER);
+	packet_tunnel_names(PACKET_TUNNEL_GRE_OTHER | PACKET_TUNNEL_GTP_U | PACKET_TUNNEL_VXLAN,
+			    names, sizeof(names));
+	assert_string_equal(names, "VXLAN, GRE, GTP-U");
+}
+
+/* BIG TCP: segments beyond 64 KiB leave IPv4 total length 0; the frame's
+ * length is the packet's, however long. */
+static void test_ipv4_total_length_zero_uses_the_frame(void **state)
+{
+	struct frame f;
+	struct packet_tcp t;
+
+	(void)state;
+	ether(&f, 0x0800);
+	put_ipv4(&f, 10, 0);
+	f.b[16] = f.b[17] = 0;
+	assert_int_equal(packet_decode(DLT_EN10MB, f.b, f.len, 14 + 20 + 52 + 80000, &t, NULL),
+			 PACKET_KIND_TCP);
+	assert_int_equal(t.payload_bytes, 80000);
+	assert_int_equal(t.captured_payload_bytes, 10);
+	assert_true(t.truncated);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +519,9 @@ int main(void)
 		cmocka_unit_test(test_ipv6_extension_headers_and_fragments),
 		cmocka_unit_test(test_link_types),
 		cmocka_unit_test(test_not_tcp_is_other),
+		cmocka_unit_test(test_vxlan_geneve_gre_and_ip_in_ip_are_opened),
+		cmocka_unit_test(test_tunnels_not_opened_are_told_apart),
+		cmocka_unit_test(test_ipv4_total_length_zero_uses_the_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

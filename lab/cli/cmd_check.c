@@ -1,5 +1,7 @@
 /* cmd_check: `tcplab check`: expectations about packets judged on a capture taken
- * anywhere (--scenario FILE or --expect LINE...). Prints and picks the exit status. */
+ * anywhere (--scenario FILE or --expect LINE...). Prints and picks the exit status;
+ * --json FILE (or - for standard output) also writes the analysis and the
+ * verdicts as JSON (schema tcplab-analysis/1). */
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include "lab/cli/judge.h"
 #include "lab/cli/usage.h"
 #include "lab/report/report.h"
+#include "lab/report/report_fmt.h"
+#include "lab/report/report_json.h"
 #include "lab/scenario/scenario.h"
 #include "lab/verdict/expect.h"
 
@@ -62,6 +66,30 @@ static int scenario_from_expects(char **lines, size_t n, int port, struct scenar
 	return 0;
 }
 
+/* The analysis and verdicts as JSON into path ("-": standard output); a file is
+ * written whole or not at all. */
+static int write_json(const char *path, const struct report_item *item, int port)
+{
+	struct report_file f;
+	struct lab_err err;
+
+	if (strcmp(path, "-") == 0) {
+		if (report_json_write_analysis(stdout, item, port, &err) == 0 &&
+		    fflush(stdout) == 0)
+			return 0;
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		return -1;
+	}
+	if (report_fmt_open(&f, path, &err) < 0 ||
+	    (report_json_write_analysis(f.out, item, port, &err) < 0 &&
+	     (report_fmt_abort(&f), 1)) ||
+	    report_fmt_commit(&f, &err) < 0) {
+		fprintf(stderr, "tcplab: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -69,11 +97,13 @@ int cmd_check(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
 	const char *scenario_path = NULL;
+	const char *json_path = NULL;
 	char **lines = calloc((size_t)argc, sizeof(*lines));
 	size_t n_lines = 0;
 	int port = 0;
@@ -105,6 +135,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'v':
 			ropts.verbose = true;
+			break;
+		case 'j':
+			json_path = optarg;
 			break;
 		case 'h':
 			free(lines);
@@ -151,10 +184,15 @@ int cmd_check(int argc, char **argv)
 	}
 	item.sc = sc;
 	item.pcap_path = argv[optind];
-	report_item(stdout, &item, &ropts);
-	status = item.status == REPORT_PASS ? 0 : 1;
+	if (json_path != NULL && write_json(json_path, &item, sc->port) < 0)
+		goto out;
+	/* --json -: standard output is the JSON document alone */
+	if (json_path == NULL || strcmp(json_path, "-") != 0)
+		report_item(stdout, &item, &ropts);
+	status = item.status == REPORT_PASS ? 0 : item.status == REPORT_FAIL ? 1 : 2;
 out:
 	free(item.verdicts);
+	free(item.fault_verdicts);
 	facts_free(facts);
 	scenario_free(sc);
 	free(lines);

@@ -1,8 +1,9 @@
 /* cmd_run: `tcplab run`: loads every scenario before running any (bad input stops
  * everything with exit status 2), runs them in a pool of workers (pool.h), prints
  * each result in the order given, then the summary and the report files asked
- * for. Exit status: 0 all expectations held, 1 some did not, 2 bad input or the
- * lab could not run, 128 + the signal when interrupted (130 Ctrl-C, 143 SIGTERM). */
+ * for. Exit status: 0 all expectations held, 1 some did not, 2 bad input, the
+ * lab could not run, or a verdict is inconclusive, 128 + the signal when
+ * interrupted (130 Ctrl-C, 143 SIGTERM). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -143,6 +144,39 @@ static int make_dirs(const char *path)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* "1MiB", "64KiB", "500KB", "4096", "0", "all" (INT64_MAX): --snap-payload. */
+static int parse_payload(const char *text, int64_t *bytes)
+{
+	static const struct {
+		const char *unit;
+		int64_t factor;
+	} units[] = { { "", 1 },	       { "B", 1 },	     { "KiB", 1024 },
+		      { "MiB", 1024 * 1024 }, { "GiB", 1 << 30 }, { "KB", 1000 },
+		      { "MB", 1000000 },      { "GB", 1000000000 } };
+	char *end;
+	unsigned long long n;
+
+	if (strcmp(text, "all") == 0) {
+		*bytes = INT64_MAX;
+		return 0;
+	}
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (n > (unsigned long long)(INT64_MAX / units[i].factor))
+			return -1;
+		*bytes = (int64_t)n * units[i].factor;
+		return 0;
+	}
+	return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -153,11 +187,12 @@ int cmd_run(int argc, char **argv)
 		{ "junit", required_argument, NULL, 'J' },
 		{ "json", required_argument, NULL, 'O' },
 		{ "html", required_argument, NULL, 'H' },
+		{ "snap-payload", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ropts = { .color = isatty(1) && getenv("NO_COLOR") == NULL };
-	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550 };
+	struct run_opts opts = { .pcap_dir = "pcap", .snaplen = 65550, .snap_payload_bytes = -1 };
 	const char *junit_path = NULL, *json_path = NULL, *html_dir = NULL;
 	struct progress progress;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -210,6 +245,12 @@ int cmd_run(int argc, char **argv)
 		case 'H':
 			html_dir = optarg;
 			break;
+		case 'S':
+			if (parse_payload(optarg, &opts.snap_payload_bytes) < 0)
+				return cli_usage_error("--snap-payload wants a size such as 1MiB, 64KiB, "
+						       "0 or all, not \"%s\"",
+						       optarg);
+			break;
 		case 'h':
 			fputs(cli_usage_text, stdout);
 			return 0;
@@ -229,8 +270,10 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (cli_find_home(home, sizeof(home)) < 0) {
 		fprintf(stderr,
-			"tcplab: cannot find the reference programs and the fault shim "
-			"(run it with `bazel run //lab:tcplab -- ...`, or set TCPLAB_HOME)\n");
+			"tcplab: cannot find the reference programs and the fault shim: "
+			"not in $TCPLAB_HOME, nor in PREFIX/lib/tcplab beside an installed "
+			"PREFIX/bin/tcplab, nor in Bazel's runfiles (run it with `bazel run "
+			"//lab:tcplab -- ...`, or install it: docs in README)\n");
 		goto out;
 	}
 	snprintf(tools_dir, sizeof(tools_dir), "%s/tools/ref", home);
@@ -325,7 +368,8 @@ int cmd_run(int argc, char **argv)
 		for (size_t i = 0; i < pool.n; i++) {
 			if (items != NULL)
 				items[i] = pool.jobs[i].item;
-			if (pool.jobs[i].item.status == REPORT_ERROR)
+			if (pool.jobs[i].item.status == REPORT_ERROR ||
+			    pool.jobs[i].item.status == REPORT_INCONCLUSIVE)
 				status = 2;
 			else if (pool.jobs[i].item.status == REPORT_FAIL && status == 0)
 				status = 1;

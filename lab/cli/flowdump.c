@@ -5,15 +5,17 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lab/analysis/flow.h"
 #include "lab/report/show.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: flowdump [--port N] [--counts] PCAP     analysis summary\n"
-		     "       flowdump --show [--all] [--ascii] [--port N] PCAP\n"
-		     "  --counts  only the `flag count` lines (for comparing with tshark)\n");
+	fprintf(out,
+		"usage: flowdump [--port N] [--counts] PCAP     analysis summary\n"
+		"       flowdump --show [--all] [--ascii] [--port N] [--time absolute|relative] PCAP\n"
+		"  --counts  only the `flag count` lines (for comparing with tshark)\n");
 }
 
 static void print_dir(const char *name, const struct flow_dir_stats *d)
@@ -65,13 +67,10 @@ static void print_analysis(const struct flow_analysis *fa, int counts_only)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "show", no_argument, NULL, 's' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "ascii", no_argument, NULL, 'A' },
-		{ "counts", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "port", required_argument, NULL, 'p' }, { "show", no_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },        { "ascii", no_argument, NULL, 'A' },
+		{ "counts", no_argument, NULL, 'c' },     { "time", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
 	};
 	struct show_opts so = { 0 };
 	struct flow_opts fo = { 0 };
@@ -79,7 +78,7 @@ int main(int argc, char **argv)
 	struct lab_err err = { "" };
 	int show = 0, counts = 0, c;
 
-	while ((c = getopt_long(argc, argv, "p:saAch", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:saAct:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			fo.port = so.port = (uint16_t)atoi(optarg);
@@ -95,6 +94,11 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			counts = 1;
+			break;
+		case 't':
+			so.time = strcmp(optarg, "absolute") == 0   ? SHOW_TIME_ABSOLUTE
+				  : strcmp(optarg, "relative") == 0 ? SHOW_TIME_RELATIVE
+								    : SHOW_TIME_CONN;
 			break;
 		case 'h':
 			usage(stdout);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static bool is_home(const char *dir)
@@ -15,26 +16,39 @@ static bool is_home(const char *dir)
 	return access(probe, X_OK) == 0;
 }
 
-/* The runfiles tree of this binary: under `bazel run`, `bazel test`, or bazel-bin. */
+/* $TCPLAB_HOME when set; an installed tcplab's PREFIX/lib/tcplab (PREFIX/bin/tcplab
+ * is this binary, so an installed tree can move as a whole); else this binary's
+ * runfiles tree under `bazel run`, `bazel test`, or in bazel-bin. */
 int cli_find_home(char *home, size_t len)
 {
-	const char *env_dirs[] = { "TCPLAB_HOME", "RUNFILES_DIR", "TEST_SRCDIR" };
+	const char *env_dirs[] = { "RUNFILES_DIR", "TEST_SRCDIR" };
+	const char *v = getenv("TCPLAB_HOME");
 	char exe[PATH_MAX];
 	char candidate[PATH_MAX + 64];
 	ssize_t n;
 
-	for (size_t i = 0; i < sizeof(env_dirs) / sizeof(env_dirs[0]); i++) {
-		const char *v = getenv(env_dirs[i]);
+	if (v != NULL)
+		return is_home(v) && realpath(v, home) != NULL ? 0 : -1;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
 
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		snprintf(candidate, sizeof(candidate), "%.*s/../lib/tcplab",
+			 slash ? (int)(slash - exe) : 0, exe);
+		if (slash && is_home(candidate) && realpath(candidate, home) != NULL)
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(env_dirs) / sizeof(env_dirs[0]); i++) {
+		v = getenv(env_dirs[i]);
 		if (v == NULL)
 			continue;
-		snprintf(candidate, sizeof(candidate), "%s%s", v, i == 0 ? "" : "/tcplab");
+		snprintf(candidate, sizeof(candidate), "%s/tcplab", v);
 		if (is_home(candidate) && realpath(candidate, home) != NULL)
 			return 0;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
-		exe[n] = '\0';
 		snprintf(candidate, sizeof(candidate), "%s.runfiles/tcplab", exe);
 		if (is_home(candidate) && realpath(candidate, home) != NULL)
 			return 0;

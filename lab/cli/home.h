@@ -1,5 +1,6 @@
 /* home: where the lab's own files are (the reference programs in tools/ref/, the
- * fault shim in lab/shim/): Bazel's runfiles tree of this binary, or TCPLAB_HOME. */
+ * fault shim in lab/shim/): TCPLAB_HOME, an installed PREFIX/lib/tcplab beside
+ * PREFIX/bin/tcplab, or Bazel's runfiles tree of this binary. */
 #ifndef TCPLAB_HOME_H
 #define TCPLAB_HOME_H
 

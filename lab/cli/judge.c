@@ -18,16 +18,20 @@ int judge_item(const struct scenario *sc, const struct run_record *rec, const ch
 	if (expect_facts_opts(sc, &fo, err) < 0)
 		return -1;
 	fo.ladder = ladder;
+	/* Packets after the lab's stop are the lab's doing, not the programs'. */
+	if (rec != NULL && rec->stop_us >= 0 && rec->stop_wall_us > 0)
+		fo.until_us = rec->stop_wall_us;
 	fo.series = series;
 	if (facts_read(pcap_path, &fo, facts, err) < 0)
 		goto out;
 	item->facts = *facts;
 	if (expect_evaluate(sc, rec, *facts, &item->verdicts, err) < 0)
 		goto out;
-	item->status = REPORT_PASS;
-	for (size_t i = 0; i < sc->n_expects; i++)
-		if (!item->verdicts[i].held)
-			item->status = REPORT_FAIL;
+	if (expect_faults(sc, rec, *facts, &item->fault_verdicts, &item->n_fault_verdicts,
+			  err) < 0)
+		goto out;
+	item->sc = sc;
+	item->status = report_status_of(item);
 	rc = 0;
 out:
 	if (rc < 0) {

@@ -93,6 +93,7 @@ void pool_release(struct pool *pool)
 {
 	for (size_t i = 0; pool->jobs != NULL && i < pool->n; i++) {
 		free(pool->jobs[i].item.verdicts);
+		free(pool->jobs[i].item.fault_verdicts);
 		facts_free(pool->jobs[i].facts);
 		run_record_release(&pool->jobs[i].rec);
 	}

@@ -126,7 +126,7 @@ case $status in
 	[ $verdict -eq 0 ] && echo "PASS: the scenario failed as expected, for the expected reasons"
 	;;
 *)
-	echo "ERROR: the lab exited with status $status (bad input, or it could not run), not 1"
+	echo "ERROR: the lab exited with status $status (bad input, it could not run, or a verdict was inconclusive), not 1"
 	verdict=2
 	;;
 esac

@@ -1,20 +1,32 @@
 /* liveness: the stall/deadlock/hang decision of one run (liveness.h). */
 #include "lab/liveness/liveness.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "lab/liveness/hang.h"
 #include "lab/liveness/tasks.h"
 #include "lab/liveness/watch.h"
 
+/* The namespaces a run's sockets may live in: the calling thread's, or the wire's two. */
+#define LIVENESS_MAX_NETNS 2
+
 struct liveness {
 	struct liveness_opts opts;
 	struct watch *watch;
+	struct watch *more[LIVENESS_MAX_NETNS - 1]; /* the other namespaces' watchers */
+	size_t n_more;
+	struct watch_sample more_sample;
 	struct watch_detector detector; /* large: allocated with the struct */
 	struct watch_sample sample;
 	struct watch_sample again; /* the second look of a proof */
@@ -28,6 +40,39 @@ struct liveness {
 	bool stall_reported;
 	struct liveness_figures figures;
 };
+
+/* A watcher of the namespace netns_fd: the calling thread goes there, opens it
+ * (a netlink socket stays in the namespace it was made in) and comes back. */
+static struct watch *watch_open_in(int netns_fd, struct lab_err *err)
+{
+	int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int home;
+	struct watch *w;
+
+	if (sock < 0) {
+		lab_err_sys(err, errno, "liveness: cannot open a socket");
+		return NULL;
+	}
+	home = ioctl(sock, SIOCGSKNS);
+	close(sock);
+	if (home < 0) {
+		lab_err_sys(err, errno, "liveness: cannot name the current network namespace");
+		return NULL;
+	}
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		lab_err_sys(err, errno, "liveness: cannot enter a network namespace of the run");
+		close(home);
+		return NULL;
+	}
+	w = watch_open(err);
+	if (setns(home, CLONE_NEWNET) < 0 && w != NULL) {
+		lab_err_sys(err, errno, "liveness: cannot come back to the run's namespace");
+		watch_close(w);
+		w = NULL;
+	}
+	close(home);
+	return w;
+}
 
 struct liveness *liveness_new(const struct liveness_opts *opts, struct lab_err *err)
 {
@@ -43,11 +88,25 @@ struct liveness *liveness_new(const struct liveness_opts *opts, struct lab_err *
 	if (l->opts.proc_dir == NULL)
 		l->opts.proc_dir = "/proc";
 	watch_detector_init(&l->detector, opts->quiet_us);
-	l->watch = watch_open(err);
+	if (opts->n_netns > LIVENESS_MAX_NETNS) {
+		lab_err_set(err, "liveness: %zu namespaces to watch", opts->n_netns);
+		free(l);
+		return NULL;
+	}
+	l->watch = opts->n_netns > 0 ? watch_open_in(opts->netns_fds[0], err) : watch_open(err);
 	if (l->watch == NULL) {
 		free(l);
 		return NULL;
 	}
+	for (size_t i = 1; i < opts->n_netns; i++) {
+		l->more[l->n_more] = watch_open_in(opts->netns_fds[i], err);
+		if (l->more[l->n_more] == NULL) {
+			liveness_free(l);
+			return NULL;
+		}
+		l->n_more++;
+	}
+	l->opts.netns_fds = NULL; /* the caller's array: not kept */
 	return l;
 }
 
@@ -56,6 +115,8 @@ void liveness_free(struct liveness *l)
 	if (l == NULL)
 		return;
 	watch_close(l->watch);
+	for (size_t i = 0; i < l->n_more; i++)
+		watch_close(l->more[i]);
 	for (size_t i = 0; i < sizeof(l->pidfds) / sizeof(l->pidfds[0]); i++)
 		if (l->pidfds[i].pidfd >= 0)
 			close(l->pidfds[i].pidfd);
@@ -64,7 +125,38 @@ void liveness_free(struct liveness *l)
 
 int liveness_listening(struct liveness *l, int port, bool *listening, struct lab_err *err)
 {
-	return watch_listening(l->watch, port, listening, err);
+	if (watch_listening(l->watch, port, listening, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n_more && !*listening; i++)
+		if (watch_listening(l->more[i], port, listening, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* One sample of the sockets of port in every namespace of the run, as if one. */
+static int sample_all(struct liveness *l, int port, struct watch_sample *out,
+		      struct lab_err *err)
+{
+	struct watch_sample *more = &l->more_sample;
+
+	if (watch_sample(l->watch, port, out, err) < 0)
+		return -1;
+	for (size_t w = 0; w < l->n_more; w++) {
+		if (watch_sample(l->more[w], port, more, err) < 0)
+			return -1;
+		for (size_t i = 0; i < more->count; i++) {
+			if (out->count < WATCH_MAX_SOCKETS)
+				out->sockets[out->count++] = more->sockets[i];
+			else
+				out->overflow_count++;
+		}
+		out->overflow_count += more->overflow_count;
+		out->send_queue_bytes += more->send_queue_bytes;
+		out->recv_queue_bytes += more->recv_queue_bytes;
+		out->bytes_acked += more->bytes_acked;
+		out->bytes_received += more->bytes_received;
+	}
+	return 0;
 }
 
 /* The detector's figures at a verdict, described as `name`. */
@@ -151,7 +243,7 @@ static const struct watch_conn *deadlock_candidate(const struct watch_detector *
 /* The second look of a proof: the sockets have not moved since the first. */
 static int unmoved(struct liveness *l, int port, bool *same, struct lab_err *err)
 {
-	if (watch_sample(l->watch, port, &l->again, err) < 0)
+	if (sample_all(l, port, &l->again, err) < 0)
 		return -1;
 	*same = watch_samples_same(&l->sample, &l->again);
 	return 0;
@@ -179,6 +271,11 @@ static int try_hang(struct liveness *l, int port, uint64_t now_us, bool *proven,
 	if (l->opts.hang_after_us < 0 || l->detector.conn_count == 0 ||
 	    now_us - l->detector.last_progress_us < (uint64_t)l->opts.hang_after_us)
 		return 0;
+	/* A socket with keep-alive on has a timer that will end a wait on an idle
+	 * connection whose peer is gone (RFC 9293 §3.8.4): not for ever. */
+	for (size_t i = 0; i < l->sample.count; i++)
+		if (l->sample.sockets[i].timer == WATCH_TIMER_KEEPALIVE)
+			return 0;
 	if (tasks_look(l->opts.proc_dir, &none, pidfd_of, l, true, &l->view, err) < 0)
 		return -1;
 	if (!tasks_all_waiting(&l->view))
@@ -194,7 +291,7 @@ int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,
 	bool proven = false;
 
 	*verdict = LIVENESS_RUNNING;
-	if (watch_sample(l->watch, port, &l->sample, err) < 0)
+	if (sample_all(l, port, &l->sample, err) < 0)
 		return -1;
 	state = watch_detector_feed(&l->detector, now_us, &l->sample);
 	candidate = deadlock_candidate(&l->detector);

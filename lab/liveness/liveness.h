@@ -6,12 +6,14 @@
  * blocked sending on it (or waiting for another task), with no clock of its own;
  * the sockets sampled again after the look at /proc have not moved. A hang is
  * idle sockets and every task waiting with no time limit and no clock of its own,
- * for `hang after` (default: quiet). What is not proven is a stall: reported,
+ * for `hang after` (default: quiet); a socket with a keep-alive timer pending is
+ * never part of a hang (keep-alive will end the wait). What is not proven is a stall: reported,
  * never acted on. It signals and kills nothing: the runner decides. */
 #ifndef TCPLAB_LIVENESS_H
 #define TCPLAB_LIVENESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lab/common/err.h"
@@ -40,6 +42,12 @@ struct liveness_opts {
 	const char *proc_dir;  /* the run's /proc: "/proc" in a scenario's thread */
 	liveness_pidfd_fn pidfd_fn;
 	void *pidfd_arg;
+	/* The network namespaces the run's sockets live in, when not the calling
+	 * thread's: the wire's client and server sides (at most 2). The calling thread
+	 * visits each to open a watcher there and comes back; samples are merged as
+	 * if from one namespace. n_netns 0: the calling thread's namespace. */
+	const int *netns_fds;
+	size_t n_netns;
 };
 
 struct liveness;

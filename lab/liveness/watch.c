@@ -127,6 +127,7 @@ static int watch_parse_socket(const struct nlmsghdr *nlh, struct watch_socket *s
 	sock->state = msg->idiag_state;
 	sock->send_queue_bytes = msg->idiag_wqueue;
 	sock->recv_queue_bytes = msg->idiag_rqueue;
+	sock->timer = msg->idiag_timer;
 
 	mnl_attr_for_each(attr, nlh, sizeof(*msg))
 	{

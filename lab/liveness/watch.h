@@ -56,7 +56,13 @@ struct watch_socket {
 	uint32_t rcv_space_bytes; /* tcpi_rcv_space: receive-buffer autotuning estimate */
 	uint8_t probes;           /* tcpi_probes: unanswered zero-window probes */
 	uint8_t backoff;          /* tcpi_backoff: exponential backoff of the probe timer */
+	/* idiag_timer: the timer pending on the socket: 0 none, 1 retransmission,
+	 * 2 keep-alive, 3 TIME_WAIT, 4 zero-window probe. */
+	uint8_t timer;
 };
+
+/* idiag_timer's value for a pending keep-alive timer. */
+#define WATCH_TIMER_KEEPALIVE 2
 
 /* One snapshot of the TCP sockets (any state but LISTEN and TIME_WAIT) with `port`
  * as local or remote port. Fixed capacity: no allocation. Totals cover the stored

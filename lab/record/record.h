@@ -17,14 +17,30 @@
 
 /* ---- one program --------------------------------------------------------------- */
 
-/* Output kept per stream; more is counted but dropped. */
+/* Output kept per stream; more is counted and searched but not kept. */
 #define PROC_OUTPUT_CAP_BYTES (1024 * 1024)
+
+/* A TEXT that `contains` / `not contains` look for in one stream, searched on the
+ * whole stream as it flows (not only on what is kept): the last len(TEXT) - 1
+ * bytes of what came before are carried over from one read to the next, so a
+ * TEXT split across two reads is found and no more than TEXT is held. */
+#define PROC_WATCH_MAX_BYTES 4096
+
+struct proc_watch {
+	const char *text; /* the expectation's, not owned */
+	size_t text_len;
+	bool found;
+	char *carry; /* text_len - 1 bytes of room */
+	size_t carry_len;
+};
 
 struct proc_output {
 	char *data; /* NUL-terminated */
 	size_t len;
 	uint64_t total_bytes; /* including what was beyond the cap */
 	int fd;               /* read end of the pipe, -1 once at EOF */
+	struct proc_watch *watches; /* owned; set before the program starts */
+	size_t n_watches;
 };
 
 struct proc {
@@ -47,6 +63,25 @@ struct capture_stats {
 	uint64_t packets;      /* written to the file */
 	uint64_t kernel_drops; /* pcap_stats: dropped because the ring was full */
 	uint64_t ifdrops;      /* pcap_stats: dropped by the interface */
+	uint64_t headers_only; /* written with their headers only (past the payload budget) */
+	uint64_t payload_budget_bytes; /* whole packets per direction of a connection */
+	int64_t cpu_us;                /* CPU time the lab spent writing the capture */
+};
+
+/* ---- the wire (a scenario with link lines) ---------------------------------------- */
+
+struct run_link {
+	bool used;     /* the programs ran in two namespaces joined by the wire */
+	uint64_t seed; /* every random choice of the link came from it */
+	/* The client side's capture is pcap_path; this is the server side's. */
+	char server_pcap_path[PATH_MAX];
+	/* Per direction ([0] client->server, [1] server->client). */
+	uint64_t packets[2];                    /* entered the wire */
+	uint64_t delivered[2];                  /* left it (duplicates counted) */
+	uint64_t dropped[2][LINK_DROP_KINDS];   /* by enum scenario_link_drop */
+	uint64_t duplicated[2], reordered[2], corrupted[2], delayed[2];
+	uint64_t pending_at_stop[2];            /* still on the link when the run ended */
+	uint64_t kernel_drops[2];               /* lost before the relay read them (sides) */
 };
 
 /* ---- the run ---------------------------------------------------------------------- */
@@ -98,6 +133,10 @@ struct run_side {
 	struct shim_stats shim;
 };
 
+/* The scenario's faults whose firing the driver itself knows (`pause at`, `kill
+ * at`), by index in scenario.faults; past this many, not known. */
+#define RUN_MAX_CLOCK_FAULTS 64
+
 struct run_record {
 	enum scenario_outcome outcome;
 	int64_t duration_us;
@@ -109,6 +148,15 @@ struct run_record {
 	char stall_text[400];
 	struct run_side side[2]; /* indexed by enum scenario_who */
 	struct capture_stats capture;
+	/* The lab's stop: when it decided to end programs still running (a
+	 * deadlock, hang, timeout, or a client done and a server left over), -1
+	 * when it stopped nothing. stop_us counts since the run started;
+	 * stop_wall_us is the same moment on the capture's clock (CLOCK_REALTIME,
+	 * microseconds since the epoch): packets stamped later are the lab's doing,
+	 * not the programs', and packet verdicts are judged up to it. */
+	int64_t stop_us;
+	int64_t stop_wall_us;
+	bool clock_fault_fired[RUN_MAX_CLOCK_FAULTS]; /* pause/kill done, by fault index */
 	char pcap_path[PATH_MAX];
 	struct run_event events[RUN_MAX_EVENTS];
 	int n_events;
@@ -116,6 +164,7 @@ struct run_record {
 	struct run_queue_sample *queue_samples; /* the sockets over time (heap) */
 	size_t n_queue_samples;
 	unsigned queue_stride;
+	struct run_link link;
 };
 
 #endif

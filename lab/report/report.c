@@ -5,18 +5,50 @@
 
 static const char *status_word(enum report_status s)
 {
-	return s == REPORT_PASS ? "PASS" : s == REPORT_FAIL ? "FAIL" : "ERROR";
+	return s == REPORT_PASS		 ? "PASS"
+	       : s == REPORT_FAIL	 ? "FAIL"
+	       : s == REPORT_INCONCLUSIVE ? "INCONCLUSIVE"
+					 : "ERROR";
 }
 
 static const char *status_color(enum report_status s)
 {
-	return s == REPORT_PASS ? "\033[32m" : s == REPORT_FAIL ? "\033[31m" : "\033[35m";
+	return s == REPORT_PASS		 ? "\033[32m"
+	       : s == REPORT_FAIL	 ? "\033[31m"
+	       : s == REPORT_INCONCLUSIVE ? "\033[33m"
+					 : "\033[35m";
 }
 
-/* A Wireshark display filter that shows what an expectation is about. */
-static const char *wireshark_filter(const struct expectation *e)
+static enum report_status status_of(const struct verdict *v, size_t n, enum report_status s)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		if (v[i].inconclusive) {
+			if (s == REPORT_PASS)
+				s = REPORT_INCONCLUSIVE;
+		} else if (!v[i].held) {
+			s = REPORT_FAIL;
+		}
+	}
+	return s;
+}
+
+enum report_status report_status_of(const struct report_item *item)
+{
+	enum report_status s = status_of(item->verdicts, item->sc->n_expects, REPORT_PASS);
+
+	return status_of(item->fault_verdicts, item->n_fault_verdicts, s);
+}
+
+/* A Wireshark display filter that shows what an expectation is about (buf holds
+ * the ones made for it). */
+static const char *wireshark_filter(const struct expectation *e, char *buf, size_t len)
 {
 	switch (e->kind) {
+	case EXPECT_ANALYSIS:
+		if ((unsigned)e->flag >= SCENARIO_ANALYSIS_FLAGS)
+			return NULL;
+		snprintf(buf, len, "tcp.analysis.%s", scenario_analysis_flag_words[e->flag]);
+		return buf;
 	case EXPECT_ZERO_WINDOW:
 		return "tcp.analysis.zero_window";
 	case EXPECT_WINDOW_PROBES:
@@ -33,6 +65,33 @@ static const char *wireshark_filter(const struct expectation *e)
 	default:
 		return NULL;
 	}
+}
+
+/* Longest line of a program's output the terminal shows; the rest is counted. */
+#define REPORT_LINE_MAX 160
+
+/* One line of a program's output: control bytes escaped (an ESC from the program
+ * must not drive the reader's terminal), cut at REPORT_LINE_MAX. */
+static void print_line(FILE *out, const char *line, size_t len)
+{
+	size_t shown = len > REPORT_LINE_MAX ? REPORT_LINE_MAX : len;
+
+	fputs("        | ", out);
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '\t')
+			fputs("\\t", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c < 32 || c == 127)
+			fprintf(out, "\\x%02x", c);
+		else
+			putc(c, out);
+	}
+	if (shown < len)
+		fprintf(out, " ... (%zu more bytes)", len - shown);
+	putc('\n', out);
 }
 
 /* The last lines of a program's output, indented, when a failure needs them. */
@@ -52,11 +111,16 @@ static void print_tail(FILE *out, const char *label, const struct proc_output *o
 	}
 	if (*start == '\n')
 		start++;
-	fprintf(out, "      %s:\n", label);
+	if (o->total_bytes > o->len)
+		fprintf(out, "      %s (the end of the first %zu of %llu bytes; the rest was "
+			     "counted, not kept):\n",
+			label, o->len, (unsigned long long)o->total_bytes);
+	else
+		fprintf(out, "      %s:\n", label);
 	for (const char *line = start; *line != '\0';) {
 		size_t len = strcspn(line, "\n");
 
-		fprintf(out, "        | %.*s\n", (int)len, line);
+		print_line(out, line, len);
 		line += len;
 		if (*line == '\n')
 			line++;
@@ -97,6 +161,28 @@ void report_shim_counts(const struct shim_stats *st, bool with_calls, char *buf,
 }
 
 /* What the fault shim did in one program. */
+/* The wire's line: its seed (a rerun repeats it), what each direction carried and
+ * dropped by kind, and the server side's capture. */
+static void print_link(FILE *out, const struct run_link *l)
+{
+	fprintf(out, "      link (seed %llu):", (unsigned long long)l->seed);
+	for (int d = 0; d < 2; d++) {
+		fprintf(out, "%s %s %llu packets", d ? ";" : "", d ? "server->client" : "client->server",
+			(unsigned long long)l->packets[d]);
+		for (int k = 0; k < LINK_DROP_KINDS; k++)
+			if (l->dropped[d][k] > 0)
+				fprintf(out, ", %llu dropped (%s)", (unsigned long long)l->dropped[d][k],
+					scenario_link_drop_name((enum scenario_link_drop)k));
+		if (l->duplicated[d])
+			fprintf(out, ", %llu duplicated", (unsigned long long)l->duplicated[d]);
+		if (l->reordered[d])
+			fprintf(out, ", %llu reordered", (unsigned long long)l->reordered[d]);
+		if (l->corrupted[d])
+			fprintf(out, ", %llu corrupted", (unsigned long long)l->corrupted[d]);
+	}
+	fprintf(out, "\n      server side of the wire: %s\n", l->server_pcap_path);
+}
+
 static void print_shim(FILE *out, const char *who, const struct run_side *side)
 {
 	char counts[512];
@@ -107,10 +193,38 @@ static void print_shim(FILE *out, const char *who, const struct run_side *side)
 	fprintf(out, "      %s faults: %s\n", who, counts);
 }
 
+/* The run's timeline, with the lab's stop marked where it falls: packets after
+ * it are the lab's doing (its kill), not the programs', and are not judged. */
+static void print_timeline(FILE *out, const struct report_item *item)
+{
+	const struct run_record *rec = item->rec;
+	bool stop_shown = rec->stop_us < 0;
+
+	for (int i = 0; i <= rec->n_events; i++) {
+		if (!stop_shown && (i == rec->n_events || rec->events[i].at_us > rec->stop_us ||
+				    rec->events[i].kind == RUN_EV_STOP)) {
+			uint64_t later = item->facts ? facts_after_until(item->facts) : 0;
+
+			fprintf(out,
+				"      %8.3f s  -- the lab's stop: packets from here on are the "
+				"lab's doing, not judged (%llu in the capture, from capture time "
+				"%lld.%06lld: tcplab show --until)\n",
+				(double)rec->stop_us / 1e6, (unsigned long long)later,
+				(long long)(rec->stop_wall_us / 1000000),
+				(long long)(rec->stop_wall_us % 1000000));
+			stop_shown = true;
+		}
+		if (i < rec->n_events)
+			fprintf(out, "      %8.3f s  %s\n", (double)rec->events[i].at_us / 1e6,
+				rec->events[i].text);
+	}
+}
+
 void report_item(FILE *out, const struct report_item *item, const struct report_opts *opts)
 {
 	const struct scenario *sc = item->sc;
 	const char *filter = NULL;
+	char filter_buf[64];
 	double secs = item->rec ? (double)item->rec->duration_us / 1e6 : 0.0;
 
 	char time[16] = "      -";
@@ -129,34 +243,38 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 		fprintf(out, "      %s\n", item->error);
 		return;
 	}
-	if (item->rec != NULL && item->rec->capture.kernel_drops > 0)
-		fprintf(out, "      warning: the capture lost %llu packets (kernel drops)\n",
-			(unsigned long long)item->rec->capture.kernel_drops);
-	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
+	if (item->rec != NULL && item->rec->link.used)
+		print_link(out, &item->rec->link);
+	if (item->rec != NULL && item->rec->capture.kernel_drops + item->rec->capture.ifdrops > 0)
+		fprintf(out,
+			"      the capture lost %llu packets (kernel drops): every verdict on "
+			"packets is inconclusive\n",
+			(unsigned long long)(item->rec->capture.kernel_drops +
+					     item->rec->capture.ifdrops));
+	if (item->rec != NULL && (opts->verbose || item->status != REPORT_PASS)) {
 		print_shim(out, "client", &item->rec->side[WHO_CLIENT]);
 		print_shim(out, "server", &item->rec->side[WHO_SERVER]);
 		if (item->rec->stall_text[0] != '\0')
 			fprintf(out, "      watch: %s\n", item->rec->stall_text);
 	}
 	/* The run's timeline says what happened when a verdict alone cannot. */
-	if (item->rec != NULL && (opts->verbose || item->status == REPORT_FAIL)) {
-		for (int i = 0; i < item->rec->n_events; i++)
-			fprintf(out, "      %8.3f s  %s\n",
-				(double)item->rec->events[i].at_us / 1e6,
-				item->rec->events[i].text);
-	}
-	for (size_t i = 0; i < sc->n_expects; i++) {
-		const struct verdict *v = &item->verdicts[i];
+	if (item->rec != NULL && (opts->verbose || item->status != REPORT_PASS))
+		print_timeline(out, item);
+	for (size_t i = 0; i < sc->n_expects + item->n_fault_verdicts; i++) {
+		const struct verdict *v = i < sc->n_expects
+						  ? &item->verdicts[i]
+						  : &item->fault_verdicts[i - sc->n_expects];
 
 		if (v->held && !opts->verbose)
 			continue;
-		fprintf(out, "      %s %s:%d: %s\n", v->held ? "ok  " : "FAIL", sc->path,
-			v->exp->line, v->exp->source);
+		fprintf(out, "      %s %s:%d: %s\n",
+			v->held ? "ok  " : v->inconclusive ? "INCONCLUSIVE" : "FAIL", sc->path,
+			v->line, v->source);
 		fprintf(out, "           %s\n", v->text);
-		if (!v->held && filter == NULL)
-			filter = wireshark_filter(v->exp);
+		if (!v->held && filter == NULL && v->exp != NULL)
+			filter = wireshark_filter(v->exp, filter_buf, sizeof(filter_buf));
 	}
-	if (item->status != REPORT_FAIL)
+	if (item->status != REPORT_FAIL && item->status != REPORT_INCONCLUSIVE)
 		return;
 	if (item->rec != NULL) {
 		for (int who = 0; who < 2; who++) {
@@ -182,12 +300,16 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 void report_summary(FILE *out, const struct report_item *items, size_t n, double wall_s,
 		    const struct report_opts *opts)
 {
-	size_t counts[3] = { 0, 0, 0 };
+	size_t counts[REPORT_STATUS_COUNT] = { 0 };
+	char inconclusive[48] = "";
 
 	(void)opts;
 	for (size_t i = 0; i < n; i++)
 		counts[items[i].status]++;
-	fprintf(out, "%zu scenario%s: %zu passed, %zu failed, %zu errors (%.2f s)\n", n,
-		n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL], counts[REPORT_ERROR],
-		wall_s);
+	if (counts[REPORT_INCONCLUSIVE] > 0)
+		snprintf(inconclusive, sizeof(inconclusive), ", %zu inconclusive",
+			 counts[REPORT_INCONCLUSIVE]);
+	fprintf(out, "%zu scenario%s: %zu passed, %zu failed%s, %zu errors (%.2f s)\n", n,
+		n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL], inconclusive,
+		counts[REPORT_ERROR], wall_s);
 }

@@ -15,6 +15,8 @@ const char *report_fmt_status_name(enum report_status status)
 		return "pass";
 	case REPORT_FAIL:
 		return "fail";
+	case REPORT_INCONCLUSIVE:
+		return "inconclusive";
 	default:
 		return "error";
 	}

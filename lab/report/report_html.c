@@ -61,7 +61,7 @@ static const char css[] =
 	".badge{display:inline-block;padding:1px 9px;border-radius:10px;color:#fff;font-weight:bold;"
 	"font-size:12.5px;letter-spacing:.04em;vertical-align:2px}\n"
 	".badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}"
-	".badge.error{background:var(--error)}\n"
+	".badge.error{background:var(--error)}.badge.inconclusive{background:#b58900}\n"
 	"table{border-collapse:collapse;width:100%;margin:6px 0 10px}\n"
 	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}\n"
 	"th{font-size:12px;color:var(--muted);font-weight:normal;text-transform:uppercase;"
@@ -71,6 +71,7 @@ static const char css[] =
 	"dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}\n"
 	"tr.failed td{background:#fef2f2}tr.failed td.mark{color:var(--fail)}"
 	"tr.held td.mark{color:var(--pass)}\n"
+	"tr.inconclusive td.mark{color:#b58900}\n"
 	"td.mark{font-weight:bold;width:70px;white-space:nowrap}\n"
 	"table.verdicts td{padding:4px 8px}td.loc{white-space:nowrap;color:var(--muted)}\n"
 	".why{color:#374151;margin-top:2px}\n"
@@ -99,7 +100,10 @@ static void write_foot(FILE *out)
 
 static const char *status_upper(enum report_status s)
 {
-	return s == REPORT_PASS ? "PASS" : s == REPORT_FAIL ? "FAIL" : "ERROR";
+	return s == REPORT_PASS		 ? "PASS"
+	       : s == REPORT_FAIL	 ? "FAIL"
+	       : s == REPORT_INCONCLUSIVE ? "INCONCLUSIVE"
+					 : "ERROR";
 }
 
 static void write_badge(FILE *out, enum report_status s)
@@ -148,28 +152,40 @@ static const char *link_capture(const char *dir, const char *pcap_path, char *wh
 	return name;
 }
 
+static void write_verdict_row(FILE *out, const struct scenario *sc, const struct verdict *v)
+{
+	fprintf(out, "<tr class=\"%s\"><td class=\"mark\">%s</td><td class=\"mono loc\">",
+		v->held ? "held" : v->inconclusive ? "inconclusive" : "failed",
+		v->held ? "✔ ok" : v->inconclusive ? "? INCONCLUSIVE" : "✘ FAIL");
+	html_text(out, base_name(sc->path));
+	fprintf(out, ":%d</td><td><code>", v->line);
+	html_text(out, v->source);
+	fputs("</code><div class=\"why\">", out);
+	html_text(out, v->text);
+	fputs("</div></td></tr>\n", out);
+}
+
 static void write_verdicts(FILE *out, const struct report_item *item)
 {
 	const struct scenario *sc = item->sc;
-	size_t failed = 0;
+	size_t held = 0, inconclusive = 0;
 
-	for (size_t i = 0; i < sc->n_expects; i++)
-		failed += !item->verdicts[i].held;
-	fprintf(out, "<h2>Expectations: %zu of %zu held</h2>\n", sc->n_expects - failed,
-		sc->n_expects);
-	fputs("<table class=\"verdicts\"><tbody>\n", out);
 	for (size_t i = 0; i < sc->n_expects; i++) {
-		const struct verdict *v = &item->verdicts[i];
-
-		fprintf(out, "<tr class=\"%s\"><td class=\"mark\">%s</td><td class=\"mono loc\">",
-			v->held ? "held" : "failed", v->held ? "✔ ok" : "✘ FAIL");
-		html_text(out, base_name(sc->path));
-		fprintf(out, ":%d</td><td><code>", v->exp->line);
-		html_text(out, v->exp->source);
-		fputs("</code><div class=\"why\">", out);
-		html_text(out, v->text);
-		fputs("</div></td></tr>\n", out);
+		held += item->verdicts[i].held;
+		inconclusive += item->verdicts[i].inconclusive;
 	}
+	fprintf(out, "<h2>Expectations: %zu of %zu held", held, sc->n_expects);
+	if (inconclusive > 0)
+		fprintf(out, ", %zu inconclusive", inconclusive);
+	fputs("</h2>\n<table class=\"verdicts\"><tbody>\n", out);
+	for (size_t i = 0; i < sc->n_expects; i++)
+		write_verdict_row(out, sc, &item->verdicts[i]);
+	fputs("</tbody></table>\n", out);
+	if (item->n_fault_verdicts == 0)
+		return;
+	fputs("<h2>Faults: did each take effect?</h2>\n<table class=\"verdicts\"><tbody>\n", out);
+	for (size_t i = 0; i < item->n_fault_verdicts; i++)
+		write_verdict_row(out, sc, &item->fault_verdicts[i]);
 	fputs("</tbody></table>\n", out);
 }
 
@@ -262,9 +278,25 @@ static void write_events(FILE *out, const struct run_record *rec)
 	fputs("<h2>Timeline</h2>\n<table class=\"events\"><thead><tr><th class=\"num\">at</th>"
 	      "<th>event</th><th>what</th></tr></thead><tbody>\n",
 	      out);
-	for (int i = 0; i < rec->n_events && i < RUN_MAX_EVENTS; i++) {
+	bool stop_shown = rec->stop_us < 0;
+
+	for (int i = 0; i <= rec->n_events && i <= RUN_MAX_EVENTS; i++) {
 		char at[32];
 
+		if (!stop_shown && (i == rec->n_events || i == RUN_MAX_EVENTS ||
+				    rec->events[i].at_us > rec->stop_us ||
+				    rec->events[i].kind == RUN_EV_STOP)) {
+			/* The lab's stop: what the capture holds after it is the lab's doing. */
+			report_fmt_duration(rec->stop_us, at, sizeof(at));
+			fprintf(out,
+				"<tr class=\"labstop\"><td class=\"num\">%s</td><td>lab stop</td>"
+				"<td>the lab ends the programs: packets from here on are its doing, "
+				"not judged</td></tr>\n",
+				at);
+			stop_shown = true;
+		}
+		if (i == rec->n_events || i == RUN_MAX_EVENTS)
+			break;
 		report_fmt_duration(rec->events[i].at_us, at, sizeof(at));
 		fprintf(out, "<tr><td class=\"num\">%s</td><td>%s</td><td>", at,
 			report_fmt_event_name(rec->events[i].kind));
@@ -383,16 +415,20 @@ void report_html_page_name(const char *scenario_name, char *buf, size_t len)
 
 static void write_index(FILE *out, const struct report_item *items, size_t n, double wall_s)
 {
-	size_t counts[3] = { 0, 0, 0 };
+	size_t counts[REPORT_STATUS_COUNT] = { 0 };
+	char inconclusive[48] = "";
 
 	for (size_t i = 0; i < n; i++)
-		counts[items[i].status <= REPORT_ERROR ? items[i].status : REPORT_ERROR]++;
+		counts[items[i].status < REPORT_STATUS_COUNT ? items[i].status : REPORT_ERROR]++;
+	if (counts[REPORT_INCONCLUSIVE] > 0)
+		snprintf(inconclusive, sizeof(inconclusive), ", %zu inconclusive",
+			 counts[REPORT_INCONCLUSIVE]);
 	write_head(out, "tcplab report");
 	fputs("<h1>tcplab report</h1>\n", out);
 	fprintf(out,
-		"<p class=\"summary\">%zu scenario%s: %zu passed, %zu failed, %zu error%s "
+		"<p class=\"summary\">%zu scenario%s: %zu passed, %zu failed%s, %zu error%s "
 		"(%.2f s)</p>\n",
-		n, n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL],
+		n, n == 1 ? "" : "s", counts[REPORT_PASS], counts[REPORT_FAIL], inconclusive,
 		counts[REPORT_ERROR], counts[REPORT_ERROR] == 1 ? "" : "s", wall_s);
 	fputs("<table class=\"index\"><thead><tr><th>scenario</th><th>verdict</th>"
 	      "<th class=\"num\">duration</th><th class=\"num\">packets</th><th>capture</th>"

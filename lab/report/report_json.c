@@ -250,38 +250,48 @@ static void write_flow_conn(struct json *j, const struct flow_conn *c)
 
 /* The analyser's view of the capture; an unreadable capture is noted, since the
  * rest of the report is still worth having. */
-static void write_flows(struct json *j, const struct report_item *item)
+static void write_flows_of(struct json *j, const char *pcap_path, const struct facts *facts,
+			   const char *facts_error, int port)
 {
 	const struct flow_analysis *fa;
 	const struct flow_totals *tot;
 
-	if (item->pcap_path == NULL) {
+	if (pcap_path == NULL) {
 		json_null(j, "flows");
 		return;
 	}
 	json_object(j, "flows");
-	if (item->facts == NULL) {
-		json_str(j, "error", item->facts_error ? item->facts_error : "not analysed");
+	if (facts == NULL) {
+		json_str(j, "error", facts_error ? facts_error : "not analysed");
 		json_end_object(j);
 		return;
 	}
-	fa = facts_flows(item->facts);
+	fa = facts_flows(facts);
 	tot = flow_totals(fa);
 	json_null(j, "error");
-	json_int(j, "port", item->sc->port);
+	json_int(j, "port", port);
 	json_uint(j, "packets", tot->packets);
 	json_uint(j, "tcp_packets", tot->tcp_packets);
 	json_uint(j, "non_tcp", tot->non_tcp);
 	json_uint(j, "malformed", tot->malformed);
 	json_uint(j, "truncated", tot->truncated);
 	json_uint(j, "filtered", tot->filtered);
+	json_uint(j, "decapsulated", tot->decapsulated);
+	json_uint(j, "tunnelled", tot->tunnelled);
+	json_uint(j, "undecoded", tot->undecoded);
 	json_str(j, "note", tot->file_note[0] ? tot->file_note : NULL);
+	json_str(j, "decode_note", tot->decode_note[0] ? tot->decode_note : NULL);
 	write_flag_counts(j, "analysis", tot->flags);
 	json_array(j, "connections");
 	for (size_t i = 0; i < flow_conn_count(fa); i++)
 		write_flow_conn(j, flow_conn_at(fa, i));
 	json_end_array(j);
 	json_end_object(j);
+}
+
+static void write_flows(struct json *j, const struct report_item *item)
+{
+	write_flows_of(j, item->pcap_path, item->facts, item->facts_error, item->sc->port);
 }
 
 /* ---- programs ------------------------------------------------------------------- */
@@ -408,6 +418,38 @@ static void write_watch(struct json *j, const struct run_record *rec)
 	json_end_object(j);
 }
 
+static const char *verdict_state(const struct verdict *v)
+{
+	return v->held ? "held" : v->inconclusive ? "inconclusive" : "failed";
+}
+
+static void write_verdict(struct json *j, const struct scenario *sc, const struct verdict *v)
+{
+	json_object(j, NULL);
+	json_str(j, "file", sc->path);
+	json_int(j, "line", v->line);
+	json_int(j, "col", v->col);
+	json_str(j, "source", v->source);
+	json_bool(j, "held", v->held);
+	json_str(j, "state", verdict_state(v));
+	json_str(j, "text", v->text);
+	json_end_object(j);
+}
+
+static void write_verdicts(struct json *j, const struct report_item *item)
+{
+	const struct scenario *sc = item->sc;
+
+	json_array(j, "verdicts");
+	for (size_t i = 0; item->verdicts != NULL && i < sc->n_expects; i++)
+		write_verdict(j, sc, &item->verdicts[i]);
+	json_end_array(j);
+	json_array(j, "faults");
+	for (size_t i = 0; i < item->n_fault_verdicts; i++)
+		write_verdict(j, sc, &item->fault_verdicts[i]);
+	json_end_array(j);
+}
+
 static void write_scenario(struct json *j, const struct report_item *item)
 {
 	const struct scenario *sc = item->sc;
@@ -432,6 +474,11 @@ static void write_scenario(struct json *j, const struct report_item *item)
 		json_uint(j, "packets", rec->capture.packets);
 		json_uint(j, "kernel_drops", rec->capture.kernel_drops);
 		json_uint(j, "ifdrops", rec->capture.ifdrops);
+		json_uint(j, "headers_only", rec->capture.headers_only);
+		json_uint(j, "payload_budget_bytes", rec->capture.payload_budget_bytes);
+		json_int(j, "cpu_us", rec->capture.cpu_us);
+		json_int_or_null(j, "lab_stop_us", rec->stop_us);
+		json_uint(j, "after_lab_stop", item->facts ? facts_after_until(item->facts) : 0);
 		json_end_object(j);
 		write_watch(j, rec);
 		json_array(j, "events");
@@ -453,20 +500,7 @@ static void write_scenario(struct json *j, const struct report_item *item)
 	write_program(j, "server", &sc->server, rec, WHO_SERVER);
 	write_program(j, "client", &sc->client, rec, WHO_CLIENT);
 	json_end_object(j);
-	json_array(j, "verdicts");
-	for (size_t i = 0; item->verdicts != NULL && i < sc->n_expects; i++) {
-		const struct verdict *v = &item->verdicts[i];
-
-		json_object(j, NULL);
-		json_str(j, "file", sc->path);
-		json_int(j, "line", v->exp->line);
-		json_int(j, "col", v->exp->col);
-		json_str(j, "source", v->exp->source);
-		json_bool(j, "held", v->held);
-		json_str(j, "text", v->text);
-		json_end_object(j);
-	}
-	json_end_array(j);
+	write_verdicts(j, item);
 	write_flows(j, item);
 	json_end_object(j);
 }
@@ -475,10 +509,10 @@ int report_json_write_stream(FILE *out, const struct report_item *items, size_t 
 			     struct lab_err *err)
 {
 	struct json j = { .out = out };
-	size_t counts[3] = { 0, 0, 0 };
+	size_t counts[REPORT_STATUS_COUNT] = { 0 };
 
 	for (size_t i = 0; i < n; i++)
-		counts[items[i].status <= REPORT_ERROR ? items[i].status : REPORT_ERROR]++;
+		counts[items[i].status < REPORT_STATUS_COUNT ? items[i].status : REPORT_ERROR]++;
 	json_object(&j, NULL);
 	json_str(&j, "schema", REPORT_JSON_SCHEMA);
 	json_str(&j, "generator", "tcplab");
@@ -487,6 +521,7 @@ int report_json_write_stream(FILE *out, const struct report_item *items, size_t 
 	json_uint(&j, "scenarios", n);
 	json_uint(&j, "passed", counts[REPORT_PASS]);
 	json_uint(&j, "failed", counts[REPORT_FAIL]);
+	json_uint(&j, "inconclusive", counts[REPORT_INCONCLUSIVE]);
 	json_uint(&j, "errors", counts[REPORT_ERROR]);
 	json_end_object(&j);
 	json_array(&j, "scenarios");
@@ -512,4 +547,28 @@ int report_json_write(const char *path, const struct report_item *items, size_t 
 		return -1;
 	}
 	return report_fmt_commit(&f, err);
+}
+
+int report_json_write_analysis(FILE *out, const struct report_item *item, int port,
+			       struct lab_err *err)
+{
+	struct json j = { .out = out };
+
+	json_object(&j, NULL);
+	json_str(&j, "schema", REPORT_JSON_ANALYSIS_SCHEMA);
+	json_str(&j, "generator", "tcplab");
+	json_str(&j, "pcap", item->pcap_path);
+	if (item->sc != NULL) {
+		json_str(&j, "status", report_fmt_status_name(item->status));
+		write_verdicts(&j, item);
+	} else {
+		json_null(&j, "status");
+		json_null(&j, "verdicts");
+	}
+	write_flows_of(&j, item->pcap_path, item->facts, item->facts_error, port);
+	json_end_object(&j);
+	putc('\n', out);
+	if (ferror(out))
+		return lab_err_set(err, "JSON: write error");
+	return 0;
 }

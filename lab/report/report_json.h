@@ -13,6 +13,7 @@
 #include "lab/report/report.h"
 
 #define REPORT_JSON_SCHEMA "tcplab-report/1"
+#define REPORT_JSON_ANALYSIS_SCHEMA "tcplab-analysis/1"
 
 /* Writes the report to PATH.tmp and renames it to path. The captures named by
  * the items are analysed again for the flows summary (an unreadable capture is
@@ -24,5 +25,12 @@ int report_json_write(const char *path, const struct report_item *items, size_t 
 /* The same document into an open stream (for tests and pipes). */
 int report_json_write_stream(FILE *out, const struct report_item *items, size_t n, double wall_s,
 			     struct lab_err *err);
+
+/* One capture's analysis alone, as `tcplab check --json` and `tcplab show --json`
+ * write it (schema "tcplab-analysis/1", docs/report-formats.md): the capture's
+ * path, the `flows` object of tcplab-report/1 (connections analysed: those of
+ * `port`, 0 for all) and, when item->sc is set (check), the status and verdicts. */
+int report_json_write_analysis(FILE *out, const struct report_item *item, int port,
+			       struct lab_err *err);
 
 #endif

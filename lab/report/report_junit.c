@@ -141,44 +141,65 @@ static void write_properties(FILE *out, const struct report_item *item, const ch
 	fputs("      </properties>\n", out);
 }
 
+/* The i-th verdict of item: its expectations', then its fault lines'. */
+static const struct verdict *verdict_at(const struct report_item *item, size_t i)
+{
+	size_t n_expects = item->verdicts != NULL ? item->sc->n_expects : 0;
+
+	return i < n_expects ? &item->verdicts[i] : &item->fault_verdicts[i - n_expects];
+}
+
+static size_t verdict_count(const struct report_item *item)
+{
+	return (item->verdicts != NULL ? item->sc->n_expects : 0) + item->n_fault_verdicts;
+}
+
+/* A <failure> for the verdicts that failed, or (when none failed) an <error> of
+ * type "inconclusive" for those the lab could not know: CI must not read an
+ * unknowable verdict as a pass, and it is not a failure of the code under test. */
 static void write_failure(FILE *out, const struct report_item *item)
 {
 	const struct scenario *sc = item->sc;
 	const struct verdict *first = NULL;
+	bool inconclusive = item->status == REPORT_INCONCLUSIVE;
 	size_t failed = 0;
 	char message[2048];
 
-	for (size_t i = 0; i < sc->n_expects; i++) {
-		if (item->verdicts[i].held)
+	for (size_t i = 0; i < verdict_count(item); i++) {
+		const struct verdict *v = verdict_at(item, i);
+
+		if (v->held || v->inconclusive != inconclusive)
 			continue;
 		if (first == NULL)
-			first = &item->verdicts[i];
+			first = v;
 		failed++;
 	}
 	if (first == NULL)
 		return;
-	snprintf(message, sizeof(message), "%s:%d: %s: %s%s", sc->path, first->exp->line,
-		 first->exp->source, first->text, failed > 1 ? " (and more)" : "");
-	fputs("      <failure", out);
+	snprintf(message, sizeof(message), "%s:%d: %s: %s%s", sc->path, first->line, first->source,
+		 first->text, failed > 1 ? " (and more)" : "");
+	fputs(inconclusive ? "      <error" : "      <failure", out);
 	xml_attr(out, "message", message);
-	xml_attr(out, "type", "expectation");
+	xml_attr(out, "type", inconclusive ? "inconclusive" : "expectation");
 	fputs(">", out);
-	fprintf(out, "%zu of %zu expectations failed:\n", failed, sc->n_expects);
-	for (size_t i = 0; i < sc->n_expects; i++) {
-		const struct verdict *v = &item->verdicts[i];
+	fprintf(out, "%zu of %zu %s %s:\n", failed, verdict_count(item),
+		item->n_fault_verdicts > 0 ? "expectations and fault lines" : "expectations",
+		inconclusive ? "inconclusive" : "failed");
+	for (size_t i = 0; i < verdict_count(item); i++) {
+		const struct verdict *v = verdict_at(item, i);
 		char line[64];
 
-		if (v->held)
+		if (v->held || v->inconclusive != inconclusive)
 			continue;
 		xml_text(out, sc->path);
-		snprintf(line, sizeof(line), ":%d: ", v->exp->line);
+		snprintf(line, sizeof(line), ":%d: ", v->line);
 		fputs(line, out);
-		xml_text(out, v->exp->source);
+		xml_text(out, v->source);
 		fputs("\n    ", out);
 		xml_text(out, v->text);
 		fputs("\n", out);
 	}
-	fputs("</failure>\n", out);
+	fputs(inconclusive ? "</error>\n" : "</failure>\n", out);
 }
 
 /* The last JUNIT_OUTPUT_TAIL_BYTES of one stream. */
@@ -284,7 +305,8 @@ static void write_testcase(FILE *out, const struct report_item *item)
 		fputs(">", out);
 		xml_text(out, item->error);
 		fputs("</error>\n", out);
-	} else if (item->status == REPORT_FAIL && item->verdicts != NULL) {
+	} else if ((item->status == REPORT_FAIL || item->status == REPORT_INCONCLUSIVE) &&
+		   item->verdicts != NULL) {
 		write_failure(out, item);
 	}
 	write_system_out(out, item, pcap_abs);
@@ -294,16 +316,16 @@ static void write_testcase(FILE *out, const struct report_item *item)
 int report_junit_write_stream(FILE *out, const struct report_item *items, size_t n, double wall_s,
 			      struct lab_err *err)
 {
-	size_t counts[3] = { 0, 0, 0 };
+	size_t counts[REPORT_STATUS_COUNT] = { 0 };
 	char timestamp[32], head[256];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	for (size_t i = 0; i < n; i++)
-		counts[items[i].status <= REPORT_ERROR ? items[i].status : REPORT_ERROR]++;
+		counts[items[i].status < REPORT_STATUS_COUNT ? items[i].status : REPORT_ERROR]++;
 	strftime(timestamp, sizeof(timestamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&now, &tm));
 	snprintf(head, sizeof(head), "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.3f\"",
-		 n, counts[REPORT_FAIL], counts[REPORT_ERROR], wall_s);
+		 n, counts[REPORT_FAIL], counts[REPORT_ERROR] + counts[REPORT_INCONCLUSIVE], wall_s);
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
 	fprintf(out, "<testsuites name=\"tcplab\" %s>\n", head);
 	fprintf(out, "  <testsuite name=\"tcplab\" %s skipped=\"0\" timestamp=\"%s\">\n", head,

@@ -176,14 +176,18 @@ static void write_end_box(FILE *out, const char *who, const char *addr, int x)
 	fputs("</text></g>\n", out);
 }
 
-static void write_svg(FILE *out, const struct flow_conn *c, const struct ladder_conn *lc)
+static void write_svg(FILE *out, const struct flow_conn *c, const struct ladder_conn *lc,
+		      const struct facts *facts)
 {
 	int height = SVG_HEAD_H + 24;
+	bool lab_stop = facts_until_us(facts) != 0;
 	int y;
 
 	for (size_t i = 0; lc != NULL && i < lc->row_count; i++)
 		height += lc->rows[i].kind == LADDER_ROW_FOLD ? SVG_FOLD_H : SVG_ROW_H;
 	if (lc != NULL && lc->omitted_segments > 0)
+		height += SVG_FOLD_H;
+	if (lab_stop)
 		height += SVG_FOLD_H;
 	fprintf(out,
 		"<svg class=\"seqdiag\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
@@ -218,6 +222,18 @@ static void write_svg(FILE *out, const struct flow_conn *c, const struct ladder_
 		snprintf(line1, sizeof(line1), "… %s more segments (%s) not drawn …", n, b);
 		write_fold_box(out, y + 6, "fold omitted", lc->omitted_segments, lc->omitted_bytes,
 			       line1, "the diagram stops here: open the capture for the rest");
+		y += SVG_FOLD_H;
+	}
+	if (lab_stop) {
+		/* What follows in the capture is the lab's kill, not the programs'. */
+		char line1[160];
+		uint64_t later = facts_after_until(facts);
+
+		snprintf(line1, sizeof(line1), "the lab's stop: it ended the programs here");
+		write_fold_box(out, y + 6, "fold labstop", later, 0, line1,
+			       later == 0 ? "no packet came after it"
+					  : "the packets after it (the lab's kill) are neither "
+					    "drawn nor judged");
 	}
 	fputs("</svg>\n", out);
 }
@@ -273,8 +289,13 @@ static const char legend_html[] =
 	"<span class=\"k rst\">RST</span>"
 	"<span class=\"k foldk\">folded run of ordinary segments</span></p>\n";
 
+/* Segments cut to their headers fold like any other: the lab's capture keeps
+ * only headers past each direction's payload budget (lab/run/capture.h), so in a
+ * bulk transfer nearly every segment is cut, and rows of their own would use up
+ * the diagram before the zero windows and the teardown. */
 const struct ladder_opts report_seqdiag_ladder_opts = {
 	.fold_segments = REPORT_SEQDIAG_FOLD_SEGMENTS,
+	.truncated_folds = true,
 	.max_rows = REPORT_SEQDIAG_MAX_ROWS,
 };
 
@@ -312,7 +333,7 @@ int report_seqdiag_write(FILE *out, const struct facts *facts, struct lab_err *e
 			      "ports.</p>\n",
 			      out);
 		fputs("<div class=\"diagram\">\n", out);
-		write_svg(out, c, lc);
+		write_svg(out, c, lc, facts);
 		fputs("</div>\n", out);
 	}
 	return 0;
@@ -327,6 +348,7 @@ const char report_seqdiag_css[] =
 	".diagram{overflow-x:auto;border:1px solid var(--line);border-radius:6px;margin:6px 0 16px}\n"
 	"svg.seqdiag{display:block;font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace}\n"
 	"svg .life{stroke:#94a3b8;stroke-width:2}\n"
+	"svg .labstop rect{fill:#fef3c7;stroke:#b58900;stroke-dasharray:none}\n"
 	"svg .actor rect{fill:#f1f5f9;stroke:#94a3b8}\n"
 	"svg .actor text{text-anchor:middle}svg .who{font-weight:bold;font-size:13px;"
 	"font-family:'DejaVu Sans',sans-serif}svg .addr{font-size:11.5px;fill:#475569}\n"

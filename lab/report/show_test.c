@@ -1,5 +1,5 @@
 /* show_test: the ladder diagram of every reference capture equals its golden
- * file lab/tests/pcaps/NAME[.ascii|.all].show byte for byte (regenerate them on
+ * file lab/tests/pcaps/NAME[.ascii|.all|.absolute|.relative].show byte for byte (regenerate them on
  * purpose with tools/pcapgen/regen_golden.sh), plus folding and ASCII rules. */
 #include <glob.h>
 #include <setjmp.h>
@@ -85,6 +85,12 @@ static void test_every_golden_file_matches(void **state)
 		} else if (dot && strcmp(dot, ".all") == 0) {
 			opts.all = true;
 			*dot = '\0';
+		} else if (dot && strcmp(dot, ".absolute") == 0) {
+			opts.time = SHOW_TIME_ABSOLUTE;
+			*dot = '\0';
+		} else if (dot && strcmp(dot, ".relative") == 0) {
+			opts.time = SHOW_TIME_RELATIVE;
+			*dot = '\0';
 		}
 		strcat(pcap, ".pcap");
 		if (access(pcap, R_OK) != 0)
@@ -125,13 +131,59 @@ static void test_long_runs_fold_and_all_unfolds(void **state)
 	assert_int_equal(rc, 0);
 	b = render(PCAPS "bulk.pcap", &all, &rc);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(a, "... 42 segments, 4200 B"));
+	/* the handshake's last ACK and the first data stay rows */
+	assert_non_null(strstr(a, "    3 0.000100 │── ACK seq=1 ack=1 len=0"));
+	assert_non_null(strstr(a, "    4 0.000200 │── ACK seq=1 ack=1 len=200"));
+	assert_non_null(strstr(a, "... 40 segments (frames 5-44), 4000 B"));
 	assert_null(strstr(b, "segments, "));
 	assert_true(count_lines(a) < 20);
 	assert_int_equal(count_lines(b), 87 + 4); /* packets + summary, header, blank, totals */
 	assert_non_null(strstr(a, "[retransmission]"));
 	free(a);
 	free(b);
+}
+
+static void test_dup_ack_storm_folds_with_a_count(void **state)
+{
+	struct show_opts folded = { 0 };
+	char *a;
+	int rc;
+
+	(void)state;
+	a = render(PCAPS "dup_ack_storm.pcap", &folded, &rc);
+	assert_int_equal(rc, 0);
+	assert_true(count_lines(a) < 25);
+	assert_non_null(strstr(a, "[dup ack]"));
+	assert_non_null(strstr(a, "... 598 segments (frames 11-608), 299.0 kB in 0.029850 s, "
+				  "dup ack 299 ..."));
+	assert_non_null(strstr(a, "[fast retransmission]"));
+	free(a);
+}
+
+/* Every row starts at the same column whatever the width of its time. */
+static void test_wide_times_keep_the_lanes_aligned(void **state)
+{
+	struct show_opts opts = { .time = SHOW_TIME_ABSOLUTE };
+	char *text, *line;
+	int rc;
+	long lane = -1;
+
+	(void)state;
+	text = render(PCAPS "port_reuse.pcap", &opts, &rc);
+	assert_int_equal(rc, 0);
+	for (line = text; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *bar = strstr(line, "│");
+		const char *end = strchr(line, '\n');
+
+		if (bar == NULL || (end && bar > end))
+			continue;
+		if (lane < 0)
+			lane = bar - line;
+		assert_int_equal(bar - line, lane);
+	}
+	assert_true(lane > (long)strlen("2023-11-14 22:13:20.001000"));
+	free(text);
 }
 
 static void test_ascii_option_writes_only_ascii(void **state)
@@ -172,6 +224,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_golden_file_matches),
 		cmocka_unit_test(test_long_runs_fold_and_all_unfolds),
+		cmocka_unit_test(test_dup_ack_storm_folds_with_a_count),
+		cmocka_unit_test(test_wide_times_keep_the_lanes_aligned),
 		cmocka_unit_test(test_ascii_option_writes_only_ascii),
 		cmocka_unit_test(test_port_filter_and_missing_file),
 	};

@@ -1,4 +1,9 @@
 /* capture: a libpcap live capture of the namespace's lo into a pcap file.
+ * Every packet is kept, up to transfers of gigabytes at loopback speed: each
+ * direction of each TCP connection is written whole for its first payload
+ * budget (1 MiB by default), then with its headers only, and the kernel is told
+ * (a socket filter) to hand over only those headers, so its ring does not fill
+ * with 64 KiB segments nobody will read.
  * Started before any process; a TPACKET_V3 ring hands packets over in blocks
  * (1 ms block timeout, a few ms in practice), and a stop waits until every packet
  * the kernel counted is written or counted as dropped. The file is written
@@ -9,6 +14,7 @@
 #ifndef TCPLAB_CAPTURE_H
 #define TCPLAB_CAPTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lab/common/err.h"
@@ -16,8 +22,25 @@
 
 struct capture;
 
-/* Opens lo in the calling thread's network namespace and the file for path. */
-struct capture *capture_start(const char *path, int snaplen, struct lab_err *err);
+/* The kernel's ring, in MiB. With the payload budget (the kernel itself cuts a
+ * direction to its headers once its budget is spent) 16 MiB kept every packet of
+ * 1 GiB transfers on a machine at load 25; without it, a 64 MiB ring lost 62% of a
+ * 500 MB transfer's packets (bench/capture_bench.sh). 32 MiB: room for a
+ * reader starved on a loaded machine (see CAPTURE_BLOCK_MS in capture.c); each
+ * MiB costs every scenario about 0.5 ms to set up. */
+#define CAPTURE_RING_MIB 32
+/* Whole packets per direction of each connection by default: then headers only. */
+#define CAPTURE_PAYLOAD_BUDGET_BYTES (1024 * 1024)
+
+/* Opens lo in the calling thread's network namespace and the file for path.
+ * Each direction of each TCP connection has its packets written whole until
+ * payload_budget_bytes of payload have been written so (the packet that crosses
+ * the budget is whole too), then with their headers only (Ethernet, IP, TCP with
+ * options: caplen < len, as `tcpdump -s` writes; the analysis counts a cut
+ * segment's payload from its IP length). UINT64_MAX: every packet whole. Other
+ * packets are always whole. */
+struct capture *capture_start(const char *path, int snaplen, uint64_t payload_budget_bytes,
+			      struct lab_err *err);
 
 /* The descriptor to poll for readability; then call capture_dispatch. */
 int capture_fd(const struct capture *c);

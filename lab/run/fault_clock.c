@@ -42,6 +42,8 @@ void fault_clock_apply(struct run_ctx *ctx)
 		} else if (f->kind == FAULT_KILL && !ctx->kill_done[f->who] && t >= f->at_us) {
 			ctx->kill_done[f->who] = true;
 			proc_signal(&side->proc, SIGKILL);
+			if (i < RUN_MAX_CLOCK_FAULTS)
+				ctx->rec->clock_fault_fired[i] = true;
 			loop_add_event(ctx, RUN_EV_KILL, "%s killed by fault (line %d)",
 				       scenario_who_name(f->who), f->line);
 		} else if (f->kind == FAULT_PAUSE && !ctx->pause_done[f->who]) {
@@ -52,6 +54,8 @@ void fault_clock_apply(struct run_ctx *ctx)
 				ctx->paused[f->who] = true;
 				ctx->pause_start_us[f->who] = proc_now_us();
 				proc_signal(&side->proc, SIGSTOP);
+				if (i < RUN_MAX_CLOCK_FAULTS)
+					ctx->rec->clock_fault_fired[i] = true;
 				loop_add_event(ctx, RUN_EV_PAUSE, "%s paused (line %d)",
 					       scenario_who_name(f->who), f->line);
 			} else if (ctx->paused[f->who] &&

@@ -63,8 +63,14 @@ static int start_program(struct run_ctx *ctx, enum scenario_who who, struct lab_
 
 	if (dir == NULL || env == NULL)
 		goto out;
-	if (proc_spawn(&side->proc, prog->command, dirname(dir), env, err) < 0)
+	/* With a link, each program runs in its side's namespace of the wire. */
+	if (proc_spawn_in(&side->proc, prog->command, dirname(dir), env,
+			  ctx->wire ? wire_netns_fd(ctx->wire, who == WHO_CLIENT ? WIRE_CLIENT :
+										 WIRE_SERVER) :
+				      -1,
+			  err) < 0)
 		goto out;
+	proc_watch_outputs(&side->proc, ctx->sc, who);
 	side->started = true;
 	side->faulted = run_env_faulted(ctx->sc, who);
 	loop_add_event(ctx, who == WHO_CLIENT ? RUN_EV_CLIENT_START : RUN_EV_SERVER_START,
@@ -82,7 +88,8 @@ int loop_pump(struct run_ctx *ctx, int timeout_ms, struct lab_err *err)
 	struct pollfd pfd[7];
 	int n = 0;
 
-	pfd[n++] = (struct pollfd){ .fd = capture_fd(ctx->capture), .events = POLLIN };
+	if (ctx->capture) /* none with a link: the relay writes the captures */
+		pfd[n++] = (struct pollfd){ .fd = capture_fd(ctx->capture), .events = POLLIN };
 	for (int who = 0; who < 2; who++) {
 		struct run_side *side = &ctx->rec->side[who];
 
@@ -97,7 +104,7 @@ int loop_pump(struct run_ctx *ctx, int timeout_ms, struct lab_err *err)
 	}
 	if (poll(pfd, (nfds_t)n, timeout_ms) < 0 && errno != EINTR)
 		return lab_err_sys(err, errno, "poll");
-	if (capture_dispatch(ctx->capture, err) < 0)
+	if (ctx->capture && capture_dispatch(ctx->capture, err) < 0)
 		return -1;
 	for (int who = 0; who < 2; who++) {
 		struct run_side *side = &ctx->rec->side[who];

@@ -4,15 +4,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How much the calling (scenario) thread raised its priority: its children
+ * (the programs) go back to the nice value the lab was started with. */
+static __thread int raised_by;
+
+void proc_raise_priority(int by)
+{
+	int before;
+
+	errno = 0;
+	before = getpriority(PRIO_PROCESS, 0); /* Linux: the calling thread */
+	if (errno != 0 || setpriority(PRIO_PROCESS, 0, before - by) < 0)
+		return; /* not root: the capture runs at the lab's priority */
+	raised_by = before - getpriority(PRIO_PROCESS, 0);
+}
 
 int64_t proc_now_us(void)
 {
@@ -28,11 +45,91 @@ static void output_init(struct proc_output *o)
 	o->len = 0;
 	o->total_bytes = 0;
 	o->fd = -1;
+	o->watches = NULL;
+	o->n_watches = 0;
+}
+
+/* Looks for w's text in what came before (the carry) followed by buf, then keeps
+ * the last text_len - 1 bytes of both as the next carry: a text that straddles
+ * two reads is found, and no more than the text is ever held. */
+void proc_watch_feed(struct proc_watch *w, const char *buf, size_t n)
+{
+	size_t keep = w->text_len - 1;
+	char joint[2 * PROC_WATCH_MAX_BYTES];
+	size_t head = n < keep ? n : keep;
+
+	if (w->found || n == 0)
+		return;
+	/* A match that starts in the carry ends within buf's first keep bytes. */
+	memcpy(joint, w->carry, w->carry_len);
+	memcpy(joint + w->carry_len, buf, head);
+	if (memmem(joint, w->carry_len + head, w->text, w->text_len) != NULL ||
+	    memmem(buf, n, w->text, w->text_len) != NULL) {
+		w->found = true;
+		return;
+	}
+	if (n >= keep) {
+		memcpy(w->carry, buf + n - keep, keep);
+		w->carry_len = keep;
+	} else {
+		size_t total = w->carry_len + n;
+		size_t drop = total > keep ? total - keep : 0;
+
+		memcpy(joint, w->carry, w->carry_len);
+		memcpy(joint + w->carry_len, buf, n);
+		memcpy(w->carry, joint + drop, total - drop);
+		w->carry_len = total - drop;
+	}
+}
+
+int proc_output_watch(struct proc_output *o, const char *text)
+{
+	size_t len = strlen(text);
+	struct proc_watch *grown;
+
+	if (len > PROC_WATCH_MAX_BYTES)
+		return -1; /* judged on the kept output alone */
+	grown = realloc(o->watches, (o->n_watches + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	o->watches = grown;
+	grown[o->n_watches] = (struct proc_watch){ .text = text, .text_len = len };
+	if (len == 0) {
+		grown[o->n_watches].found = true; /* the empty text is in every output */
+	} else {
+		grown[o->n_watches].carry = malloc(len);
+		if (grown[o->n_watches].carry == NULL)
+			return -1;
+	}
+	o->n_watches++;
+	return 0;
+}
+
+void proc_watch_outputs(struct proc *p, const struct scenario *sc, enum scenario_who who)
+{
+	for (size_t i = 0; i < sc->n_expects; i++) {
+		const struct expectation *e = &sc->expects[i];
+
+		if (e->kind != EXPECT_OUTPUT || e->regex || e->who != who || e->text == NULL)
+			continue;
+		proc_output_watch(e->stream == STREAM_STDOUT ? &p->out : &p->err, e->text);
+	}
+}
+
+void proc_output_free(struct proc_output *o)
+{
+	for (size_t i = 0; i < o->n_watches; i++)
+		free(o->watches[i].carry);
+	free(o->watches);
+	o->watches = NULL;
+	o->n_watches = 0;
+	free(o->data);
+	o->data = NULL;
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const char *command, const char *cwd, char *const envp[], int out_fd,
-		       int err_fd, int status_fd)
+static void exec_child(const char *command, const char *cwd, char *const envp[], int netns_fd,
+		       int out_fd, int err_fd, int status_fd)
 {
 	sigset_t none;
 	int null_fd;
@@ -40,11 +137,16 @@ static void exec_child(const char *command, const char *cwd, char *const envp[],
 
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (raised_by != 0)
+		setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + raised_by);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	null_fd = open("/dev/null", O_RDONLY);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		goto fail;
+	/* With a link: the wire's namespace of this side, before its fd is closed. */
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
 		goto fail;
 	/* Nothing of the lab's in the program: other scenarios' captures, pipes and
 	 * sockets made by other threads without O_CLOEXEC (libpcap's) would keep
@@ -67,6 +169,12 @@ fail:
 
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err)
+{
+	return proc_spawn_in(p, command, cwd, envp, -1, err);
+}
+
+int proc_spawn_in(struct proc *p, const char *command, const char *cwd, char *const envp[],
+		  int netns_fd, struct lab_err *err)
 {
 	int out_pipe[2] = { -1, -1 };
 	int err_pipe[2] = { -1, -1 };
@@ -92,7 +200,7 @@ int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const
 		goto fail;
 	}
 	if (pid == 0)
-		exec_child(command, cwd, envp, out_pipe[1], err_pipe[1], status_pipe[1]);
+		exec_child(command, cwd, envp, netns_fd, out_pipe[1], err_pipe[1], status_pipe[1]);
 	setpgid(pid, pid); /* also here, so that no signal races the child's own call */
 	p->pid = pid;
 	p->running = true;
@@ -155,6 +263,8 @@ static void output_read(struct proc_output *o, int max_reads)
 			return;
 		}
 		o->total_bytes += (uint64_t)n;
+		for (size_t i = 0; i < o->n_watches; i++)
+			proc_watch_feed(&o->watches[i], buf, (size_t)n);
 		if (o->len < PROC_OUTPUT_CAP_BYTES) {
 			size_t keep = (size_t)n;
 			char *grown;
@@ -239,8 +349,7 @@ void proc_release(struct proc *p)
 		close(p->out.fd);
 	if (p->err.fd >= 0)
 		close(p->err.fd);
-	free(p->out.data);
-	free(p->err.data);
+	proc_output_free(&p->out);
+	proc_output_free(&p->err);
 	p->pidfd = p->out.fd = p->err.fd = -1;
-	p->out.data = p->err.data = NULL;
 }

@@ -12,12 +12,36 @@
 #include "lab/common/err.h"
 #include "lab/record/record.h"
 
+/* Raises the calling thread's priority by `by` nice steps (when allowed: root),
+ * so that the capture it reads is not starved by the programs on a loaded
+ * machine (the kernel's ring fills when its reader waits). Programs it spawns
+ * afterwards get the priority back. */
+void proc_raise_priority(int by);
+
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t proc_now_us(void);
 
 /* Starts COMMAND with envp in directory cwd. */
 int proc_spawn(struct proc *p, const char *command, const char *cwd, char *const envp[],
 	       struct lab_err *err);
+
+/* The same, in the network namespace netns_fd (setns before exec; -1: the caller's). */
+int proc_spawn_in(struct proc *p, const char *command, const char *cwd, char *const envp[],
+		  int netns_fd, struct lab_err *err);
+
+/* Makes the output streams search, as they flow, for the TEXT of each `WHO
+ * stdout/stderr [not] contains "TEXT"` of sc about who (struct proc_watch), so
+ * the verdict sees the whole output, not only what is kept. Call right after
+ * proc_spawn, before any output is read. A TEXT it cannot watch (out of memory,
+ * longer than PROC_WATCH_MAX_BYTES) is judged on the kept output alone. */
+void proc_watch_outputs(struct proc *p, const struct scenario *sc, enum scenario_who who);
+
+/* One stream's search for text (proc_watch_outputs does this for a scenario);
+ * -1 when it cannot be watched. proc_watch_feed gives it the bytes of one read;
+ * proc_output_free frees a stream's kept bytes and searches. */
+int proc_output_watch(struct proc_output *o, const char *text);
+void proc_watch_feed(struct proc_watch *w, const char *buf, size_t n);
+void proc_output_free(struct proc_output *o);
 
 /* Reads what the pipes hold now (non-blocking), at most 1 MiB a stream. */
 void proc_read_output(struct proc *p);

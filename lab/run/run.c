@@ -1,5 +1,6 @@
 /* run: one scenario end to end (see run.h). The calling thread enters the
- * scenario's namespaces, starts the capture, then the server and the client, and
+ * scenario's namespaces, starts the capture (or, for a scenario with link lines,
+ * the wire, whose relay writes the captures: link.c), then the server and the client, and
  * hands over to the event loop (loop.c); every exit path goes through one
  * teardown (teardown.c) that stops the programs, kills the PID namespace and
  * closes or deletes the capture. */
@@ -15,6 +16,8 @@
 
 /* Longer than the capture ring's block timeout (1 ms), so the last block arrives. */
 #define RUN_CAPTURE_GRACE_MS 3
+/* Nice steps above the programs for the thread that reads the capture. */
+#define RUN_CAPTURE_PRIORITY 10
 
 /* A pidfd for a PID of the scenario's namespace, for the liveness decision. */
 static int run_pidfd(void *arg, int pid)
@@ -69,7 +72,9 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 {
 	struct run_ctx ctx = { .sc = sc, .opts = opts, .rec = rec };
 	char part_path[PATH_MAX + 8];
-	int slots[4] = { -1, -1, -1, -1 }; /* stats dir, its two files, the capture */
+	/* stats dir, its two files, the capture; with a link, the relay's two captures */
+	int slots[6] = { -1, -1, -1, -1, -1, -1 };
+	int netns_fds[2] = { -1, -1 };
 	int rc = -1;
 
 	memset(rec, 0, sizeof(*rec));
@@ -77,6 +82,7 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	rec->listening_us = -1;
 	rec->last_progress_us = -1;
 	rec->verdict_us = -1;
+	rec->stop_us = -1;
 	rec->side[WHO_CLIENT].present = true;
 	rec->side[WHO_SERVER].present = sc->server.command != NULL;
 	ctx.sandbox.init_pid = -1;
@@ -100,11 +106,33 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 	}
 	snprintf(part_path, sizeof(part_path), "%s.part", rec->pcap_path);
 	slots[3] = run_leftovers_add(opts->leftovers, part_path);
+	/* The wire first: its threads cannot be made once this thread has entered
+	 * the sandbox's PID namespace (the kernel refuses a new thread there). */
+	if (sc->link.line != 0) {
+		if (link_start(&ctx, err) < 0)
+			goto out;
+		/* Written as they go: a lab killed mid-run removes them. */
+		slots[4] = run_leftovers_add(opts->leftovers, rec->pcap_path);
+		slots[5] = run_leftovers_add(opts->leftovers, rec->link.server_pcap_path);
+	}
 	if (sandbox_enter(&ctx.sandbox, sc, err) < 0)
 		goto out;
-	ctx.capture = capture_start(rec->pcap_path, opts->snaplen, err);
-	if (ctx.capture == NULL)
-		goto out;
+	if (ctx.wire != NULL) {
+		/* The relay writes the captures; the sockets live in the wire's two
+		 * namespaces. */
+		netns_fds[0] = wire_netns_fd(ctx.wire, WIRE_SERVER);
+		netns_fds[1] = wire_netns_fd(ctx.wire, WIRE_CLIENT);
+	} else {
+		int64_t budget = opts->snap_payload_bytes >= 0	  ? opts->snap_payload_bytes
+				 : sc->capture_payload_bytes >= 0 ? sc->capture_payload_bytes
+								  : CAPTURE_PAYLOAD_BUDGET_BYTES;
+
+		ctx.capture = capture_start(rec->pcap_path, opts->snaplen,
+					    budget == INT64_MAX ? UINT64_MAX : (uint64_t)budget, err);
+		if (ctx.capture == NULL)
+			goto out;
+	}
+	proc_raise_priority(RUN_CAPTURE_PRIORITY);
 	ctx.liveness = liveness_new(
 		&(struct liveness_opts){
 			.quiet_us = (uint64_t)sc->quiet_us,
@@ -112,6 +140,8 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 			.proc_dir = "/proc",
 			.pidfd_fn = run_pidfd,
 			.pidfd_arg = &ctx.sandbox,
+			.netns_fds = netns_fds,
+			.n_netns = ctx.wire != NULL ? 2 : 0,
 		},
 		err);
 	if (ctx.liveness == NULL)
@@ -144,10 +174,19 @@ out:
 			capture_abort(ctx.capture);
 		}
 	}
+	if (ctx.wire != NULL) {
+		if (link_stop(&ctx, err) < 0)
+			rc = -1;
+		if (rc < 0) {
+			unlink(rec->pcap_path);
+			unlink(rec->link.server_pcap_path);
+		}
+		wire_free(ctx.wire);
+	}
 	liveness_free(ctx.liveness);
 	teardown_read_shim_stats(&ctx);
 	run_env_free(&ctx.env);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 6; i++)
 		run_leftovers_drop(opts->leftovers, slots[i]);
 	return rc;
 }

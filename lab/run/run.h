@@ -40,6 +40,10 @@ struct run_opts {
 	const char *tools_dir; /* prepended to PATH: the reference programs */
 	const char *shim_path; /* absolute path of libtcplab_shim.so */
 	int snaplen;
+	/* --snap-payload: whole packets per direction of each connection, then
+	 * headers only (capture.h); -1: the scenario's `capture payload`, else
+	 * CAPTURE_PAYLOAD_BUDGET_BYTES; INT64_MAX: every packet whole. */
+	int64_t snap_payload_bytes;
 	/* 0: the capture is <pcap_dir>/<name>.pcap; n > 0: <name>-<n+1>.pcap, for a
 	 * scenario run again in the same command (--repeat, or named twice). */
 	int copy;

@@ -15,6 +15,7 @@
 #include "lab/run/env.h"
 #include "lab/run/run.h"
 #include "lab/run/sandbox.h"
+#include "lab/wire/wire.h"
 
 struct run_ctx {
 	const struct scenario *sc;
@@ -23,6 +24,7 @@ struct run_ctx {
 	struct sandbox sandbox;
 	struct capture *capture;
 	struct liveness *liveness;
+	struct wire *wire; /* a scenario with link lines: the programs' two namespaces */
 	struct run_env env;
 	int64_t start_us;
 	char stats_dir[64];
@@ -69,6 +71,17 @@ void fault_clock_apply(struct run_ctx *ctx);
 
 /* The earliest pending fault time, as a poll timeout in ms from now (cap: max_ms). */
 int fault_clock_next_ms(const struct run_ctx *ctx, int max_ms);
+
+/* ---- link.c ---- */
+
+/* The wire of a scenario with link lines, its namespaces given the scenario's
+ * sysctls, the relay started; the client side's capture is the run's. Before
+ * sandbox_enter: the wire makes threads, which a thread inside a new PID
+ * namespace cannot. */
+int link_start(struct run_ctx *ctx, struct lab_err *err);
+
+/* Stops the relay (the captures are then complete) and records what the link did. */
+int link_stop(struct run_ctx *ctx, struct lab_err *err);
 
 /* ---- teardown.c ---- */
 

@@ -85,7 +85,7 @@ static int bring_lo_up(struct lab_err *err)
 	return 0;
 }
 
-static int apply_sysctls(const struct scenario *sc, struct lab_err *err)
+int sandbox_apply_sysctls(const struct scenario *sc, struct lab_err *err)
 {
 	for (size_t i = 0; i < sc->n_sysctls; i++) {
 		const struct scenario_sysctl *s = &sc->sysctls[i];
@@ -246,7 +246,7 @@ int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err 
 		return lab_err_sys(err, errno, "cannot make network, PID and mount namespaces");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return lab_err_sys(err, errno, "cannot make the mount namespace private");
-	if (bring_lo_up(err) < 0 || apply_sysctls(sc, err) < 0)
+	if (bring_lo_up(err) < 0 || sandbox_apply_sysctls(sc, err) < 0)
 		return -1;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return lab_err_sys(err, errno, "cannot make a pipe");

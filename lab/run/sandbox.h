@@ -26,6 +26,10 @@ int sandbox_prepare_process(struct lab_err *err);
  * that ends after the scenario (the namespaces vanish with their last user). */
 int sandbox_enter(struct sandbox *sb, const struct scenario *sc, struct lab_err *err);
 
+/* Applies the scenario's sysctls in the calling thread's network namespace (the
+ * wire's namespaces get them too). */
+int sandbox_apply_sysctls(const struct scenario *sc, struct lab_err *err);
+
 /* A pidfd (O_CLOEXEC) for the process whose PID is pid in the scenario's PID
  * namespace (the numbers its /proc shows), made by the namespace's init: the
  * calling thread lives in the parent namespace, where pidfd_open would read pid

@@ -2,6 +2,7 @@
  * drained, the shim's counters read. */
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lab/run/run_ctx.h"
@@ -35,6 +36,18 @@ static void let_server_settle(struct run_ctx *ctx)
 	}
 }
 
+/* The moment the lab decided to end programs still running, on the run's clock
+ * and on the capture's (CLOCK_REALTIME, which stamps the packets): what the
+ * capture holds after it is the lab's doing (record.h). */
+static void mark_lab_stop(struct run_ctx *ctx)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ctx->rec->stop_us = loop_since_start(ctx);
+	ctx->rec->stop_wall_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
 void teardown_stop_programs(struct run_ctx *ctx)
 {
 	struct lab_err ignored;
@@ -49,6 +62,8 @@ void teardown_stop_programs(struct run_ctx *ctx)
 
 		if (!side->started || !side->proc.running)
 			continue;
+		if (ctx->rec->stop_us < 0)
+			mark_lab_stop(ctx);
 		side->stopped_by_lab = true;
 		loop_add_event(ctx, RUN_EV_STOP, "%s stopped by the lab", scenario_who_name(who));
 	}

@@ -17,6 +17,7 @@
 #include "lab/scenario/scenario_lex.h"
 #include "lab/scenario/scenario_expect.h"
 #include "lab/scenario/scenario_fault.h"
+#include "lab/scenario/scenario_link.h"
 #include "lab/scenario/scenario_parser.h"
 
 enum {
@@ -110,6 +111,28 @@ static int parse_port(struct parser *p, const struct token *kw)
 	    lex_parse_int(&p->lx, &t, "port", 1, 65535, &v) < 0 || lex_want_end(&p->lx) < 0)
 		return -1;
 	p->sc->port = (int)v;
+	return 0;
+}
+
+/* capture payload SIZE|all */
+static int parse_capture(struct parser *p, const struct token *kw)
+{
+	static const char *const what[] = { "payload" };
+	struct token t;
+	int index;
+	int64_t v;
+
+	if (check_duplicate(p, kw, &p->capture_line) < 0 ||
+	    lex_want_keyword(&p->lx, &t, "capture setting", what, 1, &index) < 0 ||
+	    lex_want(&p->lx, &t, "a size (or \"all\")") < 0)
+		return -1;
+	if (t.type == TOK_WORD && strcmp(t.text, "all") == 0)
+		v = INT64_MAX;
+	else if (lex_parse_size(&p->lx, &t, &v) < 0)
+		return -1;
+	if (lex_want_end(&p->lx) < 0)
+		return -1;
+	p->sc->capture_payload_bytes = v;
 	return 0;
 }
 
@@ -242,11 +265,14 @@ enum directive {
 	D_CLIENT,
 	D_FAULT,
 	D_EXPECT,
+	D_LINK,
+	D_CAPTURE,
 };
 
 static const char *const directive_words[] = {
 	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
-	"sysctl",   "server",  "client", "fault", "expect",
+	"sysctl",   "server",  "client", "fault", "expect", "link",
+	"capture",
 };
 
 static int parse_line(struct parser *p)
@@ -260,9 +286,9 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 11);
+	d = lex_find_word(kw.text, directive_words, 12);
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 11, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 12, NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
@@ -286,6 +312,10 @@ static int parse_line(struct parser *p)
 		return parser_fault_line(p, &kw);
 	case D_EXPECT:
 		return parser_expect_line(p, &kw);
+	case D_LINK:
+		return parser_link_line(p, &kw);
+	case D_CAPTURE:
+		return parse_capture(p, &kw);
 	}
 	return -1;
 }
@@ -323,6 +353,17 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 		if (d->value_us >= p->sc->timeout_us)
 			return lex_err(&p->lx, d->col, "kill at %s is not before the timeout (%s)",
 				       value, timeout);
+		break;
+	case DEFER_LINK_DOWN_AT:
+		if (d->value_us >= p->sc->timeout_us)
+			return lex_err(&p->lx, d->col,
+				       "link down at %s is not before the timeout (%s)", value,
+				       timeout);
+		break;
+	case DEFER_LINK_EXPECT:
+		if (p->sc->link.line == 0)
+			return lex_err(&p->lx, d->col,
+				       "expectation about the link but there is no link line");
 		break;
 	case DEFER_DEADLOCK_WITHIN:
 		if (d->value_us > p->sc->timeout_us)
@@ -393,6 +434,8 @@ static int finish(struct parser *p)
 	for (size_t i = 0; i < p->n_deferred; i++)
 		if (check_deferred(p, &p->deferred[i]) < 0)
 			return -1;
+	if (parser_link_finish(p) < 0)
+		return -1;
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		struct expectation *e = &sc->expects[i];
 		char *expanded;
@@ -442,6 +485,7 @@ static int parse_buffer(const char *path, const char *text, size_t len, struct s
 	sc->timeout_us = 10 * LEX_US_PER_S;
 	sc->quiet_us = 200 * LEX_US_PER_MS;
 	sc->port = 1060;
+	sc->capture_payload_bytes = -1;
 	snprintf(sc->host, sizeof(sc->host), "127.0.0.1");
 	sc->path = strdup(path);
 	sc->name = base_name(path);
@@ -555,6 +599,9 @@ void scenario_free(struct scenario *sc)
 	free(sc->sysctls);
 	free(sc->expects);
 	free(sc->faults);
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < sc->link.dir[d].n_filters; i++)
+			free(sc->link.dir[d].filters[i].filter);
 	free(sc->server.command);
 	free(sc->client.command);
 	free(sc->summary);
@@ -591,6 +638,11 @@ const char *scenario_handshake_name(enum scenario_handshake handshake)
 const char *scenario_teardown_name(enum scenario_teardown teardown)
 {
 	return (unsigned)teardown < 3 ? scenario_teardown_words[teardown] : "?";
+}
+
+const char *scenario_link_drop_name(enum scenario_link_drop kind)
+{
+	return (unsigned)kind < LINK_DROP_KINDS ? scenario_link_drop_words[kind] : "?";
 }
 
 bool scenario_op_holds(enum scenario_op op, int64_t seen, int64_t expected)

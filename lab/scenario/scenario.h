@@ -82,7 +82,17 @@ enum expect_kind {
 	EXPECT_BYTES,            /* who (the sender), op, value */
 	EXPECT_SEGMENTS_PAYLOAD, /* who (the sender), op, value: every data segment's payload */
 	EXPECT_DURATION,         /* op, value: microseconds */
+	EXPECT_RTT,              /* op, value: the handshake's RTT as the client saw it, us */
+	EXPECT_LINK_DROPPED,     /* op, value, link_kind (-1: every kind): packets the wire dropped */
+	EXPECT_ANALYSIS,         /* flag, op, value, who when has_who: segments
+				    flagged tcp.analysis.<flag> (from who) */
 };
+
+/* Wireshark's tcp.analysis field names that `expect analysis FLAG` takes, in
+ * the order of lab/analysis/flow.h's enum flow_flag (lab/verdict checks the
+ * two tables against each other). */
+enum { SCENARIO_ANALYSIS_FLAGS = 15 };
+extern const char *const scenario_analysis_flag_words[SCENARIO_ANALYSIS_FLAGS];
 
 struct expectation {
 	int line;
@@ -96,6 +106,62 @@ struct expectation {
 	bool regex;
 	bool negate;
 	char *text; /* output text or ERE, or BPF filter after $PORT/$HOST expansion */
+	int flag;     /* EXPECT_ANALYSIS: index in scenario_analysis_flag_words */
+	bool has_who; /* EXPECT_ANALYSIS: `from WHO` given (else both directions) */
+	int link_kind; /* EXPECT_LINK_DROPPED: enum scenario_link_drop, or -1 for all */
+};
+
+/* ---- the wire (`link` lines) -------------------------------------------------
+ * A scenario with a link line runs its client and server in two network
+ * namespaces joined by the lab's wire (lab/wire), which applies these faults per
+ * direction. Percentages are in pcm: 100% = 100000, "0.125%" = 125. */
+enum scenario_link_dir { LINK_C2S = 0, LINK_S2C = 1 };
+
+/* Why the wire dropped a packet, as `expect link dropped ... KIND` names it; the
+ * order is lab/wire's enum wire_drop_kind. */
+enum scenario_link_drop {
+	LINK_DROP_DOWN,     /* "down" */
+	LINK_DROP_MTU,      /* "mtu" */
+	LINK_DROP_FILTER,   /* "drop": a `link drop "FILTER"` rule */
+	LINK_DROP_LOSS,     /* "loss" */
+	LINK_DROP_QUEUE,    /* "queue": the rate's queue was full */
+	LINK_DROP_OVERFLOW, /* "overflow": the relay's memory bound */
+	LINK_DROP_KINDS,
+};
+
+enum scenario_link_filter_mode { LINK_FILTER_ALL, LINK_FILTER_ONCE, LINK_FILTER_EVERY, LINK_FILTER_FIRST };
+
+enum { SCENARIO_LINK_MAX_FILTERS = 8, SCENARIO_LINK_MAX_DOWNS = 8 };
+
+struct scenario_link_filter {
+	int line;
+	char *filter; /* tcpdump syntax, $PORT and $HOST expanded, compiled for raw IP */
+	enum scenario_link_filter_mode mode;
+	int64_t n;
+};
+
+struct scenario_link_down {
+	int line;
+	int64_t at_us;
+	int64_t for_us; /* 0: until the end */
+};
+
+struct scenario_link_dir_faults {
+	int64_t delay_us, jitter_us;
+	int64_t loss_pcm, duplicate_pcm, reorder_pcm, corrupt_pcm;
+	int64_t rate_bps;      /* 0: unlimited */
+	int64_t queue_packets; /* 0: the wire's default */
+	struct scenario_link_filter filters[SCENARIO_LINK_MAX_FILTERS];
+	size_t n_filters;
+	struct scenario_link_down downs[SCENARIO_LINK_MAX_DOWNS];
+	size_t n_downs;
+};
+
+struct scenario_link {
+	int line;           /* the first link line; 0: no link, the run uses lo */
+	uint64_t seed;      /* `link seed`, default 1 */
+	int64_t mtu_bytes;  /* `link mtu`, default 1500 */
+	struct scenario_link_dir_faults dir[2]; /* [LINK_C2S], [LINK_S2C] */
 };
 
 struct scenario_sysctl {
@@ -122,6 +188,10 @@ struct scenario {
 	int64_t hang_after_us;
 	int port;           /* `port`, default 1060 */
 	char host[64];      /* `host`, default "127.0.0.1"; "::1" for IPv6 */
+	/* `capture payload SIZE|all`: whole packets per direction of each
+	 * connection, then headers only; -1 not set (the lab's default), INT64_MAX
+	 * all. */
+	int64_t capture_payload_bytes;
 	struct scenario_sysctl *sysctls;
 	size_t n_sysctls;
 	struct scenario_program server;
@@ -130,6 +200,7 @@ struct scenario {
 	size_t n_faults;
 	struct expectation *expects;
 	size_t n_expects;
+	struct scenario_link link;
 };
 
 /* Reads and parses the file at path. On success *out is a new scenario (free with
@@ -149,6 +220,7 @@ const char *scenario_op_text(enum scenario_op op);
 const char *scenario_outcome_name(enum scenario_outcome outcome);
 const char *scenario_handshake_name(enum scenario_handshake handshake);
 const char *scenario_teardown_name(enum scenario_teardown teardown);
+const char *scenario_link_drop_name(enum scenario_link_drop kind); /* "loss", "drop" ... */
 
 /* True when `seen OP expected` holds. */
 bool scenario_op_holds(enum scenario_op op, int64_t seen, int64_t expected);

@@ -36,12 +36,16 @@ enum expect_word {
 	EW_BYTES,
 	EW_SEGMENTS,
 	EW_DURATION,
+	EW_ANALYSIS,
+	EW_RTT,
+	EW_LINK,
 };
 
 static const char *const expect_words[] = {
 	"client",   "server",   "outcome",     "deadlock",      "handshake",
 	"teardown", "packets",  "zero-window", "window-probes", "retransmissions",
-	"bytes",    "segments", "duration",
+	"bytes",    "segments", "duration",    "analysis",      "rtt",
+	"link",
 };
 
 static int want_signal(struct parser *p, int64_t *value)
@@ -274,6 +278,47 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		if (want_op(p, &e->op) < 0)
 			return -1;
 		return lex_want_duration(&p->lx, &t, &e->value);
+	case EW_RTT:
+		e->kind = EXPECT_RTT;
+		if (want_op(p, &e->op) < 0)
+			return -1;
+		return lex_want_duration(&p->lx, &t, &e->value);
+	case EW_LINK:
+		/* expect link dropped OP N [KIND] */
+		e->kind = EXPECT_LINK_DROPPED;
+		e->link_kind = -1;
+		if (lex_want_exact(&p->lx, "dropped") < 0 || want_op(p, &e->op) < 0 ||
+		    lex_want_count(&p->lx, &t, &e->value) < 0 ||
+		    parser_defer(p, t.col, DEFER_LINK_EXPECT, 0) < 0 || lex_next(&p->lx, &t) < 0)
+			return -1;
+		if (t.type == TOK_END)
+			return 0;
+		i = t.type == TOK_WORD ? lex_find_word(t.text, scenario_link_drop_words,
+						       LINK_DROP_KINDS) :
+					 -1;
+		if (i < 0)
+			return lex_unknown_word(&p->lx, &t, "kind of drop", scenario_link_drop_words,
+						LINK_DROP_KINDS, NULL);
+		e->link_kind = i;
+		return 0;
+	case EW_ANALYSIS:
+		/* analysis FLAG OP N [from WHO]: FLAG is Wireshark's own name */
+		e->kind = EXPECT_ANALYSIS;
+		if (lex_want_keyword(&p->lx, &t, "analysis flag", scenario_analysis_flag_words,
+				     SCENARIO_ANALYSIS_FLAGS, &e->flag) < 0 ||
+		    want_op(p, &e->op) < 0 || lex_want_count(&p->lx, &t, &e->value) < 0 ||
+		    lex_next(&p->lx, &t) < 0)
+			return -1;
+		if (t.type == TOK_END)
+			return 0;
+		if (t.type != TOK_WORD || strcmp(t.text, "from") != 0)
+			return lex_err(&p->lx, t.col, "unexpected %s after the count (expected \"from client\" or \"from server\", or nothing)",
+				       lex_show(&p->lx, &t).s);
+		if (parser_want_who(p, &t, &e->who) < 0)
+			return -1;
+		e->has_who = true;
+		*who_col = t.col;
+		return 0;
 	}
 	return -1;
 }

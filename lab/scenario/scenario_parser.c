@@ -9,7 +9,17 @@ const char *const scenario_who_words[2] = { "client", "server" };
 const char *const scenario_op_words[6] = { "==", "!=", "<", "<=", ">", ">=" };
 const char *const scenario_outcome_words[4] = { "completed", "deadlock", "timeout", "hang" };
 const char *const scenario_handshake_words[4] = { "complete", "refused", "unanswered", "none" };
+const char *const scenario_analysis_flag_words[SCENARIO_ANALYSIS_FLAGS] = {
+	"retransmission",	 "fast_retransmission",	  "spurious_retransmission",
+	"out_of_order",		 "lost_segment",	  "ack_lost_segment",
+	"duplicate_ack",	 "zero_window",		  "zero_window_probe",
+	"zero_window_probe_ack", "window_full",		  "window_update",
+	"keep_alive",		 "keep_alive_ack",	  "reused_ports",
+};
+
 const char *const scenario_teardown_words[3] = { "fin", "reset", "none" };
+const char *const scenario_link_drop_words[LINK_DROP_KINDS] = { "down",  "mtu",   "drop",
+								"loss",  "queue", "overflow" };
 
 int parser_want_who(struct parser *p, struct token *t, enum scenario_who *who)
 {

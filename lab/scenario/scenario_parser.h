@@ -24,6 +24,8 @@ enum deferred_kind {
 	DEFER_PAUSE_FOR,
 	DEFER_KILL_AT,
 	DEFER_DEADLOCK_WITHIN,
+	DEFER_LINK_DOWN_AT,
+	DEFER_LINK_EXPECT,
 };
 
 struct deferred {
@@ -36,7 +38,8 @@ struct deferred {
 struct parser {
 	struct lex lx;
 	struct scenario *sc;
-	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line;
+	int scenario_line, timeout_line, quiet_line, port_line, host_line, hang_line, capture_line;
+	int link_filter_col[2][SCENARIO_LINK_MAX_FILTERS]; /* where each filter is written */
 	struct deferred *deferred;
 	size_t n_deferred, cap_deferred;
 	size_t cap_faults, cap_expects, cap_sysctls;
@@ -51,6 +54,7 @@ extern const char *const scenario_op_words[6];
 extern const char *const scenario_outcome_words[4];
 extern const char *const scenario_handshake_words[4];
 extern const char *const scenario_teardown_words[3];
+extern const char *const scenario_link_drop_words[LINK_DROP_KINDS];
 
 /* "client" or "server" as the next token, which t receives. */
 int parser_want_who(struct parser *p, struct token *t, enum scenario_who *who);

@@ -64,6 +64,134 @@ static struct scenario *parse_fault(const char *line, const struct fault **f)
 	return sc;
 }
 
+/* ---- link lines ---------------------------------------------------------------- */
+
+static void test_no_link_line_means_no_link(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD);
+
+	(void)state;
+	assert_int_equal(sc->link.line, 0);
+	scenario_free(sc);
+}
+
+static void test_link_lines_fill_each_direction(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD "server true\n"
+					    "link delay 50ms jitter 5ms\n"
+					    "link client->server loss 0.5%\n"
+					    "link server->client loss 5%\n"
+					    "link duplicate 1%\n"
+					    "link client->server reorder 2.25%\n"
+					    "link server->client corrupt 0.125%\n"
+					    "link client->server rate 1Mbit queue 20\n"
+					    "link server->client drop \"tcp port $PORT\" first 2\n"
+					    "link down at 1s for 500ms\n"
+					    "link mtu 1400\n"
+					    "link seed 42\n");
+	const struct scenario_link *l = &sc->link;
+
+	(void)state;
+	assert_int_equal(l->line, 4);
+	assert_int_equal(l->seed, 42);
+	assert_int_equal(l->mtu_bytes, 1400);
+	for (int d = 0; d < 2; d++) {
+		assert_int_equal(l->dir[d].delay_us, 50000);
+		assert_int_equal(l->dir[d].jitter_us, 5000);
+		assert_int_equal(l->dir[d].duplicate_pcm, 1000);
+		assert_int_equal(l->dir[d].n_downs, 1);
+		assert_int_equal(l->dir[d].downs[0].at_us, 1000000);
+		assert_int_equal(l->dir[d].downs[0].for_us, 500000);
+	}
+	assert_int_equal(l->dir[LINK_C2S].loss_pcm, 500);
+	assert_int_equal(l->dir[LINK_S2C].loss_pcm, 5000);
+	assert_int_equal(l->dir[LINK_C2S].reorder_pcm, 2250);
+	assert_int_equal(l->dir[LINK_S2C].reorder_pcm, 0);
+	assert_int_equal(l->dir[LINK_S2C].corrupt_pcm, 125);
+	assert_int_equal(l->dir[LINK_C2S].rate_bps, 1000000);
+	assert_int_equal(l->dir[LINK_C2S].queue_packets, 20);
+	assert_int_equal(l->dir[LINK_S2C].rate_bps, 0);
+	assert_int_equal(l->dir[LINK_C2S].n_filters, 0);
+	assert_int_equal(l->dir[LINK_S2C].n_filters, 1);
+	assert_string_equal(l->dir[LINK_S2C].filters[0].filter, "tcp port 1060");
+	assert_int_equal(l->dir[LINK_S2C].filters[0].mode, LINK_FILTER_FIRST);
+	assert_int_equal(l->dir[LINK_S2C].filters[0].n, 2);
+	scenario_free(sc);
+}
+
+static void test_link_defaults_seed_and_mtu(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD "link loss 1%\n");
+
+	(void)state;
+	assert_int_equal(sc->link.seed, 1);
+	assert_int_equal(sc->link.mtu_bytes, 1500);
+	assert_int_equal(sc->link.dir[LINK_C2S].delay_us, 0);
+	scenario_free(sc);
+}
+
+static void test_link_rates_are_si_bits_per_second(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD "link client->server rate 100Mbit\n"
+					    "link server->client rate 1Gbit\n");
+
+	(void)state;
+	assert_int_equal(sc->link.dir[LINK_C2S].rate_bps, 100000000);
+	assert_int_equal(sc->link.dir[LINK_S2C].rate_bps, 1000000000);
+	scenario_free(sc);
+	assert_error(HEAD "link rate 500bit\n",
+		     "t.scn:3:11: bad rate \"500bit\": expected 1kbit to 100Gbit (bits per second)");
+}
+
+static void test_link_bad_values_name_line_and_column(void **state)
+{
+	(void)state;
+	assert_error(HEAD "link loss 101%\n", "t.scn:3:11: bad percentage \"101%\": at most 100%");
+	assert_error(HEAD "link loss 5\n",
+		     "t.scn:3:11: bad percentage \"5\": expected 0% to 100% with at most three "
+		     "decimals, e.g. 5% or 0.125%");
+	assert_error(HEAD "link delay -1ms\n",
+		     "t.scn:3:12: bad duration \"-1ms\": a duration cannot be negative");
+	assert_error(HEAD "link mtu 20\n",
+		     "t.scn:3:10: bad MTU \"20\": expected a whole number from 68 to 65535");
+	assert_error(HEAD "link drop \"port nonsense\"\n",
+		     "t.scn:3:11: bad filter \"port nonsense\": unknown port 'nonsense'");
+	assert_error(HEAD "link down at 20s\n",
+		     "t.scn:3:14: link down at 20s is not before the timeout (10s)");
+	assert_error(HEAD "link sideways loss 1%\n",
+		     "t.scn:3:6: unknown link fault \"sideways\" (expected delay, loss, duplicate, "
+		     "reorder, corrupt, rate, drop, down, mtu, seed, client->server or server->client)");
+}
+
+static void test_link_refuses_ipv6_host(void **state)
+{
+	(void)state;
+	assert_error(HEAD "host ::1\nlink loss 1%\n",
+		     "t.scn:3:1: host ::1 with a link: the wire joins two namespaces over IPv4, "
+		     "where the server is 127.0.0.1 (IPv6's ::1 cannot leave lo); use host "
+		     "127.0.0.1 or no host line");
+}
+
+static void test_expect_rtt_and_link_dropped(void **state)
+{
+	const struct expectation *e;
+	struct scenario *sc = parse_expect("expect rtt >= 100ms", &e);
+
+	(void)state;
+	assert_int_equal(e->kind, EXPECT_RTT);
+	assert_int_equal(e->op, OP_GE);
+	assert_int_equal(e->value, 100000);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "link loss 1%\nexpect link dropped >= 3 loss\nexpect link dropped == 0\n");
+	assert_int_equal(sc->expects[0].kind, EXPECT_LINK_DROPPED);
+	assert_int_equal(sc->expects[0].link_kind, LINK_DROP_LOSS);
+	assert_int_equal(sc->expects[0].value, 3);
+	assert_int_equal(sc->expects[1].link_kind, -1);
+	scenario_free(sc);
+	assert_error(HEAD "link loss 1%\nexpect link dropped >= 3 lost\n",
+		     "t.scn:4:26: unknown kind of drop \"lost\" (did you mean \"loss\"?)");
+}
+
 /* ---- settings ---------------------------------------------------------------- */
 
 static void test_minimal_scenario_gets_the_defaults(void **state)
@@ -149,6 +277,27 @@ static void test_port_out_of_range_is_rejected(void **state)
 		     "t.scn:3:6: bad port \"0\": expected a whole number from 1 to 65535");
 	assert_error(HEAD "port 65536\n",
 		     "t.scn:3:6: bad port \"65536\": expected a whole number from 1 to 65535");
+}
+
+static void test_capture_payload_sets_the_budget(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD);
+
+	(void)state;
+	assert_int_equal(sc->capture_payload_bytes, -1); /* the lab's default */
+	scenario_free(sc);
+	sc = parse_ok(HEAD "capture payload 64KiB\n");
+	assert_int_equal(sc->capture_payload_bytes, 65536);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "capture payload all\n");
+	assert_int_equal(sc->capture_payload_bytes, INT64_MAX);
+	scenario_free(sc);
+	assert_error(HEAD "capture payload 1MiB\ncapture payload 2MiB\n",
+		     "t.scn:4:1: duplicate \"capture\" (first set on line 3)");
+	assert_error(HEAD "capture payload\n",
+		     "t.scn:3:16: expected a size (or \"all\") after \"payload\"");
+	assert_error(HEAD "capture paylod 1MiB\n",
+		     "t.scn:3:9: unknown capture setting \"paylod\" (did you mean \"payload\"?)");
 }
 
 static void test_sysctl_lines_keep_name_value_and_order(void **state)
@@ -727,7 +876,7 @@ static void test_unknown_directive_without_near_match_lists_directives(void **st
 	(void)state;
 	assert_error(
 		"bogus\n",
-		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault or expect)");
+		"t.scn:1:1: unknown directive \"bogus\" (expected scenario, timeout, quiet, hang, port, host, sysctl, server, client, fault, expect, link or capture)");
 }
 
 static void test_unterminated_string_reports_line_and_column(void **state)
@@ -1120,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_host_accepts_ipv6_loopback),
 		cmocka_unit_test(test_host_outside_loopback_is_rejected),
 		cmocka_unit_test(test_port_out_of_range_is_rejected),
+		cmocka_unit_test(test_capture_payload_sets_the_budget),
 		cmocka_unit_test(test_sysctl_lines_keep_name_value_and_order),
 		cmocka_unit_test(test_sysctl_outside_net_is_rejected),
 		cmocka_unit_test(test_duplicate_sysctl_name_is_rejected),
@@ -1129,6 +1279,13 @@ int main(void)
 		cmocka_unit_test(test_crlf_line_ends_are_accepted),
 		cmocka_unit_test(test_fault_send_and_recv_max_take_sizes),
 		cmocka_unit_test(test_fault_delays_take_durations),
+		cmocka_unit_test(test_no_link_line_means_no_link),
+		cmocka_unit_test(test_link_lines_fill_each_direction),
+		cmocka_unit_test(test_link_defaults_seed_and_mtu),
+		cmocka_unit_test(test_link_rates_are_si_bits_per_second),
+		cmocka_unit_test(test_link_bad_values_name_line_and_column),
+		cmocka_unit_test(test_link_refuses_ipv6_host),
+		cmocka_unit_test(test_expect_rtt_and_link_dropped),
 		cmocka_unit_test(test_fault_error_defaults_to_every_call),
 		cmocka_unit_test(test_fault_error_once_every_and_after),
 		cmocka_unit_test(test_fault_error_unknown_errno_suggests_a_name),

@@ -1,14 +1,18 @@
-/* shim: the LD_PRELOAD fault shim; what it does is documented in shim.h.
+/* shim: the LD_PRELOAD fault shim's state and decisions; what it does is
+ * documented in shim.h, the interposed functions are in shim_calls.c.
  * All process-wide state is in one struct (`shim`), set once from the environment.
- * The interposers allocate nothing and take no locks: counters are atomics, so the
- * shim is safe across threads and fork. */
+ * Nothing here allocates or takes a lock: counters are atomics and the socket
+ * table is filled with compare-and-swap, so the shim is safe across threads, fork
+ * and signal handlers. */
 #include "lab/shim/shim.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,35 +26,12 @@
 #include <unistd.h>
 
 #include "lab/shim/shim_config.h"
+#include "lab/shim/shim_core.h"
 
-#define SHIM_EXPORT __attribute__((visibility("default")))
-
-/* Sockets with a smaller fd have a byte count for `reset after`. */
-#define SHIM_FD_SLOTS 4096
-/* When cutting an iovec array, at most this many non-empty entries are kept. */
-#define SHIM_IOV_CUT 64
-
-enum real_fn {
-	REAL_SEND,
-	REAL_SENDTO,
-	REAL_SENDMSG,
-	REAL_WRITE,
-	REAL_WRITEV,
-	REAL_RECV,
-	REAL_RECVFROM,
-	REAL_RECVMSG,
-	REAL_READ,
-	REAL_READV,
-	REAL_READ_CHK,
-	REAL_RECV_CHK,
-	REAL_RECVFROM_CHK,
-	REAL_CONNECT,
-	REAL_ACCEPT,
-	REAL_ACCEPT4,
-	REAL_SOCKET,
-	REAL_CLOSE,
-	REAL_COUNT,
-};
+/* Sockets with after-BYTES state, per process image. A power of two. */
+#define SHIM_SOCK_SLOTS 65536
+/* How far a lookup probes before giving up on a full neighbourhood. */
+#define SHIM_SOCK_PROBES 256
 
 static const char *const real_names[REAL_COUNT] = {
 	[REAL_SEND] = "send",
@@ -71,54 +52,44 @@ static const char *const real_names[REAL_COUNT] = {
 	[REAL_ACCEPT4] = "accept4",
 	[REAL_SOCKET] = "socket",
 	[REAL_CLOSE] = "close",
+	[REAL_SENDFILE] = "sendfile",
+	[REAL_SENDFILE64] = "sendfile64",
+	[REAL_SPLICE] = "splice",
+	[REAL_COPY_FILE_RANGE] = "copy_file_range",
+	[REAL_SENDMMSG] = "sendmmsg",
+	[REAL_RECVMMSG] = "recvmmsg",
+	[REAL_SYSCALL] = "syscall",
+	[REAL_EXECVE] = "execve",
+	[REAL_EXECV] = "execv",
+	[REAL_EXECVP] = "execvp",
+	[REAL_EXECVPE] = "execvpe",
 };
 
-typedef ssize_t (*send_fn)(int, const void *, size_t, int);
-typedef ssize_t (*sendto_fn)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
 typedef ssize_t (*write_fn)(int, const void *, size_t);
-typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
-typedef ssize_t (*recv_fn)(int, void *, size_t, int);
-typedef ssize_t (*recvfrom_fn)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
-typedef ssize_t (*read_fn)(int, void *, size_t);
-typedef ssize_t (*readv_fn)(int, const struct iovec *, int);
-typedef ssize_t (*read_chk_fn)(int, void *, size_t, size_t);
-typedef ssize_t (*recv_chk_fn)(int, void *, size_t, size_t, int);
-typedef ssize_t (*recvfrom_chk_fn)(int, void *, size_t, size_t, int, struct sockaddr *,
-				   socklen_t *);
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
-typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
-typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
-typedef int (*socket_fn)(int, int, int);
 typedef int (*close_fn)(int);
 
 enum init_state { INIT_NOT_YET = 0, INIT_UNDER_WAY = 1, INIT_DONE = 2 };
 
-/* Per socket, for `reset after` and `close after`. */
-struct shim_fd {
-	int64_t moved_bytes; /* sent + received on this socket */
-	int aborted;         /* the RST was sent: later calls fail with ECONNRESET */
-	int closed;          /* shut down by close after: the kernel answers later calls */
-};
-
 struct shim_state {
-	int init;    /* enum init_state */
-	bool active; /* some fault configured or a stats file: look at sockets */
+	int init;          /* enum init_state */
+	bool active;       /* some fault configured or a stats file: look at sockets */
+	bool need_sockets; /* an after-BYTES fault: keep per-socket counts */
 	struct shim_config cfg;
 	void *real[REAL_COUNT];
 	struct shim_stats *stats; /* in the mapped stats file slot, or local_stats */
 	struct shim_stats local_stats;
+	struct shim_stats_slot *slot;         /* the mapped slot, NULL without a stats file */
 	uint64_t rule_calls[SHIM_MAX_ERRORS]; /* matching calls, for every N */
 	int rule_fired[SHIM_MAX_ERRORS];      /* for once */
-	int64_t sent_bytes;                   /* this process, for after BYTES */
-	int64_t received_bytes;
-	struct shim_fd fds[SHIM_FD_SLOTS];
+	int64_t moved_bytes;                  /* sent + received by this process, for after BYTES
+			      * of calls that have no data of their own */
+	struct shim_sock socks[SHIM_SOCK_SLOTS];
 };
 
 static struct shim_state shim;
 
-static void *real(enum real_fn fn)
+void *shim_real(enum real_fn fn)
 {
 	void *p = __atomic_load_n(&shim.real[fn], __ATOMIC_ACQUIRE);
 
@@ -129,16 +100,35 @@ static void *real(enum real_fn fn)
 	return p;
 }
 
-static void count(uint64_t *counter, uint64_t n)
+void shim_count(uint64_t *counter, uint64_t n)
 {
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+void shim_count_max(uint64_t *counter, uint64_t value)
+{
+	uint64_t old = __atomic_load_n(counter, __ATOMIC_RELAXED);
+
+	while (value > old && !__atomic_compare_exchange_n(counter, &old, value, true,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+struct shim_stats *shim_counters(void)
+{
+	return shim.stats;
+}
+
+const struct shim_config *shim_cfg(void)
+{
+	return &shim.cfg;
 }
 
 /* ---- setting up ------------------------------------------------------------ */
 
 static void write_stderr(const char *text)
 {
-	ssize_t ignored = ((write_fn)real(REAL_WRITE))(2, text, strlen(text));
+	ssize_t ignored = ((write_fn)shim_real(REAL_WRITE))(2, text, strlen(text));
 
 	(void)ignored;
 }
@@ -153,6 +143,7 @@ static void stats_claim_slot(const char *path)
 	off_t offset, map_offset;
 	size_t map_len;
 	long page_bytes = sysconf(_SC_PAGESIZE);
+	ssize_t exe_len;
 	void *map;
 	int fd;
 
@@ -188,12 +179,15 @@ static void stats_claim_slot(const char *path)
 		goto unlock;
 	slot = (struct shim_stats_slot *)((char *)map + (offset - map_offset));
 	slot->pid = getpid();
+	exe_len = readlink("/proc/self/exe", slot->exe, sizeof(slot->exe) - 1);
+	slot->exe[exe_len > 0 ? exe_len : 0] = '\0';
 	__atomic_store_n(&slot->magic, SHIM_STATS_SLOT_MAGIC, __ATOMIC_RELEASE);
 	shim.stats = &slot->counters;
+	shim.slot = slot;
 unlock:
 	flock(fd, LOCK_UN);
 out:
-	((close_fn)real(REAL_CLOSE))(fd);
+	((close_fn)shim_real(REAL_CLOSE))(fd);
 }
 
 static bool config_has_faults(const struct shim_config *cfg)
@@ -201,6 +195,19 @@ static bool config_has_faults(const struct shim_config *cfg)
 	return cfg->send_max_bytes || cfg->recv_max_bytes || cfg->send_delay_us ||
 	       cfg->recv_delay_us || cfg->rcvbuf_bytes || cfg->sndbuf_bytes ||
 	       cfg->reset_after_bytes || cfg->close_after_bytes || cfg->n_errors;
+}
+
+static bool config_needs_sockets(const struct shim_config *cfg)
+{
+	int i;
+
+	if (cfg->reset_after_bytes > 0 || cfg->close_after_bytes > 0)
+		return true;
+	for (i = 0; i < cfg->n_errors; i++) {
+		if (cfg->errors[i].when == SHIM_WHEN_AFTER)
+			return true;
+	}
+	return false;
 }
 
 static void shim_init(void)
@@ -214,7 +221,7 @@ static void shim_init(void)
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
 	for (fn = 0; fn < REAL_COUNT; fn++)
-		real((enum real_fn)fn);
+		shim_real((enum real_fn)fn);
 	shim.stats = &shim.local_stats;
 	spec = getenv(SHIM_ENV_FAULTS);
 	if (spec != NULL && shim_spec_parse(spec, &shim.cfg) < 0) {
@@ -227,6 +234,7 @@ static void shim_init(void)
 	if (stats_path != NULL && stats_path[0] != '\0')
 		stats_claim_slot(stats_path);
 	shim.active = config_has_faults(&shim.cfg) || shim.stats != &shim.local_stats;
+	shim.need_sockets = config_needs_sockets(&shim.cfg);
 	__atomic_store_n(&shim.init, INIT_DONE, __ATOMIC_RELEASE);
 	errno = saved_errno;
 }
@@ -236,10 +244,7 @@ __attribute__((constructor)) static void shim_constructor(void)
 	shim_init();
 }
 
-/* True when the shim is set up and has something to do. While it is being set up
- * (calls made by the set-up itself, or another thread racing the constructor),
- * calls pass through untouched. */
-static bool shim_on(void)
+bool shim_on(void)
 {
 	int state = __atomic_load_n(&shim.init, __ATOMIC_ACQUIRE);
 
@@ -250,9 +255,9 @@ static bool shim_on(void)
 	return state == INIT_DONE && shim.active;
 }
 
-/* ---- per call ------------------------------------------------------------------ */
+/* ---- sockets ------------------------------------------------------------------ */
 
-static bool is_tcp(int fd)
+bool shim_is_tcp(int fd)
 {
 	int saved_errno = errno;
 	int domain = 0, type = 0;
@@ -268,22 +273,43 @@ static bool is_tcp(int fd)
 	return tcp;
 }
 
-static struct shim_fd *fd_slot(int fd)
+/* The state of fd's socket, found (or added) by its SO_COOKIE: a number the kernel
+ * gives each socket once and never reuses while it runs. dup/dup2/dup3 give the
+ * same socket, hence the same entry; a new socket on a reused fd number gets a
+ * new one, whatever close_range or fclose did to the old fd behind the shim's
+ * back. Entries are never freed (the table is per program image). NULL when no
+ * after-BYTES fault is set, or the table has no room (counted). */
+static struct shim_sock *sock_of(int fd)
 {
-	if (fd < 0 || fd >= SHIM_FD_SLOTS)
+	int saved_errno = errno;
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	size_t i, at;
+
+	if (!shim.need_sockets)
 		return NULL;
-	return &shim.fds[fd];
-}
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0 || cookie == 0) {
+		errno = saved_errno;
+		shim_count(&shim.stats->untracked_calls, 1);
+		return NULL;
+	}
+	errno = saved_errno;
+	at = (size_t)(cookie * 0x9e3779b97f4a7c15ull >> 32);
+	for (i = 0; i < SHIM_SOCK_PROBES; i++) {
+		struct shim_sock *s = &shim.socks[(at + i) & (SHIM_SOCK_SLOTS - 1)];
+		uint64_t seen = __atomic_load_n(&s->cookie, __ATOMIC_ACQUIRE);
 
-static void fd_forget(int fd)
-{
-	struct shim_fd *slot = fd_slot(fd);
-
-	if (slot == NULL)
-		return;
-	__atomic_store_n(&slot->moved_bytes, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->aborted, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->closed, 0, __ATOMIC_RELAXED);
+		if (seen == cookie)
+			return s;
+		if (seen == 0) {
+			if (__atomic_compare_exchange_n(&s->cookie, &seen, cookie, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+			    seen == cookie)
+				return s;
+		}
+	}
+	shim_count(&shim.stats->untracked_calls, 1);
+	return NULL;
 }
 
 static void sleep_us(int64_t delay_us)
@@ -306,21 +332,21 @@ static void sleep_us(int64_t delay_us)
  * socket, and the kernel resets a connection it disconnects. The reset throws away
  * what is still queued, so first TCP_NODELAY pushes out what Nagle holds back: the
  * peer then gets every byte the program sent (unless its window is closed). */
-static void abort_connection(int fd, struct shim_fd *slot)
+static void abort_connection(int fd, struct shim_sock *sock)
 {
 	int saved_errno = errno;
 	struct linger linger = { .l_onoff = 1, .l_linger = 0 };
 	struct sockaddr unspec;
 	int on = 1;
 
-	if (__atomic_exchange_n(&slot->aborted, 1, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&sock->aborted, 1, __ATOMIC_ACQ_REL))
 		return;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger));
 	memset(&unspec, 0, sizeof(unspec));
 	unspec.sa_family = AF_UNSPEC;
-	((connect_fn)real(REAL_CONNECT))(fd, &unspec, sizeof(unspec));
-	count(&shim.stats->resets_done, 1);
+	((connect_fn)shim_real(REAL_CONNECT))(fd, &unspec, sizeof(unspec));
+	shim_count(&shim.stats->resets_done, 1);
 	errno = saved_errno;
 }
 
@@ -328,21 +354,27 @@ static void abort_connection(int fd, struct shim_fd *slot)
  * after what is queued (TCP_NODELAY first, so that Nagle holds nothing back).
  * The fd stays open: later receives get end of file, later sends EPIPE, from the
  * kernel itself, as after a peer's or the program's own shutdown. */
-static void close_early(int fd, struct shim_fd *slot)
+static void close_early(int fd, struct shim_sock *sock)
 {
 	int saved_errno = errno;
 	int on = 1;
 
-	if (__atomic_exchange_n(&slot->closed, 1, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&sock->closed, 1, __ATOMIC_ACQ_REL))
 		return;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	shutdown(fd, SHUT_RDWR);
-	count(&shim.stats->early_closes, 1);
+	shim_count(&shim.stats->early_closes, 1);
 	errno = saved_errno;
 }
 
-/* True (errno set) when an error rule fails this call. */
-static bool inject_error(uint32_t call)
+/* ---- the decision for one call -------------------------------------------------- */
+
+/* True (errno set) when an error rule fails this call. A data call that an
+ * `after BYTES` rule will fail once its socket reaches BYTES gets *hard_bytes
+ * lowered to that boundary, so the call that crosses it is cut there. sock: the
+ * call's socket; NULL for calls that make a connection (socket, connect, accept),
+ * whose after BYTES counts the bytes of the whole process. */
+static bool inject_error(uint32_t kind, struct shim_sock *sock, size_t *hard_bytes)
 {
 	const struct shim_config *cfg = &shim.cfg;
 	int i;
@@ -352,8 +384,9 @@ static bool inject_error(uint32_t call)
 		int64_t moved_bytes;
 		bool fire = false;
 
-		if ((rule->calls & call) == 0)
+		if ((rule->calls & kind) == 0)
 			continue;
+		shim_count(&shim.stats->error_rule_calls[i], 1);
 		switch (rule->when) {
 		case SHIM_WHEN_ALWAYS:
 			fire = true;
@@ -367,17 +400,18 @@ static bool inject_error(uint32_t call)
 			       0;
 			break;
 		case SHIM_WHEN_AFTER:
-			moved_bytes = 0;
-			if ((call & SHIM_CALLS_RECV_DIR) == 0)
-				moved_bytes += __atomic_load_n(&shim.sent_bytes, __ATOMIC_RELAXED);
-			if ((call & SHIM_CALLS_SEND_DIR) == 0)
-				moved_bytes +=
-					__atomic_load_n(&shim.received_bytes, __ATOMIC_RELAXED);
+			moved_bytes =
+				sock != NULL ? __atomic_load_n(&sock->moved_bytes, __ATOMIC_RELAXED)
+					     : __atomic_load_n(&shim.moved_bytes, __ATOMIC_RELAXED);
 			fire = moved_bytes >= rule->n;
+			if (!fire && hard_bytes != NULL &&
+			    (uint64_t)(rule->n - moved_bytes) < *hard_bytes)
+				*hard_bytes = (size_t)(rule->n - moved_bytes);
 			break;
 		}
 		if (fire) {
-			count(&shim.stats->errors_injected, 1);
+			shim_count(&shim.stats->errors_injected, 1);
+			shim_count(&shim.stats->error_rule_fired[i], 1);
 			errno = rule->errno_value;
 			return true;
 		}
@@ -385,133 +419,144 @@ static bool inject_error(uint32_t call)
 	return false;
 }
 
-/* Before a send- or receive-direction call on a TCP socket. Returns -1 (errno set)
- * when the call must fail without being done; else 0 and *limit_bytes, the most
- * the call may move. */
-static int data_begin(int fd, uint32_t call, size_t *limit_bytes)
+/* The delay of a call that is about to move data. A non-blocking call whose socket
+ * is not ready will fail with EAGAIN: it does not wait, so that an event loop pays
+ * each delay once, on the call that moves data. */
+static void delay_call(const struct shim_op *c)
+{
+	int64_t delay_us = c->sending ? shim.cfg.send_delay_us : shim.cfg.recv_delay_us;
+	int saved_errno = errno;
+
+	if (delay_us <= 0)
+		return;
+	if (c->nonblocking) {
+		struct pollfd p = { .fd = c->fd, .events = c->sending ? POLLOUT : POLLIN };
+
+		if (poll(&p, 1, 0) != 1)
+			return;
+	}
+	sleep_us(delay_us);
+	shim_count(c->sending ? &shim.stats->send_delays : &shim.stats->recv_delays, 1);
+	errno = saved_errno;
+}
+
+int shim_call_begin(struct shim_op *c, int fd, uint32_t kind, int flags, size_t asked_bytes)
 {
 	const struct shim_config *cfg = &shim.cfg;
-	bool sending = (call & SHIM_CALLS_SEND_DIR) != 0;
-	struct shim_fd *slot = fd_slot(fd);
-	int64_t max_bytes = sending ? cfg->send_max_bytes : cfg->recv_max_bytes;
-	int64_t delay_us = sending ? cfg->send_delay_us : cfg->recv_delay_us;
+	struct shim_sock *sock;
+	int64_t max_bytes, moved_bytes;
+	int saved_errno = errno;
 
-	*limit_bytes = SIZE_MAX;
-	count(&shim.stats->calls_intercepted, 1);
-	if (cfg->reset_after_bytes > 0 && slot != NULL) {
-		int64_t moved_bytes = __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED);
-
-		if (__atomic_load_n(&slot->aborted, __ATOMIC_ACQUIRE) ||
-		    moved_bytes >= cfg->reset_after_bytes) {
-			abort_connection(fd, slot);
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->kind = kind;
+	c->sending = (kind & SHIM_CALLS_SEND_DIR) != 0;
+	c->hard_bytes = SIZE_MAX;
+	c->max_bytes = SIZE_MAX;
+	c->nonblocking = (flags & MSG_DONTWAIT) || (fcntl(fd, F_GETFL) & O_NONBLOCK);
+	errno = saved_errno;
+	shim_count(&shim.stats->calls_intercepted, 1);
+	sock = c->sock = sock_of(fd);
+	if (sock != NULL && __atomic_load_n(&sock->aborted, __ATOMIC_ACQUIRE)) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (!c->sending && (flags & MSG_PEEK)) {
+		/* What a peek returns stays in the socket: no fault, nothing counted. */
+		c->peek = true;
+		return 0;
+	}
+	shim_count(c->sending ? &shim.stats->send_calls : &shim.stats->recv_calls, 1);
+	shim_count_max(c->sending ? &shim.stats->largest_send_bytes
+				  : &shim.stats->largest_recv_bytes,
+		       asked_bytes);
+	moved_bytes = sock != NULL ? __atomic_load_n(&sock->moved_bytes, __ATOMIC_RELAXED) : 0;
+	if (cfg->reset_after_bytes > 0 && sock != NULL) {
+		if (moved_bytes >= cfg->reset_after_bytes) {
+			abort_connection(fd, sock);
 			errno = ECONNRESET;
 			return -1;
 		}
-		*limit_bytes = (size_t)(cfg->reset_after_bytes - moved_bytes);
+		c->hard_bytes = (size_t)(cfg->reset_after_bytes - moved_bytes);
 	}
-	if (cfg->close_after_bytes > 0 && slot != NULL) {
-		int64_t moved_bytes = __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED);
-
-		if (__atomic_load_n(&slot->closed, __ATOMIC_ACQUIRE) ||
-		    moved_bytes >= cfg->close_after_bytes)
-			close_early(fd, slot); /* the call goes on: the kernel answers it */
-		else if ((uint64_t)(cfg->close_after_bytes - moved_bytes) < *limit_bytes)
-			*limit_bytes = (size_t)(cfg->close_after_bytes - moved_bytes);
+	if (cfg->close_after_bytes > 0 && sock != NULL) {
+		if (moved_bytes >= cfg->close_after_bytes)
+			close_early(fd, sock); /* the call goes on: the kernel answers it */
+		else if ((uint64_t)(cfg->close_after_bytes - moved_bytes) < c->hard_bytes)
+			c->hard_bytes = (size_t)(cfg->close_after_bytes - moved_bytes);
 	}
-	if (inject_error(call))
+	if (inject_error(kind, sock, &c->hard_bytes))
 		return -1;
-	if (delay_us > 0) {
-		sleep_us(delay_us);
-		count(sending ? &shim.stats->send_delays : &shim.stats->recv_delays, 1);
-	}
-	if (max_bytes > 0 && (uint64_t)max_bytes < *limit_bytes)
-		*limit_bytes = (size_t)max_bytes;
-	if (sending && max_bytes > 0) {
-		/* Each short write leaves as a segment of its own: Nagle's algorithm
-		 * would otherwise hold the small writes that follow an unacknowledged
-		 * one and join them, and the capture would not show the fault. */
+	delay_call(c);
+	max_bytes = c->sending ? cfg->send_max_bytes : cfg->recv_max_bytes;
+	if (max_bytes > 0)
+		c->max_bytes = (size_t)max_bytes;
+	if (c->sending && max_bytes > 0) {
+		/* Each short write leaves as a segment of its own: TCP_NODELAY stops
+		 * Nagle from holding small writes back, and MSG_EOR (set by the caller
+		 * on the real call) stops the kernel from appending the next write to
+		 * this one while it waits in the send queue (for the congestion
+		 * window, the peer's window, or the device). */
 		int on = 1;
 
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		errno = saved_errno;
+		c->mark_eor = !(flags & MSG_MORE);
 	}
 	return 0;
 }
 
-/* The length to pass on: len cut to limit_bytes, counting a cut. */
-static size_t data_cut(uint32_t call, size_t len, size_t limit_bytes)
+size_t shim_call_cut(struct shim_op *c, size_t len)
 {
-	if (len <= limit_bytes)
+	size_t limit_bytes = c->hard_bytes < c->max_bytes ? c->hard_bytes : c->max_bytes;
+
+	if (c->peek || len <= limit_bytes)
 		return len;
-	count((call & SHIM_CALLS_SEND_DIR) ? &shim.stats->short_sends : &shim.stats->short_recvs,
-	      1);
+	shim_count(c->sending ? &shim.stats->short_sends : &shim.stats->short_recvs, 1);
+	if (c->max_bytes <= c->hard_bytes)
+		shim_count(c->sending ? &shim.stats->send_max_cuts : &shim.stats->recv_max_cuts, 1);
 	return limit_bytes;
 }
 
-/* After the real call: counts what moved; returns its result with errno intact.
- * flags: the call's MSG_* flags (0 for read/write); what MSG_PEEK returns stays
- * in the socket, so it is not counted as moved. */
-static ssize_t data_end(int fd, uint32_t call, ssize_t result, int flags)
+ssize_t shim_call_end(struct shim_op *c, ssize_t result)
 {
-	struct shim_fd *slot = fd_slot(fd);
+	const struct shim_config *cfg = &shim.cfg;
 	int64_t moved_bytes;
 
-	if (result <= 0 || (flags & MSG_PEEK))
+	if (result <= 0 || c->peek)
 		return result;
-	if (call & SHIM_CALLS_SEND_DIR) {
-		count(&shim.stats->bytes_sent, (uint64_t)result);
-		__atomic_fetch_add(&shim.sent_bytes, result, __ATOMIC_RELAXED);
-	} else {
-		count(&shim.stats->bytes_received, (uint64_t)result);
-		__atomic_fetch_add(&shim.received_bytes, result, __ATOMIC_RELAXED);
-	}
-	if ((shim.cfg.reset_after_bytes > 0 || shim.cfg.close_after_bytes > 0) && slot != NULL) {
-		moved_bytes = __atomic_add_fetch(&slot->moved_bytes, result, __ATOMIC_RELAXED);
-		if (shim.cfg.reset_after_bytes > 0 && moved_bytes >= shim.cfg.reset_after_bytes)
-			abort_connection(fd, slot);
-		if (shim.cfg.close_after_bytes > 0 && moved_bytes >= shim.cfg.close_after_bytes)
-			close_early(fd, slot);
-	}
+	shim_count(c->sending ? &shim.stats->bytes_sent : &shim.stats->bytes_received,
+		   (uint64_t)result);
+	__atomic_fetch_add(&shim.moved_bytes, result, __ATOMIC_RELAXED);
+	if (c->sock == NULL)
+		return result;
+	moved_bytes = __atomic_add_fetch(&c->sock->moved_bytes, result, __ATOMIC_RELAXED);
+	shim_count_max(&shim.stats->most_socket_bytes, (uint64_t)moved_bytes);
+	if (cfg->reset_after_bytes > 0 && moved_bytes >= cfg->reset_after_bytes)
+		abort_connection(c->fd, c->sock);
+	if (cfg->close_after_bytes > 0 && moved_bytes >= cfg->close_after_bytes)
+		close_early(c->fd, c->sock);
 	return result;
 }
 
-/* The iovecs to pass on when their total is cut to limit_bytes; returns how many
- * were written to out (at most SHIM_IOV_CUT), or -1 when no cut is needed. */
-static int iov_cut(uint32_t call, const struct iovec *iov, int iovcnt, size_t limit_bytes,
-		   struct iovec *out)
+bool shim_other_call(int fd, uint32_t kind)
 {
-	size_t total = 0, left = limit_bytes;
-	int i, n = 0;
+	struct shim_sock *sock = NULL;
 
-	for (i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len > limit_bytes - total)
-			break;
-		total += iov[i].iov_len;
-	}
-	if (i == iovcnt)
-		return -1;
-	count((call & SHIM_CALLS_SEND_DIR) ? &shim.stats->short_sends : &shim.stats->short_recvs,
-	      1);
-	for (i = 0; i < iovcnt && left > 0 && n < SHIM_IOV_CUT; i++) {
-		if (iov[i].iov_len == 0)
-			continue;
-		out[n] = iov[i];
-		if (out[n].iov_len > left)
-			out[n].iov_len = left;
-		left -= out[n].iov_len;
-		n++;
-	}
-	return n;
+	shim_count(&shim.stats->calls_intercepted, 1);
+	if (kind == SHIM_CALL_CLOSE)
+		sock = sock_of(fd);
+	return inject_error(kind, sock, NULL);
 }
 
-/* A new TCP socket (socket, accept): forget the old fd's count, set buffers. */
-static void new_socket(int fd)
+void shim_new_socket(int fd)
 {
 	const struct shim_config *cfg = &shim.cfg;
 	int saved_errno = errno;
 	bool set = false;
 	int value;
 
-	fd_forget(fd);
+	shim_count(&shim.stats->tcp_sockets, 1);
 	if (cfg->rcvbuf_bytes > 0) {
 		value = (int)cfg->rcvbuf_bytes;
 		set |= setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, sizeof(value)) == 0;
@@ -521,306 +566,85 @@ static void new_socket(int fd)
 		set |= setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, sizeof(value)) == 0;
 	}
 	if (set)
-		count(&shim.stats->buffers_set, 1);
+		shim_count(&shim.stats->buffers_set, 1);
 	errno = saved_errno;
 }
 
-/* ---- the interposers: sending ------------------------------------------------ */
-
-SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+void shim_before_close(int fd)
 {
-	send_fn call = (send_fn)real(REAL_SEND);
-	size_t limit_bytes;
+	struct shim_sock *sock;
 
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, flags);
-	if (data_begin(fd, SHIM_CALL_SEND, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_SEND, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_SEND, call(fd, buf, len, flags), flags);
+	if (shim.cfg.reset_after_bytes <= 0)
+		return;
+	sock = sock_of(fd);
+	if (sock != NULL &&
+	    __atomic_load_n(&sock->moved_bytes, __ATOMIC_RELAXED) >= shim.cfg.reset_after_bytes)
+		abort_connection(fd, sock);
 }
 
-SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
-			   const struct sockaddr *addr, socklen_t addr_len)
-{
-	sendto_fn call = (sendto_fn)real(REAL_SENDTO);
-	size_t limit_bytes;
+/* ---- exec ------------------------------------------------------------------------ */
 
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, flags, addr, addr_len);
-	if (data_begin(fd, SHIM_CALL_SENDTO, &limit_bytes) < 0)
+int shim_exec_begin(const char *path)
+{
+	struct shim_stats_slot *slot = shim.slot;
+	uint32_t entry;
+	size_t len;
+
+	if (!shim_on())
 		return -1;
-	len = data_cut(SHIM_CALL_SENDTO, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_SENDTO, call(fd, buf, len, flags, addr, addr_len), flags);
+	shim_count(&shim.stats->execs, 1);
+	if (slot == NULL || path == NULL)
+		return -1;
+	entry = __atomic_fetch_add(&slot->n_execs, 1, __ATOMIC_RELAXED);
+	if (entry >= SHIM_EXEC_PATHS)
+		return -1;
+	len = strnlen(path, SHIM_PATH_BYTES - 1);
+	memcpy(slot->exec_paths[entry], path, len);
+	slot->exec_paths[entry][len] = '\0';
+	return (int)entry;
 }
 
-SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+void shim_exec_failed(int entry)
 {
-	sendmsg_fn call = (sendmsg_fn)real(REAL_SENDMSG);
-	struct iovec cut[SHIM_IOV_CUT];
-	struct msghdr cut_msg;
-	size_t limit_bytes;
-	int n;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, msg, flags);
-	if (data_begin(fd, SHIM_CALL_SENDMSG, &limit_bytes) < 0)
-		return -1;
-	n = iov_cut(SHIM_CALL_SENDMSG, msg->msg_iov, (int)msg->msg_iovlen, limit_bytes, cut);
-	if (n < 0)
-		return data_end(fd, SHIM_CALL_SENDMSG, call(fd, msg, flags), flags);
-	cut_msg = *msg;
-	cut_msg.msg_iov = cut;
-	cut_msg.msg_iovlen = (size_t)n;
-	return data_end(fd, SHIM_CALL_SENDMSG, call(fd, &cut_msg, flags), flags);
+	if (entry >= 0 && shim.slot != NULL)
+		shim.slot->exec_paths[entry][0] = '\0';
 }
 
-SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
+/* ---- iovecs ----------------------------------------------------------------------- */
+
+bool shim_iov_valid(const struct iovec *iov, long iovcnt, size_t *total_bytes)
 {
-	write_fn call = (write_fn)real(REAL_WRITE);
-	size_t limit_bytes;
+	size_t total = 0;
+	long i;
 
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len);
-	if (data_begin(fd, SHIM_CALL_WRITE, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_WRITE, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_WRITE, call(fd, buf, len), 0);
-}
-
-SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
-{
-	writev_fn call = (writev_fn)real(REAL_WRITEV);
-	struct iovec cut[SHIM_IOV_CUT];
-	size_t limit_bytes;
-	int n;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, iov, iovcnt);
-	if (data_begin(fd, SHIM_CALL_WRITEV, &limit_bytes) < 0)
-		return -1;
-	n = iov_cut(SHIM_CALL_WRITEV, iov, iovcnt, limit_bytes, cut);
-	if (n < 0)
-		return data_end(fd, SHIM_CALL_WRITEV, call(fd, iov, iovcnt), 0);
-	return data_end(fd, SHIM_CALL_WRITEV, call(fd, cut, n), 0);
-}
-
-/* ---- the interposers: receiving ---------------------------------------------- */
-
-SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
-{
-	recv_fn call = (recv_fn)real(REAL_RECV);
-	size_t limit_bytes;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, flags);
-	if (data_begin(fd, SHIM_CALL_RECV, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_RECV, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, flags), flags);
-}
-
-SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, int flags)
-{
-	recv_chk_fn call = (recv_chk_fn)real(REAL_RECV_CHK);
-	size_t limit_bytes;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, buf_len, flags);
-	if (data_begin(fd, SHIM_CALL_RECV, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_RECV, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECV, call(fd, buf, len, buf_len, flags), flags);
-}
-
-SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
-			     socklen_t *addr_len)
-{
-	recvfrom_fn call = (recvfrom_fn)real(REAL_RECVFROM);
-	size_t limit_bytes;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, flags, addr, addr_len);
-	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, flags, addr, addr_len), flags);
-}
-
-SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len, int flags,
-				   struct sockaddr *addr, socklen_t *addr_len)
-{
-	recvfrom_chk_fn call = (recvfrom_chk_fn)real(REAL_RECVFROM_CHK);
-	size_t limit_bytes;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, buf_len, flags, addr, addr_len);
-	if (data_begin(fd, SHIM_CALL_RECVFROM, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_RECVFROM, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_RECVFROM, call(fd, buf, len, buf_len, flags, addr, addr_len),
-			flags);
-}
-
-SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	recvmsg_fn call = (recvmsg_fn)real(REAL_RECVMSG);
-	struct iovec cut[SHIM_IOV_CUT];
-	struct msghdr cut_msg;
-	size_t limit_bytes;
-	ssize_t result;
-	int n;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, msg, flags);
-	if (data_begin(fd, SHIM_CALL_RECVMSG, &limit_bytes) < 0)
-		return -1;
-	n = iov_cut(SHIM_CALL_RECVMSG, msg->msg_iov, (int)msg->msg_iovlen, limit_bytes, cut);
-	if (n < 0)
-		return data_end(fd, SHIM_CALL_RECVMSG, call(fd, msg, flags), flags);
-	cut_msg = *msg;
-	cut_msg.msg_iov = cut;
-	cut_msg.msg_iovlen = (size_t)n;
-	result = call(fd, &cut_msg, flags);
-	/* What the kernel writes back into the header. */
-	msg->msg_namelen = cut_msg.msg_namelen;
-	msg->msg_controllen = cut_msg.msg_controllen;
-	msg->msg_flags = cut_msg.msg_flags;
-	return data_end(fd, SHIM_CALL_RECVMSG, result, flags);
-}
-
-SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
-{
-	read_fn call = (read_fn)real(REAL_READ);
-	size_t limit_bytes;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len);
-	if (data_begin(fd, SHIM_CALL_READ, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_READ, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len), 0);
-}
-
-SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buf_len)
-{
-	read_chk_fn call = (read_chk_fn)real(REAL_READ_CHK);
-	size_t limit_bytes;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, buf, len, buf_len);
-	if (data_begin(fd, SHIM_CALL_READ, &limit_bytes) < 0)
-		return -1;
-	len = data_cut(SHIM_CALL_READ, len, limit_bytes);
-	return data_end(fd, SHIM_CALL_READ, call(fd, buf, len, buf_len), 0);
-}
-
-SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
-{
-	readv_fn call = (readv_fn)real(REAL_READV);
-	struct iovec cut[SHIM_IOV_CUT];
-	size_t limit_bytes;
-	int n;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, iov, iovcnt);
-	if (data_begin(fd, SHIM_CALL_READV, &limit_bytes) < 0)
-		return -1;
-	n = iov_cut(SHIM_CALL_READV, iov, iovcnt, limit_bytes, cut);
-	if (n < 0)
-		return data_end(fd, SHIM_CALL_READV, call(fd, iov, iovcnt), 0);
-	return data_end(fd, SHIM_CALL_READV, call(fd, cut, n), 0);
-}
-
-/* ---- the interposers: connections -------------------------------------------- */
-
-static bool is_tcp_request(int domain, int type)
-{
-	return (domain == AF_INET || domain == AF_INET6) &&
-	       (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM;
-}
-
-SHIM_EXPORT int socket(int domain, int type, int protocol)
-{
-	socket_fn call = (socket_fn)real(REAL_SOCKET);
-	int fd;
-
-	if (!shim_on() || !is_tcp_request(domain, type))
-		return call(domain, type, protocol);
-	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_SOCKET))
-		return -1;
-	fd = call(domain, type, protocol);
-	if (fd >= 0)
-		new_socket(fd);
-	return fd;
-}
-
-SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t addr_len)
-{
-	connect_fn call = (connect_fn)real(REAL_CONNECT);
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, addr, addr_len);
-	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_CONNECT))
-		return -1;
-	return call(fd, addr, addr_len);
-}
-
-SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addr_len)
-{
-	accept_fn call = (accept_fn)real(REAL_ACCEPT);
-	int new_fd;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, addr, addr_len);
-	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_ACCEPT))
-		return -1;
-	new_fd = call(fd, addr, addr_len);
-	if (new_fd >= 0)
-		new_socket(new_fd);
-	return new_fd;
-}
-
-SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addr_len, int flags)
-{
-	accept4_fn call = (accept4_fn)real(REAL_ACCEPT4);
-	int new_fd;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd, addr, addr_len, flags);
-	count(&shim.stats->calls_intercepted, 1);
-	if (inject_error(SHIM_CALL_ACCEPT4))
-		return -1;
-	new_fd = call(fd, addr, addr_len, flags);
-	if (new_fd >= 0)
-		new_socket(new_fd);
-	return new_fd;
-}
-
-SHIM_EXPORT int close(int fd)
-{
-	close_fn call = (close_fn)real(REAL_CLOSE);
-	struct shim_fd *slot = fd_slot(fd);
-	bool failed;
-	int error_value;
-	int result;
-
-	if (!shim_on() || !is_tcp(fd))
-		return call(fd);
-	count(&shim.stats->calls_intercepted, 1);
-	failed = inject_error(SHIM_CALL_CLOSE);
-	error_value = errno;
-	if (shim.cfg.reset_after_bytes > 0 && slot != NULL &&
-	    __atomic_load_n(&slot->moved_bytes, __ATOMIC_RELAXED) >= shim.cfg.reset_after_bytes)
-		abort_connection(fd, slot);
-	result = call(fd);
-	fd_forget(fd);
-	if (failed) {
-		errno = error_value;
-		return -1;
+	if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt > 0 && iov == NULL))
+		return false;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
+			return false;
+		total += iov[i].iov_len;
 	}
-	return result;
+	*total_bytes = total;
+	return true;
+}
+
+int shim_iov_slice(const struct iovec *iov, int iovcnt, size_t skip, size_t max_bytes,
+		   struct iovec *out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < iovcnt && max_bytes > 0 && n < SHIM_IOV_CUT; i++) {
+		size_t len = iov[i].iov_len;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		out[n].iov_base = (char *)iov[i].iov_base + skip;
+		out[n].iov_len = len - skip < max_bytes ? len - skip : max_bytes;
+		skip = 0;
+		max_bytes -= out[n].iov_len;
+		n++;
+	}
+	return n;
 }

@@ -25,12 +25,43 @@
  *   shim_probe accept LEN              listen on 127.0.0.1:0, print "port N", accept
  *                                      one (accept4); print "rcvbuf N"; then read(LEN)
  *                                      (LEN <= 65536) until EOF, printing each result
+ *   shim_probe waitall PORT LEN HOW    connect; one recv (HOW "recv") or recvmsg (HOW
+ *                                      "recvmsg") of LEN (<= 65536) with MSG_WAITALL;
+ *                                      print its result
+ *   shim_probe badargs PORT            connect; readv/writev with iovcnt -1 and
+ *                                      IOV_MAX + 1, sendmsg with msg_iovlen IOV_MAX + 1;
+ *                                      print each result or errno name
+ *   shim_probe peek PORT               connect; recv(10, MSG_PEEK), then recv(10) until
+ *                                      10 bytes came; print each result or errno and
+ *                                      "fast"/"slow" (more than 100 ms) for the peek
+ *   shim_probe nonblocking PORT        connect, O_NONBLOCK; poll + recv until EAGAIN,
+ *                                      printing each result ("EAGAIN", "EOF") until EOF
+ *   shim_probe dups PORT               five connections: send on a socket and its dup;
+ *                                      a socket dup2'ed onto the fd of one that was
+ *                                      reset; one dup'ed onto an fd number freed by
+ *                                      close_range; print what the sends returned
+ *   shim_probe sendfile PORT BYTES OFF a file of BYTES; connect; sendfile it (OFF
+ *                                      "offset": with an offset pointer, "position":
+ *                                      from the file position) until done or an error;
+ *                                      print each result or errno name
+ *   shim_probe splice PORT BYTES       BYTES (<= 65536) into a pipe; splice it to the
+ *                                      socket until done; print each result
+ *   shim_probe mmsg PORT               connect; sendmmsg of 3 messages of 20 bytes; print
+ *                                      the count and each msg_len; then recvmmsg into
+ *                                      2 buffers of 40: print the count and msg_lens
+ *   shim_probe cfr PORT                connect; copy_file_range from a file to the
+ *                                      socket; print the result or errno name
  * Built with _FORTIFY_SOURCE=2, so its recv/read calls go through glibc's
  * __recv_chk/__read_chk, which the shim must interpose too.
  * Exit status: 0 when the program ran (whatever the calls returned), 2 on misuse
  * or when the set-up itself (connect, listen) failed. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -55,6 +86,12 @@ static const char *errno_name(int errno_value)
 		return "ENOTCONN";
 	case ECONNREFUSED:
 		return "ECONNREFUSED";
+	case EINVAL:
+		return "EINVAL";
+	case EMSGSIZE:
+		return "EMSGSIZE";
+	case EBADF:
+		return "EBADF";
 	default:
 		return "OTHER";
 	}
@@ -363,6 +400,307 @@ static int cmd_accept(char **argv)
 	return 0;
 }
 
+static void print_result(const char *label, ssize_t n)
+{
+	if (n < 0)
+		printf("%s%s%s\n", label, label[0] ? " " : "", errno_name(errno));
+	else
+		printf("%s%s%zd\n", label, label[0] ? " " : "", n);
+}
+
+static int cmd_waitall(char **argv)
+{
+	static char buf[65536];
+	size_t len = (size_t)atol(argv[1]);
+	struct iovec iov[2];
+	struct msghdr msg;
+	int fd = connect_to(argv[0]);
+	ssize_t n;
+
+	if (fd < 0)
+		return 2;
+	if (strcmp(argv[2], "recvmsg") == 0) {
+		iov[0].iov_base = buf;
+		iov[0].iov_len = len / 2;
+		iov[1].iov_base = buf + len / 2;
+		iov[1].iov_len = len - len / 2;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = 2;
+		n = recvmsg(fd, &msg, MSG_WAITALL);
+	} else {
+		n = recv(fd, buf, len, MSG_WAITALL);
+	}
+	print_result("", n);
+	close(fd);
+	return 0;
+}
+
+static int cmd_badargs(char **argv)
+{
+	static struct iovec iov[IOV_MAX + 1];
+	static char byte;
+	struct msghdr msg;
+	int fd = connect_to(argv[0]);
+	volatile int minus_one = -1; /* hidden from gcc, which refuses a literal -1 */
+	int i;
+
+	if (fd < 0)
+		return 2;
+	for (i = 0; i <= IOV_MAX; i++) {
+		iov[i].iov_base = &byte;
+		iov[i].iov_len = 1;
+	}
+	print_result("readv-1", readv(fd, iov, minus_one));
+	print_result("readv-big", readv(fd, iov, IOV_MAX + 1));
+	print_result("writev-1", writev(fd, iov, minus_one));
+	print_result("writev-big", writev(fd, iov, IOV_MAX + 1));
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = IOV_MAX + 1;
+	print_result("sendmsg-big", sendmsg(fd, &msg, 0));
+	close(fd);
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int cmd_peek(char **argv)
+{
+	char buf[10];
+	int fd = connect_to(argv[0]);
+	int64_t start_ms;
+	ssize_t n;
+	long got = 0;
+
+	if (fd < 0)
+		return 2;
+	start_ms = now_ms();
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_WAITALL);
+	printf("peek %s ", now_ms() - start_ms > 100 ? "slow" : "fast");
+	print_result("", n);
+	while (got < 10) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		print_result("recv", n);
+		if (n == 0)
+			break;
+		if (n > 0)
+			got += n;
+	}
+	close(fd);
+	return 0;
+}
+
+static int cmd_nonblocking(char **argv)
+{
+	char buf[100];
+	int fd = connect_to(argv[0]);
+
+	if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		return 2;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		poll(&p, 1, -1);
+		for (;;) {
+			n = recv(fd, buf, sizeof(buf), 0);
+			if (n < 0 && errno == EAGAIN) {
+				printf("EAGAIN\n");
+				fflush(stdout);
+				break;
+			}
+			if (n <= 0) {
+				printf("%s\n", n == 0 ? "EOF" : errno_name(errno));
+				close(fd);
+				return 0;
+			}
+			printf("%zd\n", n);
+		}
+	}
+}
+
+static int cmd_dups(char **argv)
+{
+	char buf[6] = "dupdup";
+	int fd, copy, reused, other;
+
+	/* A socket and its dup share one count: reset after 10 cuts the second send. */
+	fd = connect_to(argv[0]);
+	copy = dup(fd);
+	if (fd < 0 || copy < 0)
+		return 2;
+	printf("dup ");
+	print_result("", send(fd, buf, 6, 0));
+	print_result("", send(copy, buf, 6, 0));
+	print_result("", send(fd, buf, 6, 0));
+	close(copy);
+	close(fd);
+
+	/* A reset socket's fd number given to a new socket by dup2. */
+	reused = connect_to(argv[0]);
+	if (reused < 0)
+		return 2;
+	send(reused, "0123456789", 10, 0); /* reset after 10: this one is reset */
+	other = connect_to(argv[0]);
+	if (other < 0 || dup2(other, reused) < 0)
+		return 2;
+	close(other);
+	print_result("dup2", send(reused, buf, 5, 0));
+	close(reused);
+
+	/* An fd number freed by close_range (which the shim does not see), then
+	 * taken by dup of a new socket. */
+	reused = connect_to(argv[0]);
+	if (reused < 0)
+		return 2;
+	send(reused, "0123456789", 10, 0);
+	if (close_range((unsigned int)reused, (unsigned int)reused, 0) < 0)
+		return 2;
+	other = connect_to(argv[0]);
+	if (other < 0)
+		return 2;
+	if (dup2(other, reused) < 0)
+		return 2;
+	print_result("close_range", send(reused, buf, 5, 0));
+	close(reused);
+	close(other);
+	return 0;
+}
+
+/* A temporary file of len bytes ('f'), opened for reading, already unlinked. */
+static int temp_file(long len)
+{
+	char path[] = "/tmp/shim_probe_XXXXXX";
+	char block[4096];
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	memset(block, 'f', sizeof(block));
+	while (len > 0) {
+		ssize_t n = write(fd, block, len < (long)sizeof(block) ? (size_t)len : sizeof(block));
+
+		if (n <= 0)
+			return -1;
+		len -= n;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static int cmd_sendfile(char **argv)
+{
+	long total = atol(argv[1]), done = 0;
+	int use_offset = strcmp(argv[2], "offset") == 0;
+	int file = temp_file(total);
+	int fd = connect_to(argv[0]);
+	off_t offset = 0;
+
+	if (fd < 0 || file < 0)
+		return 2;
+	while (done < total) {
+		ssize_t n = sendfile(fd, file, use_offset ? &offset : NULL, (size_t)(total - done));
+
+		print_result("", n);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	/* The source position must have moved by exactly what was sent. */
+	printf("position %lld\n",
+	       (long long)(use_offset ? offset : lseek(file, 0, SEEK_CUR)));
+	close(fd);
+	close(file);
+	return 0;
+}
+
+static int cmd_splice(char **argv)
+{
+	long total = atol(argv[1]), done = 0;
+	char *buf = calloc(1, (size_t)total + 1);
+	int fd = connect_to(argv[0]);
+	int p[2];
+
+	if (fd < 0 || buf == NULL || pipe(p) < 0)
+		return 2;
+	fcntl(p[1], F_SETPIPE_SZ, 65536);
+	memset(buf, 's', (size_t)total);
+	if (write(p[1], buf, (size_t)total) != total)
+		return 2;
+	while (done < total) {
+		ssize_t n = splice(p[0], NULL, fd, NULL, (size_t)(total - done), 0);
+
+		print_result("", n);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+static int cmd_mmsg(char **argv)
+{
+	static char out[60], in[2][40];
+	struct mmsghdr vec[3];
+	struct iovec iov[3];
+	int fd = connect_to(argv[0]);
+	int n, i;
+
+	if (fd < 0)
+		return 2;
+	memset(out, 'm', sizeof(out));
+	memset(vec, 0, sizeof(vec));
+	for (i = 0; i < 3; i++) {
+		iov[i].iov_base = out + 20 * i;
+		iov[i].iov_len = 20;
+		vec[i].msg_hdr.msg_iov = &iov[i];
+		vec[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = sendmmsg(fd, vec, 3, 0);
+	printf("sendmmsg %d", n);
+	for (i = 0; i < n; i++)
+		printf(" %u", vec[i].msg_len);
+	printf("\n");
+	fflush(stdout);
+	memset(vec, 0, sizeof(vec));
+	for (i = 0; i < 2; i++) {
+		iov[i].iov_base = in[i];
+		iov[i].iov_len = 40;
+		vec[i].msg_hdr.msg_iov = &iov[i];
+		vec[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, vec, 2, MSG_WAITFORONE, NULL);
+	printf("recvmmsg %d", n);
+	for (i = 0; i < n; i++)
+		printf(" %u", vec[i].msg_len);
+	printf("\n");
+	close(fd);
+	return 0;
+}
+
+static int cmd_cfr(char **argv)
+{
+	int file = temp_file(100);
+	int fd = connect_to(argv[0]);
+
+	if (fd < 0 || file < 0)
+		return 2;
+	print_result("copy_file_range", copy_file_range(file, NULL, fd, NULL, 100, 0));
+	close(fd);
+	close(file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -372,7 +710,9 @@ int main(int argc, char **argv)
 		{ "send", 3 },   { "writev", 2 },  { "sendmsg", 2 }, { "recv", 2 },
 		{ "read", 2 },   { "readv", 2 },   { "tries", 2 },   { "buffers", 0 },
 		{ "nontcp", 1 }, { "threads", 3 }, { "hold", 2 },    { "until_error", 1 },
-		{ "accept", 1 },
+		{ "accept", 1 },  { "waitall", 3 }, { "badargs", 1 },  { "peek", 1 },
+		{ "nonblocking", 1 }, { "dups", 1 }, { "sendfile", 3 }, { "splice", 2 },
+		{ "mmsg", 1 },    { "cfr", 1 },
 	};
 	const char *cmd = argc > 1 ? argv[1] : "";
 	char **args = argv + 2;
@@ -409,6 +749,24 @@ int main(int argc, char **argv)
 		ret = cmd_until_error(args);
 	else if (strcmp(cmd, "accept") == 0)
 		ret = cmd_accept(args);
+	else if (strcmp(cmd, "waitall") == 0)
+		ret = cmd_waitall(args);
+	else if (strcmp(cmd, "badargs") == 0)
+		ret = cmd_badargs(args);
+	else if (strcmp(cmd, "peek") == 0)
+		ret = cmd_peek(args);
+	else if (strcmp(cmd, "nonblocking") == 0)
+		ret = cmd_nonblocking(args);
+	else if (strcmp(cmd, "dups") == 0)
+		ret = cmd_dups(args);
+	else if (strcmp(cmd, "sendfile") == 0)
+		ret = cmd_sendfile(args);
+	else if (strcmp(cmd, "splice") == 0)
+		ret = cmd_splice(args);
+	else if (strcmp(cmd, "mmsg") == 0)
+		ret = cmd_mmsg(args);
+	else if (strcmp(cmd, "cfr") == 0)
+		ret = cmd_cfr(args);
 	fflush(stdout);
 	return ret;
 }

@@ -162,6 +162,28 @@ static void add_counters(struct shim_stats *sum, const struct shim_stats *slot)
 	sum->buffers_set += slot->buffers_set;
 	sum->bytes_sent += slot->bytes_sent;
 	sum->bytes_received += slot->bytes_received;
+	sum->send_max_cuts += slot->send_max_cuts;
+	sum->recv_max_cuts += slot->recv_max_cuts;
+	for (int i = 0; i < SHIM_MAX_ERRORS; i++) {
+		sum->error_rule_fired[i] += slot->error_rule_fired[i];
+		sum->error_rule_calls[i] += slot->error_rule_calls[i];
+	}
+	sum->tcp_sockets += slot->tcp_sockets;
+	sum->send_calls += slot->send_calls;
+	sum->recv_calls += slot->recv_calls;
+	if (slot->largest_send_bytes > sum->largest_send_bytes)
+		sum->largest_send_bytes = slot->largest_send_bytes;
+	if (slot->largest_recv_bytes > sum->largest_recv_bytes)
+		sum->largest_recv_bytes = slot->largest_recv_bytes;
+	if (slot->most_socket_bytes > sum->most_socket_bytes)
+		sum->most_socket_bytes = slot->most_socket_bytes;
+	sum->untracked_calls += slot->untracked_calls;
+	sum->sendfile_calls += slot->sendfile_calls;
+	sum->splice_calls += slot->splice_calls;
+	sum->copy_file_range_calls += slot->copy_file_range_calls;
+	sum->mmsg_calls += slot->mmsg_calls;
+	sum->io_uring_setups += slot->io_uring_setups;
+	sum->execs += slot->execs;
 }
 
 static int read_exact(int fd, void *buf, size_t len, off_t offset)
@@ -187,7 +209,28 @@ int shim_stats_clear(const char *path, struct lab_err *err)
 	return 0;
 }
 
+static void add_seen(struct shim_seen *seen, const struct shim_stats_slot *slot)
+{
+	uint32_t i;
+
+	if (slot->exe[0] != '\0' && seen->n_images < SHIM_SEEN_MAX)
+		snprintf(seen->images[seen->n_images++], SHIM_PATH_BYTES, "%.*s",
+			 SHIM_PATH_BYTES - 1, slot->exe);
+	for (i = 0; i < slot->n_execs && i < SHIM_EXEC_PATHS; i++) {
+		if (slot->exec_paths[i][0] == '\0' || seen->n_execs >= SHIM_SEEN_MAX)
+			continue;
+		snprintf(seen->execs[seen->n_execs++], SHIM_PATH_BYTES, "%.*s",
+			 SHIM_PATH_BYTES - 1, slot->exec_paths[i]);
+	}
+}
+
 int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *err)
+{
+	return shim_stats_read_seen(path, sum, NULL, err);
+}
+
+int shim_stats_read_seen(const char *path, struct shim_stats *sum, struct shim_seen *seen,
+			 struct lab_err *err)
 {
 	struct shim_stats_header header;
 	struct shim_stats_slot slot;
@@ -197,6 +240,8 @@ int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *er
 	int fd;
 
 	memset(sum, 0, sizeof(*sum));
+	if (seen != NULL)
+		memset(seen, 0, sizeof(*seen));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -228,6 +273,8 @@ int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *er
 			continue; /* grown but not yet claimed */
 		sum->processes++;
 		add_counters(sum, &slot.counters);
+		if (seen != NULL)
+			add_seen(seen, &slot);
 	}
 	ret = 0;
 out:

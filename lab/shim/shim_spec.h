@@ -31,4 +31,20 @@ int shim_stats_clear(const char *path, struct lab_err *err);
  * cannot be read or is not a stats file. */
 int shim_stats_read(const char *path, struct shim_stats *sum, struct lab_err *err);
 
+/* The programs behind a stats file, for explaining a fault that did nothing
+ * (shim_explain.h): the executable of each image that loaded the shim, and the
+ * paths those images asked to exec (an exec that failed is not listed). */
+#define SHIM_SEEN_MAX 16
+struct shim_seen {
+	size_t n_images; /* kept in images[], at most SHIM_SEEN_MAX */
+	char images[SHIM_SEEN_MAX][SHIM_PATH_BYTES];
+	size_t n_execs; /* kept in execs[], at most SHIM_SEEN_MAX */
+	char execs[SHIM_SEEN_MAX][SHIM_PATH_BYTES];
+};
+
+/* shim_stats_read, and what the slots say of the programs into *seen (zeroed
+ * first). The same return values. */
+int shim_stats_read_seen(const char *path, struct shim_stats *sum, struct shim_seen *seen,
+			 struct lab_err *err);
+
 #endif

@@ -315,6 +315,59 @@ static void test_stats_read_sums_claimed_slots(void **state)
 	unlink(path);
 }
 
+/* The counters of layout 2: per-rule counts add up, the largest call and the
+ * busiest socket are the maximum over slots; each slot's executable and the
+ * programs it exec'ed (a blanked, failed exec left out) are read back. */
+static void test_stats_read_seen_gives_maxima_and_programs(void **state)
+{
+	struct shim_stats_header header;
+	struct shim_stats_slot slot;
+	struct shim_stats sum;
+	struct shim_seen seen;
+	struct lab_err err;
+	char path[512];
+
+	(void)state;
+	temp_path(path, sizeof(path));
+	memset(&header, 0, sizeof(header));
+	memcpy(header.magic, SHIM_STATS_MAGIC, sizeof(header.magic));
+	header.slot_bytes = SHIM_STATS_SLOT_BYTES;
+	write_at(path, &header, sizeof(header), 0);
+	memset(&slot, 0, sizeof(slot));
+	slot.magic = SHIM_STATS_SLOT_MAGIC;
+	snprintf(slot.exe, sizeof(slot.exe), "/bin/sh");
+	slot.n_execs = SHIM_EXEC_PATHS + 3; /* more than kept */
+	snprintf(slot.exec_paths[0], sizeof(slot.exec_paths[0]), "/nowhere/prog");
+	slot.exec_paths[1][0] = '\0'; /* failed: blanked */
+	snprintf(slot.exec_paths[2], sizeof(slot.exec_paths[2]), "/usr/bin/prog");
+	slot.counters.error_rule_fired[1] = 2;
+	slot.counters.largest_send_bytes = 500;
+	slot.counters.most_socket_bytes = 70;
+	write_at(path, &slot, sizeof(slot), SHIM_STATS_SLOT_BYTES);
+	memset(&slot, 0, sizeof(slot));
+	slot.magic = SHIM_STATS_SLOT_MAGIC;
+	snprintf(slot.exe, sizeof(slot.exe), "/usr/bin/prog");
+	slot.counters.error_rule_fired[1] = 3;
+	slot.counters.largest_send_bytes = 40;
+	slot.counters.most_socket_bytes = 90;
+	slot.counters.sendfile_calls = 4;
+	write_at(path, &slot, sizeof(slot), 2 * SHIM_STATS_SLOT_BYTES);
+
+	assert_int_equal(shim_stats_read_seen(path, &sum, &seen, &err), 0);
+	assert_int_equal(sum.processes, 2);
+	assert_int_equal(sum.error_rule_fired[1], 5);
+	assert_int_equal(sum.largest_send_bytes, 500);
+	assert_int_equal(sum.most_socket_bytes, 90);
+	assert_int_equal(sum.sendfile_calls, 4);
+	assert_int_equal(seen.n_images, 2);
+	assert_string_equal(seen.images[0], "/bin/sh");
+	assert_string_equal(seen.images[1], "/usr/bin/prog");
+	assert_int_equal(seen.n_execs, 2);
+	assert_string_equal(seen.execs[0], "/nowhere/prog");
+	assert_string_equal(seen.execs[1], "/usr/bin/prog");
+	unlink(path);
+}
+
 static void test_stats_read_of_missing_or_empty_file_is_zero(void **state)
 {
 	struct shim_stats sum;
@@ -407,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_more_than_max_errors),
 		cmocka_unit_test(test_call_names_cover_their_families),
 		cmocka_unit_test(test_stats_read_sums_claimed_slots),
+		cmocka_unit_test(test_stats_read_seen_gives_maxima_and_programs),
 		cmocka_unit_test(test_stats_read_of_missing_or_empty_file_is_zero),
 		cmocka_unit_test(test_stats_clear_removes_the_counts),
 		cmocka_unit_test(test_stats_read_rejects_a_foreign_file),

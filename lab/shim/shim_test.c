@@ -2,7 +2,7 @@
  * programs) run with libtcplab_shim.so preloaded, talking TCP over loopback to this
  * test, which plays their peer, checks what each side saw and reads the stats file
  * through shim_stats_read.
- * Usage (from Bazel): shim_test SHIM_SO SHIM_PROBE */
+ * Usage (from Bazel): shim_test SHIM_SO SHIM_PROBE STATIC_PROGRAM */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,12 +24,14 @@
 
 #include <cmocka.h>
 
+#include "lab/shim/shim_explain.h"
 #include "lab/shim/shim_spec.h"
 
 /* Where things are, from argv and the environment; set once in main. */
 struct test_paths {
 	char shim[PATH_MAX];
 	char probe[PATH_MAX];
+	char static_program[PATH_MAX]; /* a statically linked program that exits 0 */
 	char tmpdir[PATH_MAX];
 	char home[PATH_MAX];
 	const char *pythons[2]; /* /usr/bin/python3, then the pyenv one if any */
@@ -168,14 +170,16 @@ static int listen_any(char *port_text, size_t len)
 	return fd;
 }
 
-/* Accepts one connection, failing the test if none comes within 10 s. */
+/* Accepts one connection, failing the test if none comes within 30 s: pyenv's
+ * python3 (a bash script that runs several programs) alone takes 3.5 s to start on
+ * a machine with a load of 25, and over 10 s during a whole `bazel test //...`. */
 static int accept_one(int listen_fd)
 {
 	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
 	int fd;
 
-	if (poll(&p, 1, 10000) != 1)
-		fail_msg("no connection within 10 s");
+	if (poll(&p, 1, 30000) != 1)
+		fail_msg("no connection within 30 s");
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(fd >= 0);
 	return fd;
@@ -827,15 +831,423 @@ static void test_python_forked_child_is_counted(void **state)
 	close(listen_fd);
 }
 
+/* ---- the kernel's promises ------------------------------------------------------ */
+
+/* recv(MSG_WAITALL) and recvmsg(MSG_WAITALL) under recv max 3: the kernel returns
+ * the whole length (or less at end of file), so the shim reads in pieces of 3
+ * until it has it. */
+static void test_recv_waitall_under_recv_max_gets_the_whole_length(void **state)
+{
+	static const char *const hows[] = { "recv", "recvmsg" };
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		probe_start(&c, hows[i], "recv_max=3", "waitall", port, "10", hows[i]);
+		fd = accept_one(listen_fd);
+		send_all(fd, 4);
+		usleep(20000); /* the rest later: the kernel call waits for it */
+		send_all(fd, 6);
+		assert_int_equal(child_finish(&c, &out), 0);
+		assert_string_equal(out, "10\n");
+		stats_of(&c, &stats);
+		assert_int_equal(stats.bytes_received, 10);
+		assert_int_equal(stats.recv_max_cuts, 1);
+		free(out);
+		close(fd);
+
+		/* End of file after 5: WAITALL returns the 5. */
+		probe_start(&c, hows[i], "recv_max=3", "waitall", port, "10", hows[i]);
+		fd = accept_one(listen_fd);
+		send_all(fd, 5);
+		close(fd);
+		assert_int_equal(child_finish(&c, &out), 0);
+		assert_string_equal(out, "5\n");
+		free(out);
+	}
+	close(listen_fd);
+}
+
+/* readv/writev with iovcnt -1 or IOV_MAX + 1 and sendmsg with msg_iovlen IOV_MAX + 1
+ * get libc's own answer (EINVAL, EMSGSIZE), untouched, counted nowhere. */
+static void test_invalid_arguments_get_the_kernels_errno(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+
+	(void)state;
+	probe_start(&c, "badargs", "recv_max=3;send_max=3;error=send:4:once", "badargs", port,
+		    NULL, NULL);
+	fd = accept_one(listen_fd);
+	send_all(fd, 3); /* something a readv that is not refused would read */
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "readv-1 EINVAL\n"
+				 "readv-big EINVAL\n"
+				 "writev-1 EINVAL\n"
+				 "writev-big EINVAL\n"
+				 "sendmsg-big EMSGSIZE\n");
+	assert_int_equal(drain(fd, &error_value), 0);
+	stats_of(&c, &stats);
+	assert_int_equal(stats.errors_injected, 0);
+	assert_int_equal(stats.short_recvs + stats.short_sends, 0);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
+/* A MSG_PEEK neither uses up `error recv ... once` nor waits for recv delay; the
+ * receive that follows does both. */
+static void test_peek_neither_counts_nor_waits(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd;
+
+	(void)state;
+	probe_start(&c, "peek", "error=recv:4:once;recv_delay_us=300000", "peek", port, NULL,
+		    NULL);
+	fd = accept_one(listen_fd);
+	send_all(fd, 10);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "peek fast 10\nrecv EINTR\nrecv 10\n");
+	stats_of(&c, &stats);
+	assert_int_equal(stats.errors_injected, 1);
+	assert_int_equal(stats.recv_delays, 1);
+	assert_int_equal(stats.bytes_received, 10);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
+/* An event loop: a non-blocking recv that will fail with EAGAIN does not wait; the
+ * delay is paid by the call that gets the data (and the one that gets EOF). */
+static void test_nonblocking_eagain_pays_no_delay(void **state)
+{
+	char port[16], line[64], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd;
+
+	(void)state;
+	probe_start(&c, "nonblocking", "recv_delay_us=100000", "nonblocking", port, NULL, NULL);
+	fd = accept_one(listen_fd);
+	send_all(fd, 5);
+	child_read_line(&c, line, sizeof(line));
+	assert_string_equal(line, "5");
+	child_read_line(&c, line, sizeof(line));
+	assert_string_equal(line, "EAGAIN");
+	close(fd);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "EOF\n");
+	stats_of(&c, &stats);
+	assert_int_equal(stats.recv_calls, 3);
+	assert_int_equal(stats.recv_delays, 2);
+	free(out);
+	close(listen_fd);
+}
+
+/* State is the socket's, not the fd number's: a dup shares the count of reset
+ * after 10; a new socket on the fd number of a reset one (by dup2, or after
+ * close_range, which the shim never sees) starts afresh. */
+static void test_socket_state_follows_dup_dup2_and_close_range(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value, i;
+	long drained[5];
+
+	(void)state;
+	probe_start(&c, "dups", "reset_after=10", "dups", port, NULL, NULL);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "dup 6\n4\nECONNRESET\ndup2 5\nclose_range 5\n");
+	for (i = 0; i < 5; i++) {
+		fd = accept_one(listen_fd);
+		drained[i] = drain(fd, &error_value);
+		close(fd);
+	}
+	assert_int_equal(drained[0], 10);
+	assert_int_equal(drained[1], 10);
+	assert_int_equal(drained[2], 5);
+	assert_int_equal(drained[3], 10);
+	assert_int_equal(drained[4], 5);
+	stats_of(&c, &stats);
+	assert_int_equal(stats.resets_done, 3);
+	free(out);
+	close(listen_fd);
+}
+
+/* ---- after BYTES ---------------------------------------------------------------- */
+
+/* error write ECONNRESET after 100 on one 1000-byte write: the write is cut at
+ * 100, the next one fails. Counted per socket, like reset after. */
+static void test_error_after_cuts_the_crossing_call(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+
+	(void)state;
+	probe_start(&c, "error_after", "error=send:104:after:100", "send", port, "1000", "1000");
+	fd = accept_one(listen_fd);
+	assert_int_equal(drain(fd, &error_value), 100);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "100\n");
+	stats_of(&c, &stats);
+	assert_int_equal(stats.short_sends, 1);
+	assert_int_equal(stats.error_rule_fired[0], 1);
+	assert_int_equal(stats.error_rule_calls[0], 2);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
+/* ---- sendfile, splice, sendmmsg, recvmmsg, copy_file_range ----------------------- */
+
+static void test_sendfile_is_cut_by_send_max(void **state)
+{
+	static const char *const modes[] = { "offset", "position" };
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	struct numbers nums;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		probe_start(&c, modes[i], "send_max=10", "sendfile", port, "100", modes[i]);
+		fd = accept_one(listen_fd);
+		assert_int_equal(drain(fd, &error_value), 100);
+		assert_int_equal(child_finish(&c, &out), 0);
+		/* Ten calls of 10, then where the source stands: 100. */
+		assert_non_null(strstr(out, "position 100\n"));
+		*strstr(out, "position") = '\0';
+		nums = numbers_of(out);
+		assert_int_equal(nums.count, 10);
+		assert_int_equal(nums.max, 10);
+		stats_of(&c, &stats);
+		assert_int_equal(stats.sendfile_calls, 10);
+		assert_int_equal(stats.send_max_cuts, 9);
+		assert_int_equal(stats.bytes_sent, 100);
+		free(out);
+		close(fd);
+	}
+	close(listen_fd);
+}
+
+static void test_sendfile_is_reset_after_100(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+
+	(void)state;
+	probe_start(&c, "sendfile_reset", "reset_after=100", "sendfile", port, "1000", "offset");
+	fd = accept_one(listen_fd);
+	assert_int_equal(drain(fd, &error_value), 100);
+	assert_int_equal(error_value, ECONNRESET);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "100\nECONNRESET\nposition 100\n");
+	stats_of(&c, &stats);
+	assert_int_equal(stats.resets_done, 1);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
+static void test_splice_to_a_socket_is_cut_by_send_max(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	struct numbers nums;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+
+	(void)state;
+	probe_start(&c, "splice", "send_max=10", "splice", port, "95", NULL);
+	fd = accept_one(listen_fd);
+	assert_int_equal(drain(fd, &error_value), 95);
+	assert_int_equal(child_finish(&c, &out), 0);
+	nums = numbers_of(out);
+	assert_int_equal(nums.count, 10);
+	assert_int_equal(nums.max, 10);
+	assert_int_equal(nums.sum, 95);
+	stats_of(&c, &stats);
+	assert_int_equal(stats.splice_calls, 10);
+	assert_int_equal(stats.send_max_cuts, 9);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
+/* sendmmsg of 3 x 20 under send max 30: 20 and 10 sent, 2 messages reported.
+ * recvmmsg of 2 x 40 under recv max 7: one message of 7. */
+static void test_sendmmsg_and_recvmmsg_are_cut(void **state)
+{
+	char port[16], line[64], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd;
+	char buf[64];
+
+	(void)state;
+	probe_start(&c, "mmsg", "send_max=30;recv_max=7", "mmsg", port, NULL, NULL);
+	fd = accept_one(listen_fd);
+	child_read_line(&c, line, sizeof(line));
+	assert_string_equal(line, "sendmmsg 2 20 10");
+	assert_int_equal(recv(fd, buf, 30, MSG_WAITALL), 30);
+	send_all(fd, 50);
+	close(fd);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "recvmmsg 1 7\n");
+	stats_of(&c, &stats);
+	assert_int_equal(stats.mmsg_calls, 2);
+	assert_int_equal(stats.bytes_sent, 30);
+	assert_int_equal(stats.bytes_received, 7);
+	free(out);
+	close(listen_fd);
+}
+
+/* Linux refuses copy_file_range to a socket; the shim passes it on and counts it. */
+static void test_copy_file_range_to_a_socket_is_counted(void **state)
+{
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value;
+
+	(void)state;
+	probe_start(&c, "cfr", "send_max=10", "cfr", port, NULL, NULL);
+	fd = accept_one(listen_fd);
+	assert_int_equal(child_finish(&c, &out), 0);
+	assert_string_equal(out, "copy_file_range EINVAL\n");
+	assert_int_equal(drain(fd, &error_value), 0);
+	stats_of(&c, &stats);
+	assert_int_equal(stats.copy_file_range_calls, 1);
+	free(out);
+	close(fd);
+	close(listen_fd);
+}
+
+/* Python's socket.sendfile (os.sendfile underneath): cut by send max 10, and reset
+ * after 100. */
+static void test_python_sendfile_is_cut_and_reset(void **state)
+{
+	static const char script[] =
+		"import socket, sys, tempfile\n"
+		"f = tempfile.TemporaryFile()\n"
+		"f.write(b\"q\" * 1000)\n"
+		"f.seek(0)\n"
+		"s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])))\n"
+		"try:\n"
+		"    print(s.sendfile(f))\n"
+		"except ConnectionResetError:\n"
+		"    print(\"reset\")\n";
+	char port[16], *out;
+	struct child c;
+	struct shim_stats stats;
+	int listen_fd = listen_any(port, sizeof(port));
+	int fd, error_value, i;
+
+	(void)state;
+	for (i = 0; i < paths.n_pythons; i++) {
+		python_start(&c, "python_sendfile", paths.pythons[i], "send_max=10", script, port);
+		fd = accept_one(listen_fd);
+		assert_int_equal(drain(fd, &error_value), 1000);
+		assert_int_equal(child_finish(&c, &out), 0);
+		assert_string_equal(out, "1000\n");
+		stats_of(&c, &stats);
+		/* 100 calls of 10 bytes, then the one that finds end of file. */
+		assert_int_equal(stats.sendfile_calls, 101);
+		assert_int_equal(stats.bytes_sent, 1000);
+		free(out);
+		close(fd);
+
+		python_start(&c, "python_sendfile_reset", paths.pythons[i], "reset_after=100",
+			     script, port);
+		fd = accept_one(listen_fd);
+		assert_int_equal(drain(fd, &error_value), 100);
+		assert_int_equal(error_value, ECONNRESET);
+		assert_int_equal(child_finish(&c, &out), 0);
+		assert_string_equal(out, "reset\n");
+		stats_of(&c, &stats);
+		assert_int_equal(stats.resets_done, 1);
+		free(out);
+		close(fd);
+	}
+	close(listen_fd);
+}
+
+/* ---- a fault that could not act, and why ------------------------------------------- */
+
+/* As the driver runs a statically linked server: the shell loads the shim and
+ * execs the program, which never does. The stats file says the shell exec'ed it,
+ * and shim_explain names it as statically linked. */
+static void test_static_program_is_named_as_the_reason(void **state)
+{
+	char command[PATH_MAX + 16], why[1024], *out;
+	const char *argv[] = { "/bin/sh", "-c", command, NULL };
+	struct child c;
+	struct shim_stats stats;
+	struct shim_seen seen;
+	struct lab_err err;
+	struct fault f;
+	size_t i;
+	bool found = false;
+
+	(void)state;
+	/* "; exit": without it, sh may exec the program itself; either way it execs. */
+	snprintf(command, sizeof(command), "%s; exit $?", paths.static_program);
+	child_start(&c, "static", "send_max=10", argv);
+	assert_int_equal(child_finish(&c, &out), 0);
+	if (shim_stats_read_seen(c.stats, &stats, &seen, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(stats.processes, 1); /* the shell only */
+	assert_int_equal(stats.execs, 1);
+	for (i = 0; i < seen.n_execs; i++)
+		found |= strcmp(seen.execs[i], paths.static_program) == 0;
+	assert_true(found);
+	memset(&f, 0, sizeof(f));
+	f.kind = FAULT_SEND_MAX;
+	f.bytes = 10;
+	assert_int_equal(shim_fault_fired(&stats, &f, 1, 0), 0);
+	shim_explain(&stats, &seen, &f, 1, 0, why, sizeof(why));
+	assert_non_null(strstr(why, paths.static_program));
+	assert_non_null(strstr(why, "statically linked"));
+	free(out);
+}
+
 static void find_paths(int argc, char **argv)
 {
 	static char pyenv_python[PATH_MAX + 32];
 	const struct passwd *pw = getpwuid(getuid());
 	const char *tmpdir = getenv("TEST_TMPDIR");
 
-	if (argc != 3 || realpath(argv[1], paths.shim) == NULL ||
-	    realpath(argv[2], paths.probe) == NULL) {
-		fprintf(stderr, "usage: shim_test SHIM_SO SHIM_PROBE\n");
+	if (argc != 4 || realpath(argv[1], paths.shim) == NULL ||
+	    realpath(argv[2], paths.probe) == NULL ||
+	    realpath(argv[3], paths.static_program) == NULL) {
+		fprintf(stderr, "usage: shim_test SHIM_SO SHIM_PROBE STATIC_PROGRAM\n");
 		exit(2);
 	}
 	snprintf(paths.tmpdir, sizeof(paths.tmpdir), "%s", tmpdir != NULL ? tmpdir : "/tmp");
@@ -873,9 +1285,26 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_python_recv_is_cut_to_recv_max),
 		cmocka_unit_test(test_python_sees_the_injected_errno),
 		cmocka_unit_test(test_python_forked_child_is_counted),
+		cmocka_unit_test(test_recv_waitall_under_recv_max_gets_the_whole_length),
+		cmocka_unit_test(test_invalid_arguments_get_the_kernels_errno),
+		cmocka_unit_test(test_peek_neither_counts_nor_waits),
+		cmocka_unit_test(test_nonblocking_eagain_pays_no_delay),
+		cmocka_unit_test(test_socket_state_follows_dup_dup2_and_close_range),
+		cmocka_unit_test(test_error_after_cuts_the_crossing_call),
+		cmocka_unit_test(test_sendfile_is_cut_by_send_max),
+		cmocka_unit_test(test_sendfile_is_reset_after_100),
+		cmocka_unit_test(test_splice_to_a_socket_is_cut_by_send_max),
+		cmocka_unit_test(test_sendmmsg_and_recvmmsg_are_cut),
+		cmocka_unit_test(test_copy_file_range_to_a_socket_is_counted),
+		cmocka_unit_test(test_python_sendfile_is_cut_and_reset),
+		cmocka_unit_test(test_static_program_is_named_as_the_reason),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
 	find_paths(argc, argv);
+	/* SHIM_TEST_FILTER=PATTERN runs the matching tests only (e.g. against an older
+	 * shim, one test at a time). */
+	if (getenv("SHIM_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("SHIM_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,10 +74,59 @@ run typo check "$pcaps/refused.pcap" --expect 'handshake sideways'
 check "a bad --expect: exit 2" test "$status" -eq 2
 check "... saying what is wrong" grep -q "unknown handshake \"sideways\"" "$work/typo.out"
 
+# Every Wireshark flag is assertable, optionally per sender; --json writes the
+# analysis and the verdicts (tcplab-analysis/1), "-" standing for standard output.
+run analysis check "$pcaps/fast_retransmission.pcap" --expect 'analysis duplicate_ack == 3 from server' \
+	--expect 'analysis fast_retransmission == 1 from client' --expect 'analysis out_of_order == 0'
+check "analysis flags: hold, exit 0" test "$status" -eq 0
+run analysis_wrong check "$pcaps/fast_retransmission.pcap" --expect 'analysis duplicate_ack == 3 from client'
+check "analysis flag from the wrong side: exit 1" test "$status" -eq 1
+check "... in words" grep -q "expected 3 segments from the client flagged tcp.analysis.duplicate_ack; saw 0" "$work/analysis_wrong.out"
+check "... with the Wireshark filter" grep -q "tcp.analysis.duplicate_ack" "$work/analysis_wrong.out"
+run analysis_typo check "$pcaps/fast_retransmission.pcap" --expect 'analysis duplicate_acks == 3'
+check "an unknown analysis flag: exit 2" test "$status" -eq 2
+check "... with a suggestion" grep -q 'unknown analysis flag "duplicate_acks" (did you mean "duplicate_ack"?)' "$work/analysis_typo.out"
+"$tcplab" check "$pcaps/fast_retransmission.pcap" --json - --expect 'analysis retransmission == 1' >"$work/json.out" 2>"$work/json.err"
+status=$?
+check "check --json -: exit 0" test "$status" -eq 0
+check "... one JSON document with the verdict and the flows" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "tcplab-analysis/1" and d["status"] == "pass", d
+assert d["verdicts"][0]["held"] is True
+assert d["flows"]["analysis"]["retransmission"] == 1
+assert d["flows"]["connections"][0]["server_to_client"]["analysis"]["duplicate_ack"] == 3
+' "$work/json.out"
+run json_file check "$pcaps/retransmission.pcap" --json "$work/check.json" --expect 'analysis retransmission == 0'
+check "check --json FILE: exit 1 when a verdict fails" test "$status" -eq 1
+check "... the terminal report still printed" grep -q "FAIL" "$work/json_file.out"
+check "... and the file written whole" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["status"] == "fail" and d["verdicts"][0]["held"] is False
+' "$work/check.json"
+"$tcplab" show --json - <"$pcaps/multi_link.pcapng" >"$work/show_json.out" 2>"$work/show_json.err"
+status=$?
+check "show --json of a pcapng on standard input: exit 0" test "$status" -eq 0
+check "... interfaces of three link types, one noted" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["flows"]
+assert d["schema"] == "tcplab-analysis/1" and d["status"] is None and d["verdicts"] is None
+assert f["packets"] == 27 and f["undecoded"] == 1 and "link type 147" in f["decode_note"]
+assert len(f["connections"]) == 2
+' "$work/show_json.out"
+run lo_any check "$pcaps/lo_any.pcapng" --expect 'packets "tcp" == 64' --expect 'handshake refused' --port 1061
+check "dumpcap -i lo -i any: packet filters over both link types" test "$status" -eq 0
+
 run show show "$pcaps/basic_echo.pcap"
 check "show: exit 0" test "$status" -eq 0
 check "show: a SYN arrow" grep -q "SYN seq=0" "$work/show.out"
 check "show: the summary line" grep -q "handshake complete" "$work/show.out"
+check "show: frame numbers first" grep -q "^    1 0.000000 " "$work/show.out"
+run show_time show --time sideways "$pcaps/basic_echo.pcap"
+check "show --time sideways: exit 2" test "$status" -eq 2
+check "... saying what --time wants" grep -q "time wants absolute or relative" "$work/show_time.out"
 run show_cut show "$work/cut.pcap"
 check "show on a capture cut short: exit 2" test "$status" -eq 2
 check "... drawing what came before" grep -q "SYN seq=0" "$work/show_cut.out"

@@ -21,7 +21,7 @@ export HOME
 
 flags="retransmission fast_retransmission spurious_retransmission out_of_order
 lost_segment ack_lost_segment duplicate_ack zero_window zero_window_probe
-zero_window_probe_ack window_full window_update keep_alive keep_alive_ack"
+zero_window_probe_ack window_full window_update keep_alive keep_alive_ack reused_ports"
 
 checked=0
 failed=0

@@ -14,6 +14,7 @@ tcplab=$(realpath "$1")
 runfiles=$(realpath "${TEST_SRCDIR:-$(dirname "$tcplab")/tcplab.runfiles}/tcplab")
 scenarios="$runfiles/scenarios"
 failing="$runfiles/lab/tests/failing"
+bulk="$runfiles/lab/tests/bulk"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/labtest.XXXXXX")
 failures=0
 checks=0
@@ -38,7 +39,7 @@ host_listener_up() { ss -ltnH 'sport = :1060' | grep -q .; }
 gone() { for _ in $(seq 200); do pgrep -f "$1" >/dev/null || return 0; sleep 0.01; done; return 1; }
 
 echo "== the built-in scenarios pass"
-"$tcplab" run --pcap-dir "$work/pcap" "$scenarios" >"$work/run.out" 2>&1
+"$tcplab" run --pcap-dir "$work/pcap" --html "$work/html" "$scenarios" >"$work/run.out" 2>&1
 status=$?
 cat "$work/run.out"
 check "tcplab run scenarios/ exits 0" test "$status" -eq 0
@@ -48,6 +49,8 @@ for scn in "$scenarios"/*.scn; do
 	check "$name.pcap opens in tshark" tshark -r "$work/pcap/$name.pcap" -q 2>/dev/null
 done
 check "no partial capture is left" test -z "$(find "$work/pcap" -name '*.part')"
+check "deadlock: the HTML diagram marks the lab's stop" grep -q 'class="fold labstop"' "$work/html/deadlock.html"
+check "deadlock: the HTML timeline marks the lab's stop" grep -q '<tr class="labstop">' "$work/html/deadlock.html"
 
 echo "== the captures hold what the verdicts claim (counted by tshark)"
 p="$work/pcap/server_down.pcap"
@@ -87,6 +90,36 @@ for scn in "$failing"/*.scn; do
 	done < <(sed -n 's/^# want: //p' "$scn")
 	[ "$failures" -eq "$before" ] || cat "$work/$name.out"
 done
+
+echo "== a bulk transfer: every packet captured, the first part whole"
+"$tcplab" run -j 1 -v --pcap-dir "$work/bulk" "$bulk/bulk_500mb.scn" >"$work/bulk.out" 2>&1
+status=$?
+cat "$work/bulk.out"
+p="$work/bulk/bulk_500mb.pcap"
+check "bulk_500mb: passes, no packet lost" test "$status" -eq 0
+check "bulk_500mb: bytes client->server == 500000000 held" grep -q "saw 500000000" "$work/bulk.out"
+check "bulk_500mb.pcap opens in tshark" tshark -r "$p" -q
+check "bulk_500mb: both FINs" test "$(tshark_count "$p" 'tcp.flags.fin==1 && !tcp.analysis.retransmission')" -eq 2
+for port_field in tcp.dstport tcp.srcport; do
+	# Whole payload bytes among the segments that start in the first 16 KiB.
+	whole=$(tshark -r "$p" -Y "tcp.len>0 && tcp.seq<16385 && $port_field==1060" -T fields \
+		-e tcp.len -e frame.cap_len -e frame.len 2>/dev/null | awk '$2 == $3 {w += $1} END {print w + 0}')
+	check "bulk_500mb: the first 16 KiB of payload is whole ($port_field==1060)" test "$whole" -ge 16384
+done
+check "bulk_500mb: the rest is headers only" test "$(tshark_count "$p" 'frame.cap_len < frame.len')" -gt 5000
+
+echo "== a capture that lost packets judges none of them"
+"$tcplab" run -v --snap-payload all --pcap-dir "$work/lossy" "$bulk/bulk_500mb.scn" >"$work/lossy.out" 2>&1
+status=$?
+cat "$work/lossy.out" | head -20
+if grep -q "the capture lost [0-9]* packets" "$work/lossy.out"; then
+	check "packets lost: the scenario is INCONCLUSIVE" grep -q "^INCONCLUSIVE bulk_500mb " "$work/lossy.out"
+	check "packets lost: exit status 2" test "$status" -eq 2
+	check "packets lost: the bytes verdict is inconclusive" grep -q "INCONCLUSIVE .*expect bytes client->server == 500000000" "$work/lossy.out"
+	check "packets lost: counted in the summary" grep -q "1 inconclusive" "$work/lossy.out"
+else
+	check "no packet lost with whole packets: a pass" test "$status" -eq 0
+fi
 
 echo "== a listener on the host's port 1060 does not matter"
 "$runfiles/tools/ref/tcp_sixteen" server 127.0.0.1 -p 1060 >/dev/null 2>&1 &

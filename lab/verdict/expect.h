@@ -13,10 +13,17 @@
 #include "lab/record/record.h"
 #include "lab/scenario/scenario.h"
 
+/* A verdict is held, failed, or inconclusive: the lab cannot know (the capture
+ * lost packets, the output searched was cut short); inconclusive is never held. */
 struct verdict {
-	const struct expectation *exp;
+	const struct expectation *exp; /* NULL for a fault line's verdict */
+	const struct fault *fault;     /* the fault line judged, or NULL */
 	bool held;
-	char text[512]; /* what was expected and what was seen, in words */
+	bool inconclusive;
+	int line; /* of the expectation or fault line */
+	int col;
+	char source[160]; /* the line as written (a fault: in the lab's words) */
+	char text[640];   /* what was expected and what was seen, in words */
 };
 
 /* Checks at load time what can be checked before a run: every `packets` filter
@@ -44,5 +51,17 @@ void expect_facts_opts_free(struct facts_opts *fo);
  * damaged capture). */
 int expect_evaluate(const struct scenario *sc, const struct run_record *rec,
 		    const struct facts *facts, struct verdict **verdicts, struct lab_err *err);
+
+/* A verdict on each fault line of sc that the lab can judge: did it take effect?
+ * A fault that never took effect fails, saying why the shim (or the driver) could
+ * not act: the program was statically linked or moved its data by calls the shim
+ * does not interpose (sendfile, io_uring), it ended before `pause at`, nothing
+ * crossed the limit. Judged today on the shim's counters per kind of fault (see
+ * lab/shim/shim_config.h, struct shim_stats) and on the driver's record of pause
+ * and kill; facts (may be NULL) say what the capture saw each side send.
+ * *verdicts gets *n entries (free with free()); none for a capture alone. */
+int expect_faults(const struct scenario *sc, const struct run_record *rec,
+		  const struct facts *facts, struct verdict **verdicts, size_t *n,
+		  struct lab_err *err);
 
 #endif

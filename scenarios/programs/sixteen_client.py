@@ -2,6 +2,8 @@
 # A tcp_sixteen-style client in Python, in two versions: with --send-once it
 # calls sock.send() a single time and ignores how much was sent (the bug that
 # short writes expose); without it, it uses sock.sendall() as it should.
+# With --timeout SECONDS it gives every socket call that long (socket.settimeout),
+# so a reply that never comes ends in its own error instead of a wait for ever.
 import socket
 import sys
 
@@ -21,8 +23,13 @@ def recvall(sock, length):
 def main():
     send_once = '--send-once' in sys.argv
     args = [a for a in sys.argv[1:] if a != '--send-once']
+    timeout = None
+    if '--timeout' in args:
+        at = args.index('--timeout')
+        timeout = float(args[at + 1])
+        del args[at:at + 2]
     host, port = args[0], int(args[1])
-    sock = socket.create_connection((host, port))
+    sock = socket.create_connection((host, port), timeout=timeout)
     message = b'Hi there, server'
     if send_once:
         sent = sock.send(message)

@@ -284,6 +284,158 @@ def bulk():
     return c.packets
 
 
+def nextseq_minus_one():
+    """Wireshark's exception: a segment of more than one byte starting one
+    below the next expected seq brings new data (the byte before it was
+    likely a zero-window probe's), so it is neither out-of-order (the first,
+    1 ms after, within the 10 ms RTT) nor a retransmission (the second, 50 ms
+    after)."""
+    c = Conv()
+    c.handshake(rtt_us=10000)
+    c.data('c', 100)
+    c.ack('s')
+    c.data('c', 100, seq=c.seq['c'] - 1, dt_us=1000)
+    c.ack('s')
+    c.data('c', 100, seq=c.seq['c'] - 1, dt_us=50000)
+    c.ack('s')
+    c.close('c')
+    return c.packets
+
+
+def dup_ack_storm():
+    """A request, then a segment lost after the capture point while the client
+    keeps sending: 300 duplicate ACKs (with SACK) before the fast retransmission
+    repairs the hole. show keeps the turns and the first dup ack as rows and
+    folds the rest with a count per note."""
+    c = Conv()
+    c.handshake()
+    c.data('c', 100)
+    c.ack('s')
+    c.data('s', 50)
+    c.ack('c')
+    hole = c.data('c', 1000, deliver=False)
+    for _ in range(300):
+        c.data('c', 1000, deliver=False, dt_us=50)
+        c.ack('s', dt_us=50, options=[('SAck', (hole + 1000, c.seq['c']))])
+    c.data('c', 1000, seq=hole, dt_us=100)
+    c.deliver('c')
+    c.ack('s')
+    c.close('c')
+    return c.packets
+
+
+def big_tcp():
+    """BIG TCP (or TSO seen before segmentation): 80 000-byte segments whose
+    IPv4 total length is 0, so only the frame says how long they are; the
+    capture keeps the first 200 bytes of each frame."""
+    c = Conv()
+    c.handshake()
+    for _ in range(3):
+        c.data('c', 80000, flags='A', ip_kw={'len': 0})
+    c.ack('s')
+    c.close('c')
+    return c.packets
+
+
+def ip_len_beyond_frame():
+    """IPv4 total lengths larger than the frame: the 100 bytes the frame
+    holds are analysed (tshark notes the length and dissects what is there);
+    the second data segment repeats the first."""
+    c = Conv()
+    c.handshake()
+    seq = c.data('c', 100, ip_kw={'len': 1500})
+    c.data('c', 100, seq=seq, dt_us=200000, ip_kw={'len': 1500})
+    c.ack('s')
+    c.close('c')
+    return c.packets
+
+
+def _wrap_tunnel(kind, inner_ip, sport):
+    """inner IPv4 bytes inside `kind`, between 10.0.0.1 and 10.0.0.2."""
+    eth = b'\x02' + b'\0' * 5 + b'\x02' + b'\0' * 4 + b'\x01' + b'\x08\x00'
+    outer = dict(src='10.0.0.1', dst='10.0.0.2')
+    if kind == 'vxlan':  # RFC 7348: I flag, VNI 42, then Ethernet
+        head = struct.pack('>II', 0x08000000, 42 << 8)
+        return bytes(IP(**outer) / UDP(sport=sport, dport=4789, chksum=0) /
+                     Raw(head + eth + inner_ip))
+    if kind == 'geneve':  # RFC 8926: one 4-byte option, Ethernet inside
+        head = struct.pack('>BBHI', 1, 0, 0x6558, 42 << 8) + struct.pack('>HBB', 0x0102, 3, 0)
+        return bytes(IP(**outer) / UDP(sport=sport, dport=6081, chksum=0) /
+                     Raw(head + eth + inner_ip))
+    if kind == 'gre_teb':  # RFC 2890 key, transparent Ethernet bridging
+        head = struct.pack('>HHI', 0x2000, 0x6558, 7)
+        return bytes(IP(proto=47, **outer) / Raw(head + eth + inner_ip))
+    if kind == 'gre_ip':  # RFC 2784, IPv4 inside
+        return bytes(IP(proto=47, **outer) / Raw(struct.pack('>HH', 0, 0x0800) + inner_ip))
+    if kind == 'ipip':  # RFC 2003
+        return bytes(IP(proto=4, **outer) / Raw(inner_ip))
+    if kind == 'gtpu':  # GTP-U (not opened by tcplab): G-PDU, TEID 1
+        head = struct.pack('>BBHI', 0x30, 0xff, len(inner_ip), 1)
+        return bytes(IP(**outer) / UDP(sport=2152, dport=2152, chksum=0) / Raw(head + inner_ip))
+    raise ValueError(kind)
+
+
+def tunnels():
+    """TCP inside VXLAN, Geneve, GRE (Ethernet and IPv4 inside) and IP in IP,
+    each connection with a retransmission; and inside GTP-U, which tcplab
+    counts as a tunnel it does not open (its connection has no flag, so the
+    counts still equal tshark's, which opens it)."""
+    packets = []
+    kinds = ['vxlan', 'geneve', 'gre_teb', 'gre_ip', 'ipip', 'gtpu']
+    for i, kind in enumerate(kinds):
+        c = Conv(client=('127.0.0.1', 40001 + i), t0_us=1700000000 * S + i * 10 * S)
+        c.handshake()
+        if kind == 'gtpu':
+            c.data('c', 16)
+        else:
+            seq = c.data('c', 100, deliver=False)
+            c.data('c', 100, seq=seq, dt_us=200000)
+        c.ack('s')
+        c.close('c')
+        packets += [(t, _wrap_tunnel(kind, ip, 50000 + i)) for t, ip in c.packets]
+    return packets
+
+
+def write_multi_link(path):
+    """A pcapng as `dumpcap -i lo -i any` writes it, and more: section 1
+    (little-endian) has lo (Ethernet, microseconds), any (Linux cooked,
+    nanoseconds; every packet again, as on a real host) and an interface of
+    a link type tcplab does not decode (USER0); section 2 (big-endian) has
+    one Ethernet interface with a binary time resolution (2^-20 s) and a
+    time offset, and holds a simple and an obsolete packet block."""
+    first = Conv()
+    first.handshake()
+    first.data('c', 16)
+    first.ack('s')
+    first.close('c')
+    recs1 = []
+    for t_us, ip in first.packets:
+        recs1.append(('epb', 0, t_us, tcpgen.link_frame(tcpgen.DLT_EN10MB, ip, False)))
+        recs1.append(('epb', 1, t_us + 3,
+                      tcpgen.link_frame(tcpgen.DLT_LINUX_SLL, ip, False, outgoing=True)))
+    recs1.append(('epb', 2, first.t_us + 10, b'\x01\x02\x03\x04 opaque record'))
+    second = Conv(client=('127.0.0.1', 40002), t0_us=first.t_us + 5 * S)
+    second.handshake()
+    second.data('c', 30)
+    second.ack('s')
+    second.data('s', 30)
+    second.ack('c')
+    second.close('s')
+    recs2 = []
+    for n, (t_us, ip) in enumerate(second.packets):
+        frame = tcpgen.link_frame(tcpgen.DLT_EN10MB, ip, False)
+        kind = 'opb' if n == 3 else ('spb' if n == 4 else 'epb')
+        recs2.append((kind, 0, t_us, frame))
+    tcpgen.write_pcapng(path, [
+        {'order': '<', 'ifaces': [(tcpgen.DLT_EN10MB, None, None, 262144),
+                                  (tcpgen.DLT_LINUX_SLL, 9, None, 262144),
+                                  (147, None, None, 65535)],
+         'records': sorted(recs1, key=lambda r: r[2])},
+        {'order': '>', 'ifaces': [(tcpgen.DLT_EN10MB, 0x94, 1700000000, 262144)],
+         'records': recs2},
+    ])
+
+
 def write_mixed(path):
     """Not only TCP: UDP, ARP, an IPv4 non-first fragment, a frame cut inside
     the TCP header (malformed), plus a normal connection."""
@@ -341,6 +493,7 @@ def main():
         ('midstream', midstream(), L.DLT_EN10MB, {}),
         ('seq_wrap', seq_wrap(), L.DLT_EN10MB, {}),
         ('bulk', bulk(), L.DLT_EN10MB, {}),
+        ('dup_ack_storm', dup_ack_storm(), L.DLT_EN10MB, {}),
         ('link_vlan', basic_echo(), L.DLT_EN10MB, {'vlan': 42}),
         ('link_sll', basic_echo(), L.DLT_LINUX_SLL, {}),
         ('link_sll2', basic_echo(), L.DLT_LINUX_SLL2, {}),
@@ -353,10 +506,15 @@ def main():
         ('link_loop6', basic_echo(**v6), L.DLT_LOOP, {'v6': True, 'af6': 24}),
         ('ipv6_destopts', basic_echo(dest_opts=True, **v6), L.DLT_EN10MB, {'v6': True}),
         ('snaplen', bulk(), L.DLT_EN10MB, {'snaplen': 96}),
+        ('nextseq_minus_one', nextseq_minus_one(), L.DLT_EN10MB, {}),
+        ('big_tcp', big_tcp(), L.DLT_EN10MB, {'snaplen': 200}),
+        ('ip_len_beyond_frame', ip_len_beyond_frame(), L.DLT_EN10MB, {}),
+        ('tunnels', tunnels(), L.DLT_EN10MB, {}),
     ]
     for name, packets, linktype, kw in captures:
         tcpgen.write_pcap(os.path.join(out, name + '.pcap'), packets, linktype, **kw)
     write_mixed(os.path.join(out, 'mixed.pcap'))
+    write_multi_link(os.path.join(out, 'multi_link.pcapng'))
 
 
 if __name__ == '__main__':

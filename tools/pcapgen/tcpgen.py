@@ -50,7 +50,7 @@ class Conv:
         return 's' if side == 'c' else 'c'
 
     def seg(self, side, flags, payload_len=0, seq=None, ack=None, win=None,
-            options=None, dt_us=100, advance=True, payload=None):
+            options=None, dt_us=100, advance=True, payload=None, ip_kw=None):
         """Emit one segment from `side`; returns its seq. With advance, the
         sender's next seq moves past the payload (and SYN/FIN)."""
         self.t_us += dt_us
@@ -70,7 +70,7 @@ class Conv:
             if self.dest_opts:
                 ip = ip / IPv6ExtHdrDestOpt()
         else:
-            ip = IP(src=src[0], dst=dst[0], id=len(self.packets) + 1)
+            ip = IP(src=src[0], dst=dst[0], id=len(self.packets) + 1, **(ip_kw or {}))
         self.packets.append((self.t_us, bytes(ip / tcp / payload)))
         if advance:
             end = seq + len(payload) + (1 if ('S' in flags or 'F' in flags) else 0)
@@ -161,3 +161,67 @@ def write_pcap(path, packets, linktype=DLT_EN10MB, snaplen=262144, v6=False,
             f.write(struct.pack('<IIII', t_us // 1000000, t_us % 1000000,
                                 len(cap), len(frame)))
             f.write(cap)
+
+
+# ---- pcapng: several interfaces, both byte orders, odd time resolutions ----
+
+def _pad4(b):
+    return b + b'\0' * (-len(b) % 4)
+
+
+def _block(order, btype, body):
+    body = _pad4(body)
+    total = 12 + len(body)
+    return struct.pack(order + 'II', btype, total) + body + struct.pack(order + 'I', total)
+
+
+def _option(order, code, value):
+    return struct.pack(order + 'HH', code, len(value)) + _pad4(value)
+
+
+def units_per_s(tsresol):
+    if tsresol is None:
+        return 1000000
+    if tsresol & 0x80:
+        return 1 << (tsresol & 0x7f)
+    return 10 ** tsresol
+
+
+def write_pcapng(path, sections):
+    """sections: list of dicts with
+         order: '<' or '>' (the section's byte order)
+         ifaces: list of (linktype, tsresol or None, tsoffset_s or None, snaplen)
+         records: list of (kind, iface, time_us, frame[, caplen]) with kind
+                  'epb', 'spb' (interface 0, no time) or 'opb' (obsolete).
+    Times are written in each interface's resolution, minus its offset."""
+    with open(path, 'wb') as f:
+        for sec in sections:
+            o = sec['order']
+            shb = struct.pack(o + 'IHHq', 0x1A2B3C4D, 1, 0, -1)
+            f.write(_block(o, 0x0A0D0D0A, shb))
+            for linktype, tsresol, tsoffset, snaplen in sec['ifaces']:
+                opts = b''
+                if tsresol is not None:
+                    opts += _option(o, 9, bytes([tsresol]))
+                if tsoffset is not None:
+                    opts += _option(o, 14, struct.pack(o + 'q', tsoffset))
+                if opts:
+                    opts += _option(o, 0, b'')
+                f.write(_block(o, 1, struct.pack(o + 'HHI', linktype, 0, snaplen) + opts))
+            for rec in sec['records']:
+                kind, iface, t_us, frame = rec[:4]
+                cap = rec[4] if len(rec) > 4 else len(frame)
+                linktype, tsresol, tsoffset, snaplen = sec['ifaces'][iface]
+                ts = (t_us - (tsoffset or 0) * 1000000) * units_per_s(tsresol) // 1000000
+                if kind == 'epb':
+                    body = struct.pack(o + 'IIIII', iface, ts >> 32, ts & MASK32, cap,
+                                       len(frame)) + frame[:cap]
+                    f.write(_block(o, 6, body))
+                elif kind == 'opb':
+                    body = struct.pack(o + 'HHIIII', iface, 0, ts >> 32, ts & MASK32, cap,
+                                       len(frame)) + frame[:cap]
+                    f.write(_block(o, 2, body))
+                elif kind == 'spb':
+                    f.write(_block(o, 3, struct.pack(o + 'I', len(frame)) + frame))
+                else:
+                    raise ValueError(kind)
