@@ -270,9 +270,8 @@ enum directive {
 };
 
 static const char *const directive_words[] = {
-	"scenario", "timeout", "quiet",  "hang",  "port",   "host",
-	"sysctl",   "server",  "client", "fault", "expect", "link",
-	"capture",
+	"scenario", "timeout", "quiet", "hang",   "port", "host",    "sysctl",
+	"server",   "client",  "fault", "expect", "link", "capture",
 };
 
 static int parse_line(struct parser *p)
@@ -286,9 +285,11 @@ static int parse_line(struct parser *p)
 		return 0;
 	if (kw.type == TOK_STRING)
 		return lex_err(&p->lx, kw.col, "expected a directive, not a quoted string");
-	d = lex_find_word(kw.text, directive_words, 12);
+	d = lex_find_word(kw.text, directive_words,
+			  sizeof(directive_words) / sizeof(directive_words[0]));
 	if (d < 0)
-		return lex_unknown_word(&p->lx, &kw, "directive", directive_words, 12, NULL);
+		return lex_unknown_word(&p->lx, &kw, "directive", directive_words,
+					sizeof(directive_words) / sizeof(directive_words[0]), NULL);
 	switch ((enum directive)d) {
 	case D_SCENARIO:
 		return parse_summary(p, &kw);
