@@ -21,7 +21,6 @@
 
 #include "lab/liveness/watch.h"
 
-
 static int compare_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -135,8 +134,8 @@ static int cost_of_listening_and_sample(void)
 		return -1;
 	}
 	printf("watch cost, 10 sockets + 1 listener, shared ehash: watch_listening median "
-		      "%.1f us (p90 %.1f us), watch_sample median %.1f us (p90 %.1f us)\n",
-		      b.listen_median_us, b.listen_p90_us, b.sample_median_us, b.sample_p90_us);
+	       "%.1f us (p90 %.1f us), watch_sample median %.1f us (p90 %.1f us)\n",
+	       b.listen_median_us, b.listen_p90_us, b.sample_median_us, b.sample_p90_us);
 	return 0;
 }
 
@@ -221,13 +220,12 @@ static int cost_in_namespace_with_own_ehash(void)
 		return -1;
 	}
 	printf("watch cost, 10 sockets + 1 listener, own ehash of %d buckets: "
-		      "watch_listening median %.1f us (p90 %.1f us), watch_sample median %.1f us "
-		      "(p90 %.1f us)\n",
-		      b.ehash_entries, b.listen_median_us, b.listen_p90_us, b.sample_median_us,
-		      b.sample_p90_us);
+	       "watch_listening median %.1f us (p90 %.1f us), watch_sample median %.1f us "
+	       "(p90 %.1f us)\n",
+	       b.ehash_entries, b.listen_median_us, b.listen_p90_us, b.sample_median_us,
+	       b.sample_p90_us);
 	return 0;
 }
-
 
 int main(void)
 {

@@ -191,6 +191,50 @@ static void test_check_without_processes_is_no_hang(void **state)
 	}
 }
 
+/* A 32-bit program's /proc/.../syscall numbers are another table's (its 3 is
+ * read, not close): the lab refuses to judge it rather than misread it. */
+static void test_a_32_bit_program_is_never_judged(void **state)
+{
+	char root[] = "/tmp/hang_test.XXXXXX";
+	char why[256];
+	char line[128];
+	char path[600];
+	struct lab_err err;
+	bool hung = true;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	add_task(root, 1, "tcplab-init", 'S', "running");
+	snprintf(line, sizeof(line), "%d 0x3 0x0 0x10 0x0 0x0 0x0 0x0 0x0\n", SYS_recvfrom);
+	add_task(root, 3, "old_client", 'S', line);
+	snprintf(path, sizeof(path), "%s/3/exe", root);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite("\x7f"
+	       "ELF\x01",
+	       1, 5, f); /* ELFCLASS32 */
+	fclose(f);
+	assert_int_equal(hang_native_abi(root, "3"), sizeof(long) == 8 ? 0 : 1);
+	assert_int_equal(hang_check(root, &hung, why, sizeof(why), &err), 0);
+	if (sizeof(long) == 8) {
+		assert_false(hung);
+		assert_non_null(strstr(why, "32-bit"));
+	}
+	/* The control: the same task in a 64-bit program is judged. */
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite("\x7f"
+	       "ELF\x02",
+	       1, 5, f); /* ELFCLASS64 */
+	fclose(f);
+	assert_int_equal(hang_check(root, &hung, why, sizeof(why), &err), 0);
+	if (sizeof(long) == 8)
+		assert_true(hung);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_sleeps_and_timed_futexes_do_not_wait_forever),
 		cmocka_unit_test(test_check_sees_every_process_waiting),
 		cmocka_unit_test(test_check_without_processes_is_no_hang),
+		cmocka_unit_test(test_a_32_bit_program_is_never_judged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

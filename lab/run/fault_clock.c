@@ -36,6 +36,8 @@ void fault_clock_apply(struct run_ctx *ctx)
 				continue;
 			ctx->kill_done[f->who] = true;
 			proc_signal(&side->proc, SIGKILL);
+			if (i < RUN_MAX_CLOCK_FAULTS)
+				ctx->rec->clock_fault_fired[i] = true;
 			loop_add_event(ctx, RUN_EV_KILL,
 				       "%s killed by fault (line %d) after it received %llu bytes",
 				       scenario_who_name(f->who), f->line, (unsigned long long)got);
