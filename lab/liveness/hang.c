@@ -182,8 +182,7 @@ int hang_native_abi(const char *proc_dir, const char *pid)
 	return ident[4] == (sizeof(long) == 8 ? 2 : 1) ? 1 : 0;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); -1 when it cannot. */
-static int read_small(const char *path, char *buf, size_t len)
+int hang_read_small(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -227,11 +226,11 @@ static bool task_waits_forever(const char *task_dir, char *call_text, size_t len
 	char state;
 
 	snprintf(path, sizeof(path), "%s/stat", task_dir);
-	if (read_small(path, text, sizeof(text)) < 0)
+	if (hang_read_small(path, text, sizeof(text)) < 0)
 		return true;
 	state = task_state(text);
 	snprintf(path, sizeof(path), "%s/syscall", task_dir);
-	if (read_small(path, text, sizeof(text)) < 0 || hang_parse_syscall(text, &call) < 0) {
+	if (hang_read_small(path, text, sizeof(text)) < 0 || hang_parse_syscall(text, &call) < 0) {
 		snprintf(call_text, len, "state %c", state);
 		return false;
 	}
@@ -305,7 +304,7 @@ int hang_check(const char *proc_dir, bool *hung, char *why, size_t why_len, stru
 		if (!is_number(de->d_name) || strcmp(de->d_name, "1") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/comm", proc_dir, de->d_name);
-		if (read_small(path, comm, sizeof(comm)) == 0)
+		if (hang_read_small(path, comm, sizeof(comm)) == 0)
 			comm[strcspn(comm, "\n")] = '\0';
 		waits = process_waits_forever(proc_dir, de->d_name, call_text, sizeof(call_text));
 		processes++;

@@ -43,4 +43,8 @@ int hang_native_abi(const char *proc_dir, const char *pid);
  * be read. */
 int hang_check(const char *proc_dir, bool *hung, char *why, size_t why_len, struct lab_err *err);
 
+/* Reads a small /proc file into buf (NUL-terminated, at most len - 1 bytes);
+ * -1 when it cannot. Shared with tasks.c, which reads the same files. */
+int hang_read_small(const char *path, char *buf, size_t len);
+
 #endif

@@ -1,6 +1,8 @@
 /* tasks: what every task of a run waits for (see tasks.h). */
 #include "lab/liveness/tasks.h"
 
+#include "lab/liveness/hang.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -292,21 +294,6 @@ bool tasks_all_waiting(const struct tasks_view *v)
 
 /* ---- reading /proc ------------------------------------------------------------ */
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 static bool is_number(const char *s)
 {
 	if (*s == '\0')
@@ -401,7 +388,7 @@ static void read_fd(struct proc_ctx *p, struct tasks_fd *f)
 	} else if (strcmp(link, "anon_inode:[timerfd]") == 0) {
 		f->type = TASKS_FD_TIMERFD;
 		snprintf(path, sizeof(path), "%s/%s/fdinfo/%d", p->proc_dir, p->pid, f->fd);
-		f->armed = read_small(path, info, sizeof(info)) < 0 || timerfd_armed(info);
+		f->armed = hang_read_small(path, info, sizeof(info)) < 0 || timerfd_armed(info);
 	} else if (strcmp(link, "anon_inode:[eventpoll]") == 0) {
 		f->type = TASKS_FD_EPOLL;
 	} else {
@@ -488,7 +475,7 @@ static bool read_epoll_set(struct proc_ctx *p, struct tasks_task *t)
 	char *save = NULL;
 
 	snprintf(path, sizeof(path), "%s/%s/fdinfo/%ld", p->proc_dir, p->pid, t->call.args[0]);
-	if (read_small(path, info, sizeof(info)) < 0 || strlen(info) >= sizeof(info) - 1)
+	if (hang_read_small(path, info, sizeof(info)) < 0 || strlen(info) >= sizeof(info) - 1)
 		return false;
 	for (line = strtok_r(info, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		int fd;
@@ -560,9 +547,10 @@ static void read_process(struct proc_ctx *p, struct tasks_task *proto)
 	proto->native_abi = hang_native_abi(p->proc_dir, p->pid) == 1;
 	snprintf(path, sizeof(path), "%s/%s/timers", p->proc_dir, p->pid);
 	/* Unreadable: the lab cannot see its timers, so it assumes there are some. */
-	proto->has_posix_timer = read_small(path, text, sizeof(text)) < 0 || text[0] != '\0';
+	proto->has_posix_timer = hang_read_small(path, text, sizeof(text)) < 0 || text[0] != '\0';
 	snprintf(path, sizeof(path), "%s/%s/status", p->proc_dir, p->pid);
-	if (read_small(path, text, sizeof(text)) < 0 || (sig = strstr(text, "SigCgt:")) == NULL)
+	if (hang_read_small(path, text, sizeof(text)) < 0 ||
+	    (sig = strstr(text, "SigCgt:")) == NULL)
 		proto->catches_sigalrm = true;
 	else
 		proto->catches_sigalrm = (strtoull(sig + 7, NULL, 16) & TASKS_SIGALRM_BIT) != 0;
@@ -611,7 +599,7 @@ int tasks_look(const char *proc_dir, const struct tasks_conn *conn, tasks_pidfd_
 		if (!is_number(de->d_name) || strcmp(de->d_name, "1") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/comm", proc_dir, de->d_name);
-		if (read_small(path, comm, sizeof(comm)) == 0)
+		if (hang_read_small(path, comm, sizeof(comm)) == 0)
 			comm[strcspn(comm, "\n")] = '\0';
 		read_process(&p, &proto);
 		snprintf(path, sizeof(path), "%s/%s/task", proc_dir, de->d_name);
@@ -625,11 +613,11 @@ int tasks_look(const char *proc_dir, const struct tasks_conn *conn, tasks_pidfd_
 				continue;
 			*task = proto;
 			snprintf(tpath, sizeof(tpath), "%s/%s/stat", path, te->d_name);
-			if (read_small(tpath, text, sizeof(text)) < 0)
+			if (hang_read_small(tpath, text, sizeof(text)) < 0)
 				continue; /* gone meanwhile */
 			task->state = task_state(text);
 			snprintf(tpath, sizeof(tpath), "%s/%s/syscall", path, te->d_name);
-			if (read_small(tpath, text, sizeof(text)) < 0 ||
+			if (hang_read_small(tpath, text, sizeof(text)) < 0 ||
 			    hang_parse_syscall(text, &task->call) < 0)
 				task->call.nr = -1;
 			else if (task->state == 'S' && task->native_abi)
