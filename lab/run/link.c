@@ -89,6 +89,7 @@ int link_start(struct run_ctx *ctx, struct lab_err *err)
 	struct run_record *rec = ctx->rec;
 	struct wire_config cfg = { .seed = link->seed, .mtu = (uint32_t)link->mtu_bytes };
 	struct lab_err why;
+	int64_t budget;
 
 	_Static_assert((int)LINK_DROP_KINDS == (int)WIRE_DROP_KINDS,
 		       "scenario_link_drop and wire_drop_kind name the same kinds");
@@ -99,6 +100,10 @@ int link_start(struct run_ctx *ctx, struct lab_err *err)
 	for (int d = 0; d < 2; d++)
 		wire_faults_of(&link->dir[d], &cfg.dir[d]);
 	cfg.snaplen = ctx->opts->snaplen > 0 ? (uint32_t)ctx->opts->snaplen : 0;
+	budget = run_payload_budget(ctx);
+	cfg.payload_budget_on = budget != INT64_MAX;
+	cfg.payload_budget_bytes = (uint64_t)budget;
+	rec->capture.payload_budget_bytes = budget == INT64_MAX ? UINT64_MAX : (uint64_t)budget;
 	/* NAME.pcap (or NAME-2.pcap for a repeat) gives NAME.server.pcap. */
 	snprintf(rec->link.server_pcap_path, sizeof(rec->link.server_pcap_path), "%.*s.server.pcap",
 		 (int)(strlen(rec->pcap_path) - strlen(".pcap")), rec->pcap_path);
@@ -108,7 +113,8 @@ int link_start(struct run_ctx *ctx, struct lab_err *err)
 	rec->link.seed = link->seed;
 	ctx->wire = wire_new(&cfg, &why);
 	if (ctx->wire == NULL)
-		return lab_err_set(err, "%s:%d:1: the link: %s", ctx->sc->path, link->line, why.msg);
+		return lab_err_set(err, "%s:%d:1: the link: %s", ctx->sc->path, link->line,
+				   why.msg);
 	if (prepare_side(ctx, WIRE_CLIENT, err) < 0 || prepare_side(ctx, WIRE_SERVER, err) < 0)
 		return -1;
 	return wire_start(ctx->wire, err);
@@ -137,9 +143,9 @@ int link_stop(struct run_ctx *ctx, struct lab_err *err)
 		out->kernel_drops[d] = s->device[d].tx_dropped;
 	}
 	ctx->rec->capture.packets = s->captured[WIRE_CLIENT];
+	ctx->rec->capture.headers_only = s->headers_only[WIRE_CLIENT];
 	/* A packet the kernel dropped before the relay read it is in no capture. */
-	ctx->rec->capture.kernel_drops = s->device[WIRE_CLIENT].tx_dropped +
-					 s->device[WIRE_SERVER].tx_dropped;
+	ctx->rec->capture.kernel_drops =
+		s->device[WIRE_CLIENT].tx_dropped + s->device[WIRE_SERVER].tx_dropped;
 	return rc;
 }
-

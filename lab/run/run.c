@@ -20,6 +20,15 @@
 #define RUN_CAPTURE_PRIORITY 10
 
 /* A pidfd for a PID of the scenario's namespace, for the liveness decision. */
+int64_t run_payload_budget(const struct run_ctx *ctx)
+{
+	if (ctx->opts->snap_payload_bytes >= 0)
+		return ctx->opts->snap_payload_bytes;
+	if (ctx->sc->capture_payload_bytes >= 0)
+		return ctx->sc->capture_payload_bytes;
+	return CAPTURE_PAYLOAD_BUDGET_BYTES;
+}
+
 static int run_pidfd(void *arg, int pid)
 {
 	return sandbox_pidfd(arg, pid);
@@ -123,12 +132,11 @@ int run_scenario(const struct scenario *sc, const struct run_opts *opts, struct 
 		netns_fds[0] = wire_netns_fd(ctx.wire, WIRE_SERVER);
 		netns_fds[1] = wire_netns_fd(ctx.wire, WIRE_CLIENT);
 	} else {
-		int64_t budget = opts->snap_payload_bytes >= 0	  ? opts->snap_payload_bytes
-				 : sc->capture_payload_bytes >= 0 ? sc->capture_payload_bytes
-								  : CAPTURE_PAYLOAD_BUDGET_BYTES;
+		int64_t budget = run_payload_budget(&ctx);
 
-		ctx.capture = capture_start(rec->pcap_path, opts->snaplen,
-					    budget == INT64_MAX ? UINT64_MAX : (uint64_t)budget, err);
+		ctx.capture =
+			capture_start(rec->pcap_path, opts->snaplen,
+				      budget == INT64_MAX ? UINT64_MAX : (uint64_t)budget, err);
 		if (ctx.capture == NULL)
 			goto out;
 	}

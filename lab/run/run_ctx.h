@@ -80,6 +80,10 @@ int fault_clock_next_ms(const struct run_ctx *ctx, int max_ms);
  * namespace cannot. */
 int link_start(struct run_ctx *ctx, struct lab_err *err);
 
+/* The payload kept whole per direction of a connection in the run's captures
+ * (--snap-payload, else `capture payload`, else the lab's default); INT64_MAX: all. */
+int64_t run_payload_budget(const struct run_ctx *ctx);
+
 /* Stops the relay (the captures are then complete) and records what the link did. */
 int link_stop(struct run_ctx *ctx, struct lab_err *err);
 

@@ -18,6 +18,7 @@ struct wire {
 	struct wire_netns ns[WIRE_SIDES];
 	struct wire_relay relay;
 	int started, stopped;
+	bool offload;
 	struct wire_stats stats;
 };
 
@@ -38,8 +39,8 @@ static void *make_namespaces(void *arg)
 
 	job->rc = -1;
 	for (int s = 0; s < WIRE_SIDES; s++)
-		if (wire_netns_make((enum wire_side)s, job->w->cfg.mtu, &job->w->ns[s], &job->err) <
-		    0)
+		if (wire_netns_make((enum wire_side)s, job->w->cfg.mtu, job->w->offload,
+				    &job->w->ns[s], &job->err) < 0)
 			return NULL;
 	job->rc = 0;
 	return NULL;
@@ -88,6 +89,8 @@ struct wire *wire_new(const struct wire_config *cfg, struct lab_err *err)
 	w->relay.stop_fd = -1;
 	if (check_config(&w->cfg, err) < 0)
 		goto fail;
+	w->offload = !w->cfg.no_offload && !wire_faults_per_segment(&w->cfg.dir[WIRE_C2S]) &&
+		     !wire_faults_per_segment(&w->cfg.dir[WIRE_S2C]);
 	rc = pthread_create(&maker, NULL, make_namespaces, &job);
 	if (rc != 0) {
 		lab_err_sys(err, rc, "wire: cannot start a thread to make the namespaces");
@@ -108,11 +111,15 @@ struct wire *wire_new(const struct wire_config *cfg, struct lab_err *err)
 		w->relay.tun_fd[s] = w->ns[s].tun_fd;
 		if (paths[s] == NULL)
 			continue;
-		w->relay.pcap[s] = wire_pcap_open(paths[s], w->cfg.snaplen, err);
+		w->relay.pcap[s] = wire_pcap_open(
+			paths[s], w->cfg.snaplen,
+			w->cfg.payload_budget_on ? w->cfg.payload_budget_bytes : UINT64_MAX, err);
 		if (w->relay.pcap[s] == NULL)
 			goto fail;
 	}
 	w->relay.mtu = w->cfg.mtu;
+	w->relay.offload = w->offload;
+	w->stats.offload = w->offload;
 	return w;
 fail:
 	wire_free(w);
@@ -140,6 +147,8 @@ int wire_stop(struct wire *w, struct lab_err *err)
 	for (int d = 0; d < WIRE_DIRS; d++) {
 		w->stats.dir[d] = *wire_link_stats(w->relay.link[d]);
 		w->stats.delivered[d] = w->relay.delivered[d];
+		w->stats.device_reads[d] = w->relay.device_reads[d];
+		w->stats.device_writes[d] = w->relay.device_writes[d];
 		w->stats.pending_at_stop[d] = w->relay.pending_at_stop[d];
 		w->stats.write_errors[d] = w->relay.write_errors[d];
 	}
@@ -148,6 +157,7 @@ int wire_stop(struct wire *w, struct lab_err *err)
 
 		if (w->relay.pcap[s]) {
 			w->stats.captured[s] = wire_pcap_packets(w->relay.pcap[s]);
+			w->stats.headers_only[s] = wire_pcap_headers_only(w->relay.pcap[s]);
 			if (wire_pcap_close(w->relay.pcap[s], &why) < 0 && rc == 0)
 				rc = lab_err_set(err, "%s", why.msg);
 			w->relay.pcap[s] = NULL;

@@ -12,6 +12,7 @@
 #ifndef TCPLAB_WIRE_H
 #define TCPLAB_WIRE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lab/common/err.h"
@@ -28,8 +29,17 @@ struct wire_config {
 	uint64_t seed;                     /* WIRE_DEFAULT_SEED unless the scenario says */
 	uint32_t mtu;                      /* 0: WIRE_DEFAULT_MTU */
 	uint32_t snaplen;                  /* bytes kept per packet in the captures; 0: all */
+	/* With payload_budget_on, each direction of each connection is captured whole
+	 * for payload_budget_bytes of payload, then headers only (wire_pcap.h); else
+	 * every packet whole. */
+	bool payload_budget_on;
+	uint64_t payload_budget_bytes;
 	const char *client_pcap;           /* the client side's capture; NULL: none */
 	const char *server_pcap;           /* the server side's capture; NULL: none */
+	/* Carry one segment at a time even where the faults would let the wire carry
+	 * the kernel's offloaded bursts whole (see wire_faults_per_segment): for tests
+	 * and benches that compare the two. */
+	bool no_offload;
 };
 
 struct wire_stats {
@@ -40,12 +50,20 @@ struct wire_stats {
 	 * packets_in - dropped + duplicated. */
 	uint64_t pending_at_stop[WIRE_DIRS];
 	uint64_t write_errors[WIRE_DIRS];      /* deliveries the far side's device refused */
+	/* Packets the relay read from the sender's device and wrote to the receiver's,
+	 * as the devices count them (a burst is one): against the device counters. */
+	uint64_t device_reads[WIRE_DIRS];
+	uint64_t device_writes[WIRE_DIRS];
 	uint64_t captured[WIRE_SIDES];         /* packets in each side's capture */
+	uint64_t headers_only[WIRE_SIDES];     /* of those, cut to their headers (the budget) */
 	/* The kernel's counters of each side's TUN device, read at wire_stop. A
 	 * tx_dropped above 0 means the kernel dropped packets before the relay could
 	 * read them (its queue of 10000 overflowed): they are in neither capture, so
 	 * a verdict on the captures must say it cannot know. */
 	struct wire_device_stats device[WIRE_SIDES];
+	/* Whether the wire carried offloaded bursts (no fault chose per segment): the
+	 * counts above are in segments either way, the devices' counters in bursts. */
+	bool offload;
 };
 
 struct wire;

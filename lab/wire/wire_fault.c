@@ -117,6 +117,12 @@ bool wire_faults_any(const struct wire_faults *f)
 	       f->corrupt_pcm || f->rate_bps || f->n_filters || f->n_downs;
 }
 
+bool wire_faults_per_segment(const struct wire_faults *f)
+{
+	return f->jitter_us || f->loss_pcm || f->duplicate_pcm || f->reorder_pcm ||
+	       f->corrupt_pcm || f->rate_bps || f->n_filters;
+}
+
 long wire_corrupt(uint8_t *pkt, size_t len, uint64_t draw)
 {
 	size_t ihl_bytes, total_bytes, tcp_bytes, doff_bytes, bit;

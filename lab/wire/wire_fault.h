@@ -112,6 +112,13 @@ bool wire_is_down(const struct wire_faults *f, uint64_t t_us);
 /* Whether the direction has any fault at all (if not, packets pass straight through). */
 bool wire_faults_any(const struct wire_faults *f);
 
+/* Whether the direction makes a choice, or takes a time, per segment of the wire
+ * (loss, duplication, reordering, corruption, filters, jitter, rate): then the
+ * wire carries one MTU-sized segment at a time. A delay without jitter and the
+ * partitions treat every segment of a burst alike, so the wire may carry a burst
+ * the kernel offloads as one packet (wire.h). */
+bool wire_faults_per_segment(const struct wire_faults *f);
+
 /* Flips one bit of the TCP segment in the IPv4 packet PKT: a bit of the payload when
  * there is one, else a bit of the checksum field, so the headers the analysers read
  * stay as sent and the receiver drops the segment for its checksum. DRAW picks the

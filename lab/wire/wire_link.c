@@ -120,7 +120,7 @@ static void append(struct wire_link *l, struct wire_packet *pkt)
 static int drop(struct wire_link *l, struct wire_packet *pkt, enum wire_drop_kind why,
 		enum wire_drop_kind *kind)
 {
-	l->stats.dropped[why]++;
+	l->stats.dropped[why] += pkt->segs;
 	if (l->stats.n_drop_index < WIRE_RECORDED_DROPS)
 		l->stats.drop_index[l->stats.n_drop_index++] = pkt->index;
 	*kind = why;
@@ -181,11 +181,16 @@ int wire_link_offer(struct wire_link *l, struct wire_packet *pkt, uint64_t t_ns,
 	int64_t delay_ns;
 
 	release_overdue_held(l, t_ns);
-	pkt->index = l->next_index++;
+	if (pkt->segs == 0) {
+		pkt->segs = 1;
+		pkt->seg_len = pkt->len;
+	}
+	pkt->index = l->next_index;
+	l->next_index += pkt->segs;
 	pkt->copies = 1;
-	l->stats.packets_in++;
+	l->stats.packets_in += pkt->segs;
 	l->stats.bytes_in += pkt->len;
-	if (pkt->len > l->mtu)
+	if (pkt->seg_len > l->mtu)
 		return drop(l, pkt, WIRE_DROP_MTU, kind);
 	if (!l->any_fault) {
 		pkt->release_ns = t_ns > l->last_release_ns ? t_ns : l->last_release_ns;
@@ -217,7 +222,7 @@ int wire_link_offer(struct wire_link *l, struct wire_packet *pkt, uint64_t t_ns,
 	if (release_ns < l->last_release_ns)
 		release_ns = l->last_release_ns;
 	if (release_ns > t_ns)
-		l->stats.delayed++;
+		l->stats.delayed += pkt->segs;
 	pkt->release_ns = release_ns;
 	l->pending++;
 	if (c.reorder && l->held == NULL) {
@@ -243,8 +248,13 @@ void wire_link_refuse(struct wire_link *l, struct wire_packet *pkt, enum wire_dr
 {
 	enum wire_drop_kind ignored;
 
-	pkt->index = l->next_index++;
-	l->stats.packets_in++;
+	if (pkt->segs == 0) {
+		pkt->segs = 1;
+		pkt->seg_len = pkt->len;
+	}
+	pkt->index = l->next_index;
+	l->next_index += pkt->segs;
+	l->stats.packets_in += pkt->segs;
 	l->stats.bytes_in += pkt->len;
 	drop(l, pkt, kind, &ignored);
 }

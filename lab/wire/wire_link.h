@@ -12,6 +12,7 @@
 
 #include "lab/common/err.h"
 #include "lab/wire/wire_fault.h"
+#include "lab/wire/wire_gso.h"
 
 /* A packet on the wire. The relay allocates it; the link holds it between offer and pop. */
 struct wire_packet {
@@ -19,7 +20,14 @@ struct wire_packet {
 	uint64_t index;      /* its place in its direction, from 0 */
 	uint64_t release_ns; /* when it leaves the wire */
 	uint32_t len;
+	uint32_t capacity; /* bytes data[] has room for (the relay's) */
+	/* The segments it is on an MTU-sized wire (1 unless offloaded, wire_gso.h) and
+	 * the largest one's length: the link counts, numbers and checks the MTU in
+	 * segments. Set by the relay before the offer. */
+	uint32_t segs;
+	uint32_t seg_len;
 	uint8_t copies; /* 2 when duplicated: the second copy leaves right after the first */
+	struct wire_vnet vnet; /* the virtio-net header, when offloads are on */
 	uint8_t data[];
 };
 
@@ -28,7 +36,7 @@ struct wire_packet {
 
 /* What one direction did, by kind. */
 struct wire_link_stats {
-	uint64_t packets_in; /* offered, every one numbered */
+	uint64_t packets_in; /* offered, every one numbered (in segments) */
 	uint64_t bytes_in;
 	uint64_t dropped[WIRE_DROP_KINDS];
 	uint64_t duplicated;

@@ -6,6 +6,7 @@
 #ifndef TCPLAB_WIRE_NETNS_H
 #define TCPLAB_WIRE_NETNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lab/common/err.h"
@@ -36,10 +37,11 @@ struct wire_device_stats {
 };
 
 /* Moves the CALLING THREAD into a new network namespace and sets it up as SIDE with
- * a wire of MTU bytes. The thread stays there: call it from a thread that ends
+ * a wire of MTU bytes. With OFFLOAD, the TUN device has a virtio-net header before
+ * each packet and takes TCP segmentation and checksums off the kernel (wire_gso.h). The thread stays there: call it from a thread that ends
  * afterwards (the namespace lives on through out->netns_fd). On failure nothing is
  * left open. */
-int wire_netns_make(enum wire_side side, uint32_t mtu, struct wire_netns *out,
+int wire_netns_make(enum wire_side side, uint32_t mtu, bool offload, struct wire_netns *out,
 		    struct lab_err *err);
 
 /* Reads the TUN device's counters from the kernel. */

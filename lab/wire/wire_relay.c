@@ -1,15 +1,21 @@
 /* wire_relay: the relay thread (see wire_relay.h). */
 #include "lab/wire/wire_relay.h"
 
+#include "lab/wire/wire_gso.h"
+
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +24,8 @@
 #define RELAY_READ_BATCH 64
 /* At most this much memory holds delayed packets; beyond it a packet is dropped as
  * "overflow" (counted, and in the sender's capture), since not reading would let
- * the kernel drop it out of sight. 1 Gbit/s delayed by 1 s fits. */
+ * the kernel drop it out of sight. 1 Gbit/s delayed by 1 s fits. With offloads,
+ * bursts take buffers of 64 KiB and everything else buffers of the MTU. */
 #define RELAY_MAX_BUFFERED_BYTES (256ull << 20)
 
 static uint64_t clock_ns(clockid_t id)
@@ -39,38 +46,61 @@ static uint64_t realtime_ns(const struct wire_relay *r, uint64_t t_ns)
 	return (uint64_t)((int64_t)(t_ns + r->start_mono_ns) + r->realtime_offset_ns);
 }
 
-static struct wire_packet *packet_get(struct wire_relay *r)
+/* A packet buffer, big (r->big_bytes) or small (r->small_bytes), from that size's
+ * free list or newly allocated while the memory bound allows. */
+static struct wire_packet *packet_get(struct wire_relay *r, bool big)
 {
-	struct wire_packet *pkt = r->free_list;
+	struct wire_packet **list;
+	size_t bytes;
+	struct wire_packet *pkt;
 
+	big = big && r->big_bytes != r->small_bytes;
+	list = big ? &r->free_big : &r->free_small;
+	bytes = sizeof(struct wire_packet) + (big ? r->big_bytes : r->small_bytes);
+	pkt = *list;
 	if (pkt) {
-		r->free_list = pkt->next;
+		*list = pkt->next;
 		return pkt;
 	}
-	if (r->packets_allocated >= r->max_packets)
+	if (r->bytes_allocated + bytes > RELAY_MAX_BUFFERED_BYTES)
 		return NULL;
-	pkt = malloc(sizeof(*pkt) + r->mtu);
+	pkt = malloc(bytes);
 	if (pkt)
-		r->packets_allocated++;
+		r->bytes_allocated += bytes;
 	return pkt;
+}
+
+static bool is_big(const struct wire_relay *r, const struct wire_packet *pkt)
+{
+	return pkt->capacity == r->big_bytes && r->big_bytes != r->small_bytes;
 }
 
 static void packet_put(struct wire_relay *r, struct wire_packet *pkt)
 {
+	struct wire_packet **list;
+
 	if (pkt == r->scratch)
 		return;
-	pkt->next = r->free_list;
-	r->free_list = pkt;
+	list = is_big(r, pkt) ? &r->free_big : &r->free_small;
+	pkt->next = *list;
+	*list = pkt;
+}
+
+static void free_list(struct wire_packet *pkt)
+{
+	while (pkt) {
+		struct wire_packet *next = pkt->next;
+
+		free(pkt);
+		pkt = next;
+	}
 }
 
 static void free_packets(struct wire_relay *r)
 {
-	while (r->free_list) {
-		struct wire_packet *next = r->free_list->next;
-
-		free(r->free_list);
-		r->free_list = next;
-	}
+	free_list(r->free_big);
+	free_list(r->free_small);
+	r->free_big = r->free_small = NULL;
 	free(r->scratch);
 	r->scratch = NULL;
 }
@@ -82,13 +112,20 @@ static enum wire_side receiver_of(enum wire_dir dir)
 
 /* Writes one packet to a device; waits while the device cannot take it (the
  * kernel's TUN write does not do that today, but the relay never drops a packet
- * on its own account). */
-static int write_packet(int fd, const struct wire_packet *pkt)
+ * on its own account). With offloads the virtio-net header goes first, as read. */
+static int write_packet(const struct wire_relay *r, int fd, struct wire_packet *pkt)
 {
-	for (;;) {
-		ssize_t n = write(fd, pkt->data, pkt->len);
+	struct iovec iov[2] = {
+		{ .iov_base = &pkt->vnet, .iov_len = sizeof(pkt->vnet) },
+		{ .iov_base = pkt->data, .iov_len = pkt->len },
+	};
+	int first = r->offload ? 0 : 1;
+	size_t want = pkt->len + (r->offload ? sizeof(pkt->vnet) : 0);
 
-		if (n == (ssize_t)pkt->len)
+	for (;;) {
+		ssize_t n = writev(fd, iov + first, 2 - first);
+
+		if (n == (ssize_t)want)
 			return 0;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -102,6 +139,19 @@ static int write_packet(int fd, const struct wire_packet *pkt)
 	}
 }
 
+/* Writes PKT to SIDE's capture, as the segments it is on the wire. */
+static void capture(struct wire_relay *r, enum wire_side side, uint64_t t_ns,
+		    const struct wire_packet *pkt)
+{
+	if (r->pcap[side] == NULL)
+		return;
+	if (r->offload)
+		wire_pcap_write_vnet(r->pcap[side], realtime_ns(r, t_ns), &pkt->vnet, pkt->data,
+				     pkt->len);
+	else
+		wire_pcap_write(r->pcap[side], realtime_ns(r, t_ns), pkt->data, pkt->len);
+}
+
 static void deliver_due(struct wire_relay *r, enum wire_dir dir, uint64_t t_ns)
 {
 	enum wire_side to = receiver_of(dir);
@@ -109,17 +159,65 @@ static void deliver_due(struct wire_relay *r, enum wire_dir dir, uint64_t t_ns)
 
 	while ((pkt = wire_link_pop(r->link[dir], t_ns)) != NULL) {
 		for (unsigned copy = 0; copy < pkt->copies; copy++) {
-			if (write_packet(r->tun_fd[to], pkt) < 0) {
-				r->write_errors[dir]++;
+			if (write_packet(r, r->tun_fd[to], pkt) < 0) {
+				r->write_errors[dir] += pkt->segs;
 				continue;
 			}
-			if (r->pcap[to])
-				wire_pcap_write(r->pcap[to], realtime_ns(r, relay_now_ns(r)),
-						pkt->data, pkt->len);
-			r->delivered[dir]++;
+			capture(r, to, relay_now_ns(r), pkt);
+			r->delivered[dir] += pkt->segs;
+			r->device_writes[dir]++;
 		}
 		packet_put(r, pkt);
 	}
+}
+
+/* Reads one packet from FD into a buffer of the pool (the scratch buffer when the
+ * memory bound is reached); with offloads a small packet moves to a small buffer.
+ * Returns NULL when the device has nothing. */
+static struct wire_packet *read_packet(struct wire_relay *r, int fd)
+{
+	struct wire_packet *pkt = packet_get(r, true), *small;
+	struct iovec iov[2];
+	int first = r->offload ? 0 : 1;
+	ssize_t n;
+
+	if (pkt == NULL)
+		pkt = r->scratch;
+	pkt->capacity = r->big_bytes;
+	iov[0].iov_base = &pkt->vnet;
+	iov[0].iov_len = sizeof(pkt->vnet);
+	iov[1].iov_base = pkt->data;
+	iov[1].iov_len = r->big_bytes;
+	n = readv(fd, iov + first, 2 - first);
+	if (r->offload)
+		n -= (ssize_t)sizeof(pkt->vnet);
+	else
+		memset(&pkt->vnet, 0, sizeof(pkt->vnet));
+	if (n <= 0) {
+		packet_put(r, pkt);
+		return NULL;
+	}
+	pkt->len = (uint32_t)n;
+	if (r->offload && pkt != r->scratch && pkt->len <= r->small_bytes &&
+	    (small = packet_get(r, false)) != NULL) {
+		small->capacity = r->small_bytes;
+		small->vnet = pkt->vnet;
+		small->len = pkt->len;
+		memcpy(small->data, pkt->data, pkt->len);
+		packet_put(r, pkt);
+		pkt = small;
+	}
+	pkt->segs = 1;
+	pkt->seg_len = pkt->len;
+	if (r->offload && pkt->vnet.gso_type != WIRE_VNET_GSO_NONE) {
+		uint32_t segs = wire_gso_count(&pkt->vnet, pkt->data, pkt->len);
+
+		if (segs > 0) {
+			pkt->segs = segs;
+			pkt->seg_len = wire_gso_max_segment(&pkt->vnet, pkt->data, pkt->len);
+		}
+	}
+	return pkt;
 }
 
 /* Reads what SIDE's device has (up to a batch); returns 1 if it may have more. */
@@ -128,22 +226,15 @@ static int read_side(struct wire_relay *r, enum wire_side side)
 	enum wire_dir dir = side == WIRE_CLIENT ? WIRE_C2S : WIRE_S2C;
 
 	for (int i = 0; i < RELAY_READ_BATCH; i++) {
-		struct wire_packet *pkt = packet_get(r);
+		struct wire_packet *pkt = read_packet(r, r->tun_fd[side]);
 		enum wire_drop_kind kind;
 		uint64_t t_ns;
-		ssize_t n;
 
 		if (pkt == NULL)
-			pkt = r->scratch;
-		n = read(r->tun_fd[side], pkt->data, r->mtu);
-		if (n <= 0) {
-			packet_put(r, pkt);
 			return 0;
-		}
+		r->device_reads[dir]++;
 		t_ns = relay_now_ns(r);
-		pkt->len = (uint32_t)n;
-		if (r->pcap[side])
-			wire_pcap_write(r->pcap[side], realtime_ns(r, t_ns), pkt->data, pkt->len);
+		capture(r, side, t_ns, pkt);
 		if (pkt == r->scratch) {
 			wire_link_refuse(r->link[dir], pkt, WIRE_DROP_OVERFLOW);
 			continue;
@@ -167,9 +258,15 @@ static void *relay_main(void *arg)
 	/* Wake-ups to the nanosecond: a delay of 50 ms is 50 ms, not 50.05. */
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	/* The link should not wait for the CPU behind the programs it carries (or a
-	 * busy machine's other work): the highest nice value, when allowed (root);
-	 * otherwise it runs as it is. It sleeps whenever nothing is due. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -20) < 0) {
+	 * busy machine's other work): a delayed packet leaves when it is due, not
+	 * when the scheduler gets round to the relay. So the relay runs under the
+	 * real-time policy at its lowest priority when allowed (root): it wakes at
+	 * once, and it sleeps whenever nothing is due, so it takes only the CPU the
+	 * packets need (the kernel keeps 5% of each second for others regardless).
+	 * Otherwise the highest nice value, otherwise as it is. */
+	if (pthread_setschedparam(pthread_self(), SCHED_FIFO,
+				  &(struct sched_param){ .sched_priority = 1 }) != 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -20) < 0) {
 		/* not permitted: the wire works, with more variation in its delays */
 	}
 	prctl(PR_SET_NAME, "tcplab-wire");
@@ -220,8 +317,10 @@ int wire_relay_start(struct wire_relay *r, struct lab_err *err)
 	sigset_t all, old;
 	int rc;
 
-	r->max_packets = RELAY_MAX_BUFFERED_BYTES / (sizeof(struct wire_packet) + r->mtu);
-	r->scratch = malloc(sizeof(*r->scratch) + r->mtu);
+	r->small_bytes = r->mtu;
+	r->big_bytes = r->offload ? WIRE_RELAY_MAX_PACKET : r->mtu;
+	r->bytes_allocated = 0;
+	r->scratch = malloc(sizeof(*r->scratch) + r->big_bytes);
 	if (r->scratch == NULL)
 		return lab_err_set(err, "wire: out of memory for the relay");
 	r->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -265,7 +364,7 @@ void wire_relay_stop(struct wire_relay *r)
 		while (pkt) {
 			struct wire_packet *next = pkt->next;
 
-			r->pending_at_stop[d] += pkt->copies;
+			r->pending_at_stop[d] += (uint64_t)pkt->copies * pkt->segs;
 			packet_put(r, pkt);
 			pkt = next;
 		}

@@ -29,7 +29,8 @@ static char client_pcap[512], server_pcap[512];
 
 static struct tshark_view {
 	char path[512];
-	long frames, from_client, from_server, over_1500, syn, synack, bad_checksum;
+	long frames, from_client, from_server, over_1500, syn, synack, bad_checksum,
+		bad_ip_checksum;
 	long retransmission, retransmission_from_client, out_of_order, duplicate_ack, spurious;
 } views[2]; /* tshark's reading of the current captures (see tshark()) */
 
@@ -203,22 +204,23 @@ static void tshark_read(const char *path, struct tshark_view *v)
 	memset(v, 0, sizeof(*v));
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	snprintf(cmd, sizeof(cmd),
-		 "tshark -n -o tcp.check_checksum:TRUE -r '%s' -T fields -E separator='|' "
+		 "tshark -n -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -r '%s' "
+		 "-T fields -E separator='|' "
 		 "-E occurrence=f -e ip.src -e ip.len -e tcp.flags.syn -e tcp.flags.ack "
 		 "-e tcp.checksum.status -e tcp.analysis.retransmission "
 		 "-e tcp.analysis.out_of_order -e tcp.analysis.duplicate_ack "
-		 "-e tcp.analysis.spurious_retransmission 2>/dev/null",
+		 "-e tcp.analysis.spurious_retransmission -e ip.checksum.status 2>/dev/null",
 		 path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
-		char *field[9] = { 0 }, *cursor = line;
+		char *field[10] = { 0 }, *cursor = line;
 		int from_client;
 
 		line[strcspn(line, "\n")] = 0;
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < 10; i++)
 			field[i] = strsep(&cursor, "|");
-		if (field[8] == NULL)
+		if (field[9] == NULL)
 			fail_msg("tshark printed an unexpected line for %s: %s", path, line);
 		from_client = strcmp(field[0], "127.0.0.2") == 0;
 		v->frames++;
@@ -233,6 +235,7 @@ static void tshark_read(const char *path, struct tshark_view *v)
 		v->out_of_order += field[6][0] != 0;
 		v->duplicate_ack += field[7][0] != 0;
 		v->spurious += field[8][0] != 0;
+		v->bad_ip_checksum += strcmp(field[9], "0") == 0;
 	}
 	if (pclose(p) != 0)
 		fail_msg("tshark could not read %s", path);
@@ -257,11 +260,16 @@ static void assert_captures_complete(const struct wire_stats *s)
 	assert_int_equal(s->captured[WIRE_CLIENT], c2s->packets_in + s->delivered[WIRE_S2C]);
 	assert_int_equal(s->captured[WIRE_SERVER], s2c->packets_in + s->delivered[WIRE_C2S]);
 	/* The relay reads what the devices hold when it stops: every packet the
-	 * kernel sent into the wire is in the sender's capture. */
-	assert_int_equal(s->device[WIRE_CLIENT].tx_packets, c2s->packets_in);
-	assert_int_equal(s->device[WIRE_SERVER].tx_packets, s2c->packets_in);
-	assert_int_equal(s->device[WIRE_CLIENT].rx_packets, s->delivered[WIRE_S2C]);
-	assert_int_equal(s->device[WIRE_SERVER].rx_packets, s->delivered[WIRE_C2S]);
+	 * kernel sent into the wire is in the sender's capture (the devices count
+	 * an offloaded burst as one packet, the link and the captures its segments). */
+	assert_int_equal(s->device[WIRE_CLIENT].tx_packets, s->device_reads[WIRE_C2S]);
+	assert_int_equal(s->device[WIRE_SERVER].tx_packets, s->device_reads[WIRE_S2C]);
+	assert_int_equal(s->device[WIRE_CLIENT].rx_packets, s->device_writes[WIRE_S2C]);
+	assert_int_equal(s->device[WIRE_SERVER].rx_packets, s->device_writes[WIRE_C2S]);
+	if (!s->offload) {
+		assert_int_equal(s->device_reads[WIRE_C2S], c2s->packets_in);
+		assert_int_equal(s->device_reads[WIRE_S2C], s2c->packets_in);
+	}
 	assert_int_equal(s->device[WIRE_CLIENT].tx_dropped, 0);
 	assert_int_equal(s->device[WIRE_SERVER].tx_dropped, 0);
 	assert_int_equal(s->write_errors[WIRE_C2S] + s->write_errors[WIRE_S2C], 0);
@@ -269,11 +277,9 @@ static void assert_captures_complete(const struct wire_stats *s)
 	assert_int_equal(tshark(server_pcap)->frames, (long)s->captured[WIRE_SERVER]);
 	/* What left one side and was not dropped reached the other, copies included. */
 	assert_int_equal(tshark(client_pcap)->from_client, (long)c2s->packets_in);
-	assert_int_equal(tshark(server_pcap)->from_client,
-			 (long)s->delivered[WIRE_C2S]);
+	assert_int_equal(tshark(server_pcap)->from_client, (long)s->delivered[WIRE_C2S]);
 	assert_int_equal(tshark(server_pcap)->from_server, (long)s2c->packets_in);
-	assert_int_equal(tshark(client_pcap)->from_server,
-			 (long)s->delivered[WIRE_S2C]);
+	assert_int_equal(tshark(client_pcap)->from_server, (long)s->delivered[WIRE_S2C]);
 }
 
 static void test_clean_wire_carries_tcp_and_captures_every_packet(void **state)
@@ -293,6 +299,60 @@ static void test_clean_wire_carries_tcp_and_captures_every_packet(void **state)
 	assert_true(s->dir[WIRE_C2S].packets_in > (8 << 20) / 1500);
 	/* MTU 1500: no packet larger crossed. */
 	assert_int_equal(tshark(client_pcap)->over_1500, 0);
+	assert_int_equal(tshark(server_pcap)->over_1500, 0);
+	/* No fault chooses per segment: the kernel's bursts crossed whole, and the
+	 * captures show them as the segments they are, every checksum right. */
+	assert_true(s->offload);
+	assert_true(s->device_reads[WIRE_C2S] * 4 < s->dir[WIRE_C2S].packets_in);
+	assert_int_equal(tshark(client_pcap)->bad_checksum, 0);
+	assert_int_equal(tshark(server_pcap)->bad_checksum, 0);
+	assert_int_equal(tshark(client_pcap)->bad_ip_checksum, 0);
+	assert_captures_complete(s);
+	wire_free(w);
+}
+
+/* The same transfer carried one segment at a time: the same bytes, the same
+ * completeness, and the segments the kernel cut itself. */
+static void test_segment_by_segment_wire(void **state)
+{
+	struct wire_config cfg = { .seed = 1, .no_offload = true };
+	struct transfer tr;
+	struct wire *w;
+	const struct wire_stats *s;
+
+	(void)state;
+	w = start(&cfg);
+	transfer(w, 2 << 20, &tr);
+	s = stop(w);
+	assert_true(tr.intact);
+	assert_false(s->offload);
+	assert_int_equal(tshark(client_pcap)->over_1500, 0);
+	assert_int_equal(tshark(client_pcap)->bad_checksum, 0);
+	assert_captures_complete(s);
+	wire_free(w);
+}
+
+/* With a payload budget the captures keep each direction whole up to it, then
+ * headers only, as the lab's capture on lo does; every packet is still there. */
+static void test_payload_budget_cuts_to_headers(void **state)
+{
+	struct wire_config cfg = { .seed = 1,
+				   .payload_budget_on = true,
+				   .payload_budget_bytes = 64 << 10 };
+	struct transfer tr;
+	struct wire *w;
+	const struct wire_stats *s;
+
+	(void)state;
+	w = start(&cfg);
+	transfer(w, 4 << 20, &tr);
+	s = stop(w);
+	assert_true(tr.intact);
+	assert_true(s->headers_only[WIRE_CLIENT] > 2000);
+	assert_true(s->headers_only[WIRE_SERVER] > 2000);
+	/* Whole while the budget lasts: about 64 KiB of payload, 45 segments. */
+	assert_true(s->captured[WIRE_CLIENT] - s->headers_only[WIRE_CLIENT] > 40);
+	assert_true(s->captured[WIRE_CLIENT] - s->headers_only[WIRE_CLIENT] < 200);
 	assert_captures_complete(s);
 	wire_free(w);
 }
@@ -317,8 +377,7 @@ static void test_loss_makes_retransmissions_that_tshark_sees(void **state)
 			 s->dir[WIRE_C2S].dropped[WIRE_DROP_LOSS]);
 	assert_captures_complete(s);
 	/* The client's side saw it resend what the link lost. */
-	assert_true(tshark(client_pcap)->retransmission_from_client >
-		    0);
+	assert_true(tshark(client_pcap)->retransmission_from_client > 0);
 	assert_true(tshark(server_pcap)->duplicate_ack > 0);
 	wire_free(w);
 }
@@ -444,8 +503,7 @@ static void test_corrupt_segments_fail_their_checksum_and_are_resent(void **stat
 	assert_true(tr.intact); /* the kernel dropped every corrupted segment */
 	assert_true(s->dir[WIRE_C2S].corrupted > 5);
 	assert_int_equal(tshark(client_pcap)->bad_checksum, 0);
-	assert_int_equal(tshark(server_pcap)->bad_checksum,
-			 (long)s->dir[WIRE_C2S].corrupted);
+	assert_int_equal(tshark(server_pcap)->bad_checksum, (long)s->dir[WIRE_C2S].corrupted);
 	assert_true(tshark(client_pcap)->retransmission > 0);
 	assert_captures_complete(s);
 	wire_free(w);
@@ -630,6 +688,8 @@ int main(void)
 	const char *dir = getenv("TEST_TMPDIR");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_wire_carries_tcp_and_captures_every_packet),
+		cmocka_unit_test(test_segment_by_segment_wire),
+		cmocka_unit_test(test_payload_budget_cuts_to_headers),
 		cmocka_unit_test(test_loss_makes_retransmissions_that_tshark_sees),
 		cmocka_unit_test(test_same_seed_drops_same_indices_another_seed_others),
 		cmocka_unit_test(test_drop_filter_once_costs_the_handshake_one_retry),
