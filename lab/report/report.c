@@ -3,20 +3,22 @@
 
 #include <string.h>
 
+#include "lab/report/report_fmt.h"
+
 static const char *status_word(enum report_status s)
 {
-	return s == REPORT_PASS		 ? "PASS"
-	       : s == REPORT_FAIL	 ? "FAIL"
+	return s == REPORT_PASS           ? "PASS"
+	       : s == REPORT_FAIL         ? "FAIL"
 	       : s == REPORT_INCONCLUSIVE ? "INCONCLUSIVE"
-					 : "ERROR";
+					  : "ERROR";
 }
 
 static const char *status_color(enum report_status s)
 {
-	return s == REPORT_PASS		 ? "\033[32m"
-	       : s == REPORT_FAIL	 ? "\033[31m"
+	return s == REPORT_PASS           ? "\033[32m"
+	       : s == REPORT_FAIL         ? "\033[31m"
 	       : s == REPORT_INCONCLUSIVE ? "\033[33m"
-					 : "\033[35m";
+					  : "\033[35m";
 }
 
 static enum report_status status_of(const struct verdict *v, size_t n, enum report_status s)
@@ -112,8 +114,9 @@ static void print_tail(FILE *out, const char *label, const struct proc_output *o
 	if (*start == '\n')
 		start++;
 	if (o->total_bytes > o->len)
-		fprintf(out, "      %s (the end of the first %zu of %llu bytes; the rest was "
-			     "counted, not kept):\n",
+		fprintf(out,
+			"      %s (the end of the first %zu of %llu bytes; the rest was "
+			"counted, not kept):\n",
 			label, o->len, (unsigned long long)o->total_bytes);
 	else
 		fprintf(out, "      %s:\n", label);
@@ -165,22 +168,11 @@ void report_shim_counts(const struct shim_stats *st, bool with_calls, char *buf,
  * dropped by kind, and the server side's capture. */
 static void print_link(FILE *out, const struct run_link *l)
 {
-	fprintf(out, "      link (seed %llu):", (unsigned long long)l->seed);
-	for (int d = 0; d < 2; d++) {
-		fprintf(out, "%s %s %llu packets", d ? ";" : "", d ? "server->client" : "client->server",
-			(unsigned long long)l->packets[d]);
-		for (int k = 0; k < LINK_DROP_KINDS; k++)
-			if (l->dropped[d][k] > 0)
-				fprintf(out, ", %llu dropped (%s)", (unsigned long long)l->dropped[d][k],
-					scenario_link_drop_name((enum scenario_link_drop)k));
-		if (l->duplicated[d])
-			fprintf(out, ", %llu duplicated", (unsigned long long)l->duplicated[d]);
-		if (l->reordered[d])
-			fprintf(out, ", %llu reordered", (unsigned long long)l->reordered[d]);
-		if (l->corrupted[d])
-			fprintf(out, ", %llu corrupted", (unsigned long long)l->corrupted[d]);
-	}
-	fprintf(out, "\n      server side of the wire: %s\n", l->server_pcap_path);
+	char what[1024];
+
+	report_fmt_link(l, what, sizeof(what));
+	fprintf(out, "      link (seed %llu): %s\n", (unsigned long long)l->seed, what);
+	fprintf(out, "      server side of the wire: %s\n", l->server_pcap_path);
 }
 
 static void print_shim(FILE *out, const char *who, const struct run_side *side)
@@ -268,8 +260,10 @@ void report_item(FILE *out, const struct report_item *item, const struct report_
 		if (v->held && !opts->verbose)
 			continue;
 		fprintf(out, "      %s %s:%d: %s\n",
-			v->held ? "ok  " : v->inconclusive ? "INCONCLUSIVE" : "FAIL", sc->path,
-			v->line, v->source);
+			v->held           ? "ok  "
+			: v->inconclusive ? "INCONCLUSIVE"
+					  : "FAIL",
+			sc->path, v->line, v->source);
 		fprintf(out, "           %s\n", v->text);
 		if (!v->held && filter == NULL && v->exp != NULL)
 			filter = wireshark_filter(v->exp, filter_buf, sizeof(filter_buf));

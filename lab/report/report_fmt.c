@@ -208,3 +208,32 @@ void report_fmt_html(FILE *out, const char *data, size_t len)
 		}
 	}
 }
+
+void report_fmt_link(const struct run_link *l, char *buf, size_t len)
+{
+	size_t at = 0;
+
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		int n_ = snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__);                 \
+		if (n_ > 0)                                                                        \
+			at += (size_t)n_;                                                          \
+	} while (0)
+	if (len > 0)
+		buf[0] = 0;
+	for (int d = 0; d < 2; d++) {
+		PUT("%s%s %" PRIu64 " packets", d ? "; " : "",
+		    d ? "server->client" : "client->server", l->packets[d]);
+		for (int k = 0; k < LINK_DROP_KINDS; k++)
+			if (l->dropped[d][k] > 0)
+				PUT(", %" PRIu64 " dropped (%s)", l->dropped[d][k],
+				    scenario_link_drop_name((enum scenario_link_drop)k));
+		if (l->duplicated[d])
+			PUT(", %" PRIu64 " duplicated", l->duplicated[d]);
+		if (l->reordered[d])
+			PUT(", %" PRIu64 " reordered", l->reordered[d]);
+		if (l->corrupted[d])
+			PUT(", %" PRIu64 " corrupted", l->corrupted[d]);
+	}
+#undef PUT
+}

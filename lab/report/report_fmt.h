@@ -29,6 +29,10 @@ const char *report_fmt_signal_name(int signal, char *buf, size_t len);
 /* "250 µs", "12.34 ms", "2.500 s"; "-" for a negative value (never, unknown). */
 void report_fmt_duration(int64_t us, char *buf, size_t len);
 
+/* What the wire did, on one line: "client->server 1288 packets, 67 dropped (loss);
+ * server->client 1359 packets, 69 dropped (loss)". */
+void report_fmt_link(const struct run_link *l, char *buf, size_t len);
+
 /* Decodes the code point at s (len > 0 bytes available) into *cp and returns
  * how many bytes it took. Bytes that are not well-formed UTF-8 (stray
  * continuation bytes, overlong forms, surrogates, beyond U+10FFFF, cut short)

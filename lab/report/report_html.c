@@ -100,10 +100,10 @@ static void write_foot(FILE *out)
 
 static const char *status_upper(enum report_status s)
 {
-	return s == REPORT_PASS		 ? "PASS"
-	       : s == REPORT_FAIL	 ? "FAIL"
+	return s == REPORT_PASS           ? "PASS"
+	       : s == REPORT_FAIL         ? "FAIL"
 	       : s == REPORT_INCONCLUSIVE ? "INCONCLUSIVE"
-					 : "ERROR";
+					  : "ERROR";
 }
 
 static void write_badge(FILE *out, enum report_status s)
@@ -155,8 +155,12 @@ static const char *link_capture(const char *dir, const char *pcap_path, char *wh
 static void write_verdict_row(FILE *out, const struct scenario *sc, const struct verdict *v)
 {
 	fprintf(out, "<tr class=\"%s\"><td class=\"mark\">%s</td><td class=\"mono loc\">",
-		v->held ? "held" : v->inconclusive ? "inconclusive" : "failed",
-		v->held ? "✔ ok" : v->inconclusive ? "? INCONCLUSIVE" : "✘ FAIL");
+		v->held           ? "held"
+		: v->inconclusive ? "inconclusive"
+				  : "failed",
+		v->held           ? "✔ ok"
+		: v->inconclusive ? "? INCONCLUSIVE"
+				  : "✘ FAIL");
 	html_text(out, base_name(sc->path));
 	fprintf(out, ":%d</td><td><code>", v->line);
 	html_text(out, v->source);
@@ -283,9 +287,9 @@ static void write_events(FILE *out, const struct run_record *rec)
 	for (int i = 0; i <= rec->n_events && i <= RUN_MAX_EVENTS; i++) {
 		char at[32];
 
-		if (!stop_shown && (i == rec->n_events || i == RUN_MAX_EVENTS ||
-				    rec->events[i].at_us > rec->stop_us ||
-				    rec->events[i].kind == RUN_EV_STOP)) {
+		if (!stop_shown &&
+		    (i == rec->n_events || i == RUN_MAX_EVENTS ||
+		     rec->events[i].at_us > rec->stop_us || rec->events[i].kind == RUN_EV_STOP)) {
 			/* The lab's stop: what the capture holds after it is the lab's doing. */
 			report_fmt_duration(rec->stop_us, at, sizeof(at));
 			fprintf(out,
@@ -350,6 +354,28 @@ static void write_page_body(FILE *out, const char *dir, const struct report_item
 			fputs(" <span class=\"warn\">(not copied: ", out);
 			html_text(out, why);
 			fputs(")</span>", out);
+		}
+		fputs("</dd>", out);
+	}
+	if (rec != NULL && rec->link.used) {
+		char what[1024];
+		const char *server_name;
+
+		report_fmt_link(&rec->link, what, sizeof(what));
+		fprintf(out, "<dt>link</dt><dd>seed %" PRIu64 ": ", rec->link.seed);
+		html_text(out, what);
+		fputs("</dd><dt>server side</dt><dd>", out);
+		why[0] = 0;
+		server_name = link_capture(dir, rec->link.server_pcap_path, why, sizeof(why));
+		if (server_name != NULL) {
+			fputs("<a class=\"pcap\" href=\"", out);
+			html_href(out, server_name);
+			fputs("\">", out);
+			html_text(out, server_name);
+			fputs("</a> <span class=\"summary\">(the wire seen from the server)</span>",
+			      out);
+		} else {
+			html_text(out, rec->link.server_pcap_path);
 		}
 		fputs("</dd>", out);
 	}

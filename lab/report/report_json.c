@@ -383,6 +383,38 @@ static void write_program(struct json *j, const char *key, const struct scenario
 
 /* ---- one scenario --------------------------------------------------------------- */
 
+/* What the wire did, per direction; null for a run on lo. */
+static void write_link(struct json *j, const struct run_link *l)
+{
+	static const char *const dirs[2] = { "client_to_server", "server_to_client" };
+
+	if (!l->used) {
+		json_null(j, "link");
+		return;
+	}
+	json_object(j, "link");
+	json_uint(j, "seed", l->seed);
+	json_str(j, "server_pcap", l->server_pcap_path);
+	for (int d = 0; d < 2; d++) {
+		json_object(j, dirs[d]);
+		json_uint(j, "packets", l->packets[d]);
+		json_uint(j, "delivered", l->delivered[d]);
+		json_object(j, "dropped");
+		for (int k = 0; k < LINK_DROP_KINDS; k++)
+			json_uint(j, scenario_link_drop_name((enum scenario_link_drop)k),
+				  l->dropped[d][k]);
+		json_end_object(j);
+		json_uint(j, "duplicated", l->duplicated[d]);
+		json_uint(j, "reordered", l->reordered[d]);
+		json_uint(j, "corrupted", l->corrupted[d]);
+		json_uint(j, "delayed", l->delayed[d]);
+		json_uint(j, "pending_at_stop", l->pending_at_stop[d]);
+		json_uint(j, "kernel_drops", l->kernel_drops[d]);
+		json_end_object(j);
+	}
+	json_end_object(j);
+}
+
 static void write_watch(struct json *j, const struct run_record *rec)
 {
 	json_object(j, "watch");
@@ -480,6 +512,7 @@ static void write_scenario(struct json *j, const struct report_item *item)
 		json_int_or_null(j, "lab_stop_us", rec->stop_us);
 		json_uint(j, "after_lab_stop", item->facts ? facts_after_until(item->facts) : 0);
 		json_end_object(j);
+		write_link(j, &rec->link);
 		write_watch(j, rec);
 		json_array(j, "events");
 		for (int i = 0; i < rec->n_events && i < RUN_MAX_EVENTS; i++) {
@@ -492,6 +525,7 @@ static void write_scenario(struct json *j, const struct report_item *item)
 		json_end_array(j);
 	} else {
 		json_null(j, "capture");
+		json_null(j, "link");
 		json_null(j, "watch");
 		json_array(j, "events");
 		json_end_array(j);

@@ -132,7 +132,48 @@ static void test_report_parses_and_holds_every_item(void **state)
 			"n = s[2]\n"
 			"assert n['error'].startswith('cannot enter a network namespace') and '\\x01' in n['error']\n"
 			"assert n['flows'] is None and n['capture'] is None and n['verdicts'] == [] and n['events'] == []\n"
-			"assert n['programs']['server'] is None and n['programs']['client']['started'] is False\n"),
+			"assert n['programs']['server'] is None and n['programs']['client']['started'] is False\n"
+			"assert e['link'] is None and n['link'] is None\n"),
+		0);
+	report_fixture_free(&fx);
+}
+
+/* A run on the wire: what the link did, per direction and kind. */
+static void test_link_counters(void **state)
+{
+	struct report_fixture fx;
+	struct lab_err err;
+	char dir[4096], path[4200];
+	struct run_link *l;
+
+	(void)state;
+	assert_int_equal(report_fixture_make(&fx, pcap_dir), 0);
+	l = &fx.rec[1]->link;
+	l->used = true;
+	l->seed = 7;
+	snprintf(l->server_pcap_path, sizeof(l->server_pcap_path), "pcap/stuck.server.pcap");
+	l->packets[0] = 1288;
+	l->delivered[0] = 1221;
+	l->dropped[0][LINK_DROP_LOSS] = 67;
+	l->packets[1] = 1359;
+	l->dropped[1][LINK_DROP_FILTER] = 1;
+	l->duplicated[1] = 3;
+	l->kernel_drops[1] = 2;
+	make_tmp_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	assert_int_equal(report_json_write(path, fx.items, fx.n, 1.0, &err), 0);
+	assert_int_equal(
+		python_check(
+			path,
+			"l = d['scenarios'][1]['link']\n"
+			"assert l['seed'] == 7 and l['server_pcap'] == 'pcap/stuck.server.pcap'\n"
+			"c, s = l['client_to_server'], l['server_to_client']\n"
+			"assert c['packets'] == 1288 and c['delivered'] == 1221, c\n"
+			"assert c['dropped'] == {'down': 0, 'mtu': 0, 'drop': 0, 'loss': 67, "
+			"'queue': 0, 'overflow': 0}, c\n"
+			"assert s['dropped']['drop'] == 1 and s['duplicated'] == 3\n"
+			"assert s['kernel_drops'] == 2 and c['kernel_drops'] == 0\n"
+			"assert d['scenarios'][0]['link'] is None\n"),
 		0);
 	report_fixture_free(&fx);
 }
@@ -241,6 +282,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_parses_and_holds_every_item),
+		cmocka_unit_test(test_link_counters),
 		cmocka_unit_test(test_output_bytes_are_escaped),
 		cmocka_unit_test(test_no_scenarios_is_a_valid_report),
 		cmocka_unit_test(test_written_through_a_temporary_file),
