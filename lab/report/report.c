@@ -57,6 +57,8 @@ static const char *wireshark_filter(const struct expectation *e, char *buf, size
 		return "tcp.analysis.zero_window_probe";
 	case EXPECT_RETRANSMISSIONS:
 		return "tcp.analysis.retransmission";
+	case EXPECT_RESENDS:
+		return "tcp.analysis.retransmission || tcp.analysis.out_of_order";
 	case EXPECT_HANDSHAKE:
 		return "tcp.flags.syn==1 || tcp.flags.reset==1";
 	case EXPECT_TEARDOWN:

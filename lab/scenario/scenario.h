@@ -87,6 +87,8 @@ enum expect_kind {
 	EXPECT_LINK_DROPPED,     /* op, value, link_kind (-1: every kind): packets the wire dropped */
 	EXPECT_ANALYSIS,         /* flag, op, value, who when has_who: segments
 				    flagged tcp.analysis.<flag> (from who) */
+	EXPECT_RESENDS,          /* who (the sender), op, value: segments that brought
+				    no new sequence space (retransmission or out-of-order) */
 };
 
 /* Wireshark's tcp.analysis field names that `expect analysis FLAG` takes, in

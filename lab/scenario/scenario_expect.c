@@ -39,13 +39,14 @@ enum expect_word {
 	EW_ANALYSIS,
 	EW_RTT,
 	EW_LINK,
+	EW_RESENDS,
 };
 
 static const char *const expect_words[] = {
 	"client",   "server",   "outcome",     "deadlock",      "handshake",
 	"teardown", "packets",  "zero-window", "window-probes", "retransmissions",
 	"bytes",    "segments", "duration",    "analysis",      "rtt",
-	"link",
+	"link",     "resends",
 };
 
 static int want_signal(struct parser *p, int64_t *value)
@@ -248,6 +249,14 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		if (want_op(p, &e->op) < 0)
 			return -1;
 		return lex_want_count(&p->lx, &t, &e->value);
+	case EW_RESENDS:
+		e->kind = EXPECT_RESENDS;
+		if (lex_want_exact(&p->lx, "from") < 0 || parser_want_who(p, &t, &e->who) < 0)
+			return -1;
+		*who_col = t.col;
+		if (want_op(p, &e->op) < 0)
+			return -1;
+		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_RETRANSMISSIONS:
 		e->kind = EXPECT_RETRANSMISSIONS;
 		if (want_op(p, &e->op) < 0)
@@ -293,12 +302,12 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 			return -1;
 		if (t.type == TOK_END)
 			return 0;
-		i = t.type == TOK_WORD ? lex_find_word(t.text, scenario_link_drop_words,
-						       LINK_DROP_KINDS) :
-					 -1;
+		i = t.type == TOK_WORD
+			    ? lex_find_word(t.text, scenario_link_drop_words, LINK_DROP_KINDS)
+			    : -1;
 		if (i < 0)
-			return lex_unknown_word(&p->lx, &t, "kind of drop", scenario_link_drop_words,
-						LINK_DROP_KINDS, NULL);
+			return lex_unknown_word(&p->lx, &t, "kind of drop",
+						scenario_link_drop_words, LINK_DROP_KINDS, NULL);
 		e->link_kind = i;
 		return 0;
 	case EW_ANALYSIS:
@@ -312,8 +321,10 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		if (t.type == TOK_END)
 			return 0;
 		if (t.type != TOK_WORD || strcmp(t.text, "from") != 0)
-			return lex_err(&p->lx, t.col, "unexpected %s after the count (expected \"from client\" or \"from server\", or nothing)",
-				       lex_show(&p->lx, &t).s);
+			return lex_err(
+				&p->lx, t.col,
+				"unexpected %s after the count (expected \"from client\" or \"from server\", or nothing)",
+				lex_show(&p->lx, &t).s);
 		if (parser_want_who(p, &t, &e->who) < 0)
 			return -1;
 		e->has_who = true;

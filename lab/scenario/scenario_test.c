@@ -139,8 +139,9 @@ static void test_link_rates_are_si_bits_per_second(void **state)
 	assert_int_equal(sc->link.dir[LINK_C2S].rate_bps, 100000000);
 	assert_int_equal(sc->link.dir[LINK_S2C].rate_bps, 1000000000);
 	scenario_free(sc);
-	assert_error(HEAD "link rate 500bit\n",
-		     "t.scn:3:11: bad rate \"500bit\": expected 1kbit to 100Gbit (bits per second)");
+	assert_error(
+		HEAD "link rate 500bit\n",
+		"t.scn:3:11: bad rate \"500bit\": expected 1kbit to 100Gbit (bits per second)");
 }
 
 static void test_link_bad_values_name_line_and_column(void **state)
@@ -158,9 +159,10 @@ static void test_link_bad_values_name_line_and_column(void **state)
 		     "t.scn:3:11: bad filter \"port nonsense\": unknown port 'nonsense'");
 	assert_error(HEAD "link down at 20s\n",
 		     "t.scn:3:14: link down at 20s is not before the timeout (10s)");
-	assert_error(HEAD "link sideways loss 1%\n",
-		     "t.scn:3:6: unknown link fault \"sideways\" (expected delay, loss, duplicate, "
-		     "reorder, corrupt, rate, drop, down, mtu, seed, client->server or server->client)");
+	assert_error(
+		HEAD "link sideways loss 1%\n",
+		"t.scn:3:6: unknown link fault \"sideways\" (expected delay, loss, duplicate, "
+		"reorder, corrupt, rate, drop, down, mtu, seed, client->server or server->client)");
 }
 
 static void test_link_refuses_ipv6_host(void **state)
@@ -182,7 +184,8 @@ static void test_expect_rtt_and_link_dropped(void **state)
 	assert_int_equal(e->op, OP_GE);
 	assert_int_equal(e->value, 100000);
 	scenario_free(sc);
-	sc = parse_ok(HEAD "link loss 1%\nexpect link dropped >= 3 loss\nexpect link dropped == 0\n");
+	sc = parse_ok(HEAD
+		      "link loss 1%\nexpect link dropped >= 3 loss\nexpect link dropped == 0\n");
 	assert_int_equal(sc->expects[0].kind, EXPECT_LINK_DROPPED);
 	assert_int_equal(sc->expects[0].link_kind, LINK_DROP_LOSS);
 	assert_int_equal(sc->expects[0].value, 3);
@@ -829,6 +832,12 @@ static void test_expect_counts_of_probes_and_retransmissions(void **state)
 	assert_int_equal(e->op, OP_LT);
 	assert_int_equal(e->value, 3);
 	scenario_free(sc);
+	sc = parse_expect("expect resends from server >= 1", &e);
+	assert_int_equal(e->kind, EXPECT_RESENDS);
+	assert_int_equal(e->who, WHO_SERVER);
+	assert_int_equal(e->op, OP_GE);
+	assert_int_equal(e->value, 1);
+	scenario_free(sc);
 }
 
 static void test_expect_bytes_names_the_sender(void **state)
@@ -1305,7 +1314,8 @@ static void test_hang_settings(void **state)
 	scenario_free(sc);
 	assert_error(HEAD "hang off\nhang after 1s\n",
 		     "t.scn:4:1: duplicate \"hang\" (first set on line 3)");
-	assert_error(HEAD "hang off 2s\n", "t.scn:3:10: unexpected \"2s\" after a complete directive");
+	assert_error(HEAD "hang off 2s\n",
+		     "t.scn:3:10: unexpected \"2s\" after a complete directive");
 }
 
 int main(void)

@@ -41,6 +41,15 @@ run retrans check "$pcaps/retransmission.pcap" --expect 'retransmissions == 0'
 check "retransmission capture judged without: exit 1" test "$status" -eq 1
 check "... says how many it saw" grep -qE "expected 0 retransmissions; saw [1-9]" "$work/retrans.out"
 
+# A resend is what Wireshark marks a retransmission or, within an RTT of the
+# highest segment, out-of-order: the count is the sum, one of each here.
+run resends check "$pcaps/retransmission.pcap" --expect 'resends from client == 1' \
+	--expect 'resends from server == 0'
+check "retransmission capture: one resend from the client, exit 0" test "$status" -eq 0
+run resends_ooo check "$pcaps/out_of_order.pcap" --expect 'resends from client == 0'
+check "out_of_order capture judged without resends: exit 1" test "$status" -eq 1
+check "... says it saw one, out-of-order" grep -q "expected 0 resent segments from the client; saw 1 (0 marked retransmission, 1 out-of-order)" "$work/resends_ooo.out"
+
 run zero check "$pcaps/zero_window.pcap" --expect 'zero-window from server == 0' --expect 'zero-window from client == 0'
 check "zero_window capture judged without: exit 1" test "$status" -eq 1
 check "... names the zero windows" grep -qE "zero-window advertisements from the (client|server); saw [1-9]" "$work/zero.out"

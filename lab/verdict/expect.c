@@ -504,6 +504,20 @@ static void judge_flow(const struct flow_facts *f, size_t index, const struct ex
 		seen = sum_dir(f, -1, FLOW_RETRANSMISSION, false);
 		say(v, "expected %s%" PRId64 " retransmissions; saw %" PRIu64, op, e->value, seen);
 		break;
+	case EXPECT_RESENDS: {
+		uint64_t retrans = sum_dir(f, dir, FLOW_RETRANSMISSION, false);
+		uint64_t ooo = sum_dir(f, dir, FLOW_OUT_OF_ORDER, false);
+
+		/* Wireshark calls a segment below the highest one seen out-of-order
+		 * when it comes within an RTT of that one, else a retransmission:
+		 * which one a resend gets depends on timing, their sum does not. */
+		seen = retrans + ooo;
+		say(v,
+		    "expected %s%" PRId64 " resent segments from the %s; saw %" PRIu64 " (%" PRIu64
+		    " marked retransmission, %" PRIu64 " out-of-order)",
+		    op, e->value, who, seen, retrans, ooo);
+		break;
+	}
 	case EXPECT_RTT:
 		judge_rtt(f, e, v);
 		return;
@@ -1053,9 +1067,8 @@ int expect_faults(const struct scenario *sc, const struct run_record *rec,
 			 * a program that never offers such a call never gets it, and that is
 			 * what the line says should happen. */
 			fv->held = true;
-			say(fv,
-			    "the shim was loaded and found no call where the kernel could fail "
-			    "so: as `legal` asks, it never did");
+			say(fv, "the shim was loaded and found no call where the kernel could fail "
+				"so: as `legal` asks, it never did");
 			continue;
 		}
 		why_shim_idle(sc, side, f, facts, why, sizeof(why));
