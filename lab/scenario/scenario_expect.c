@@ -242,15 +242,9 @@ static int parse_expect_body(struct parser *p, struct expectation *e, int *who_c
 		e->op = (enum scenario_op)i;
 		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_WINDOW_PROBES:
-		e->kind = EXPECT_WINDOW_PROBES;
-		if (lex_want_exact(&p->lx, "from") < 0 || parser_want_who(p, &t, &e->who) < 0)
-			return -1;
-		*who_col = t.col;
-		if (want_op(p, &e->op) < 0)
-			return -1;
-		return lex_want_count(&p->lx, &t, &e->value);
 	case EW_RESENDS:
-		e->kind = EXPECT_RESENDS;
+		/* window-probes|resends from WHO OP N */
+		e->kind = i == EW_RESENDS ? EXPECT_RESENDS : EXPECT_WINDOW_PROBES;
 		if (lex_want_exact(&p->lx, "from") < 0 || parser_want_who(p, &t, &e->who) < 0)
 			return -1;
 		*who_col = t.col;
