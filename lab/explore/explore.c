@@ -33,9 +33,16 @@ static bool rng_chance(uint64_t *state, unsigned percent)
 	return rng_below(state, 100) < percent;
 }
 
-/* Percent of runs in which each kind is drawn for a program, in bit order of enum
- * scenario_explore_kind: send-max, recv-max, eintr, eagain, send-delay, recv-delay. */
-static const unsigned kind_percent[EXPLORE_KINDS] = { 40, 40, 35, 35, 15, 15 };
+/* Percent of runs in which each kind is drawn for a program. EINTR and EAGAIN
+ * are drawn for the send and the receive direction independently, each with
+ * this chance. A short write or read is likelier when the same direction is
+ * interrupted: the signal that makes a blocking call fail with EINTR when it
+ * has moved nothing makes it return short when it has moved some, so a program
+ * that meets one meets the other. */
+#define MAX_PERCENT 40
+#define MAX_WITH_EINTR_PERCENT 80
+#define ERROR_PERCENT 30
+#define DELAY_PERCENT 15
 
 /* Sizes for send and recv max: mostly tiny (where framing bugs live), sometimes
  * a few segments' worth. */
@@ -52,17 +59,19 @@ static int64_t draw_size(uint64_t *state)
 	return 1025 + (int64_t)rng_below(state, 15360);     /* 1025..16384 */
 }
 
-/* When EINTR and EAGAIN strike: half the time `once` (the first call where the
- * kernel could, which is often the only one in a short exchange), else every N-th
- * such call, N from 2 to 8 (never every call: a program that retries must be able
- * to make progress). */
+/* When EINTR and EAGAIN strike: a third of the time `once` (the first call
+ * where the kernel could, which is often the only one in a short exchange), a
+ * third `every 2` (every other call: the second, fourth ...: after some
+ * progress, where restarting and resuming bugs live), a third every N-th such
+ * call, N from 3 to 8. Never every call: a program that retries must be able
+ * to make progress. */
 static void draw_when(uint64_t *state, struct fault *f)
 {
-	bool once = rng_chance(state, 50);
-	int64_t n = 2 + (int64_t)rng_below(state, 7);
+	unsigned r = (unsigned)rng_below(state, 3);
+	int64_t n = 3 + (int64_t)rng_below(state, 6);
 
-	f->when = once ? WHEN_ONCE : WHEN_EVERY;
-	f->when_n = once ? 0 : n;
+	f->when = r == 0 ? WHEN_ONCE : WHEN_EVERY;
+	f->when_n = r == 0 ? 0 : r == 1 ? 2 : n;
 }
 
 /* A delay in multiples of 50 us, roughly log-uniform from 50 us to 2 ms. */
@@ -117,7 +126,8 @@ static unsigned allowed_kinds(const struct scenario *sc, enum scenario_who who)
 
 		if (!(sc->explore_kinds[who] & bit))
 			continue;
-		if (kind_fault[k] == FAULT_ERROR ? errors + 2 > SHIM_MAX_ERRORS
+		/* up to two error lines per kind (send and recv): four in all */
+		if (kind_fault[k] == FAULT_ERROR ? errors + 4 > SHIM_MAX_ERRORS
 						 : has_fault(sc, who, kind_fault[k]))
 			continue;
 		allowed |= bit;
@@ -125,31 +135,55 @@ static unsigned allowed_kinds(const struct scenario *sc, enum scenario_who who)
 	return allowed;
 }
 
-/* Draws every kind for who (the same draws whatever is allowed, so that leaving
- * a kind out does not change the others), keeping the allowed ones. */
+/* The slots of a program's draw: each is one fault line. */
+enum slot {
+	SLOT_SEND_MAX,
+	SLOT_RECV_MAX,
+	SLOT_EINTR_SEND,
+	SLOT_EINTR_RECV,
+	SLOT_EAGAIN_SEND,
+	SLOT_EAGAIN_RECV,
+	SLOT_SEND_DELAY,
+	SLOT_RECV_DELAY,
+	SLOTS,
+};
+
+/* Draws every slot for who (the same draws whatever is allowed, so that
+ * leaving a kind out does not change the others), keeping the allowed ones. */
 static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowed,
 			 struct explore_schedule *out)
 {
-	struct fault drawn[EXPLORE_KINDS];
-	bool take[EXPLORE_KINDS];
+	static const unsigned slot_kind[SLOTS] = {
+		EXPLORE_SEND_MAX,   EXPLORE_RECV_MAX,	EXPLORE_EINTR,	    EXPLORE_EINTR,
+		EXPLORE_EAGAIN,	    EXPLORE_EAGAIN,	EXPLORE_SEND_DELAY, EXPLORE_RECV_DELAY,
+	};
+	static const enum fault_kind slot_fault[SLOTS] = {
+		FAULT_SEND_MAX, FAULT_RECV_MAX, FAULT_ERROR,	  FAULT_ERROR,
+		FAULT_ERROR,	FAULT_ERROR,	FAULT_SEND_DELAY, FAULT_RECV_DELAY,
+	};
+	struct fault drawn[SLOTS];
+	unsigned roll[SLOTS];
+	bool take[SLOTS];
 
 	memset(drawn, 0, sizeof(drawn));
-	for (int k = 0; k < EXPLORE_KINDS; k++) {
+	for (int k = 0; k < SLOTS; k++) {
 		struct fault *f = &drawn[k];
-		bool recv_call = rng_chance(state, 50);
 
-		take[k] = rng_chance(state, kind_percent[k]) && (allowed & (1u << k));
+		roll[k] = (unsigned)rng_below(state, 100);
 		f->who = who;
-		f->kind = kind_fault[k];
-		switch (1u << k) {
-		case EXPLORE_SEND_MAX:
-		case EXPLORE_RECV_MAX:
+		f->kind = slot_fault[k];
+		switch (k) {
+		case SLOT_SEND_MAX:
+		case SLOT_RECV_MAX:
 			f->bytes = draw_size(state);
 			break;
-		case EXPLORE_EINTR:
-		case EXPLORE_EAGAIN:
-			snprintf(f->call, sizeof(f->call), "%s", recv_call ? "recv" : "send");
-			f->errno_value = (1u << k) == EXPLORE_EINTR ? EINTR : EAGAIN;
+		case SLOT_EINTR_SEND:
+		case SLOT_EINTR_RECV:
+		case SLOT_EAGAIN_SEND:
+		case SLOT_EAGAIN_RECV:
+			snprintf(f->call, sizeof(f->call), "%s",
+				 k == SLOT_EINTR_SEND || k == SLOT_EAGAIN_SEND ? "send" : "recv");
+			f->errno_value = k <= SLOT_EINTR_RECV ? EINTR : EAGAIN;
 			draw_when(state, f);
 			f->legal = true;
 			break;
@@ -158,14 +192,29 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
 			break;
 		}
 	}
+	for (int k = 0; k < SLOTS; k++) {
+		unsigned percent = k <= SLOT_RECV_MAX	 ? MAX_PERCENT
+				   : k <= SLOT_EAGAIN_RECV ? ERROR_PERCENT
+							   : DELAY_PERCENT;
+
+		take[k] = (allowed & slot_kind[k]) != 0;
+		if (k == SLOT_SEND_MAX || k == SLOT_RECV_MAX) {
+			int eintr = k == SLOT_SEND_MAX ? SLOT_EINTR_SEND : SLOT_EINTR_RECV;
+
+			if ((allowed & EXPLORE_EINTR) && roll[eintr] < ERROR_PERCENT)
+				percent = MAX_WITH_EINTR_PERCENT;
+		}
+		take[k] = take[k] && roll[k] < percent;
+	}
 	for (int dir = 0; dir < 2; dir++) {
-		int max_k = dir == 0 ? 0 : 1, delay_k = dir == 0 ? 4 : 5;
+		int max_k = dir == 0 ? SLOT_SEND_MAX : SLOT_RECV_MAX;
+		int delay_k = dir == 0 ? SLOT_SEND_DELAY : SLOT_RECV_DELAY;
 
 		if (take[max_k] && take[delay_k] && drawn[max_k].bytes <= SMALL_CUT_BYTES &&
 		    drawn[delay_k].delay_us > SMALL_CUT_DELAY_US)
 			drawn[delay_k].delay_us = SMALL_CUT_DELAY_US;
 	}
-	for (int k = 0; k < EXPLORE_KINDS; k++)
+	for (int k = 0; k < SLOTS; k++)
 		if (take[k] && out->n < EXPLORE_MAX_FAULTS)
 			out->faults[out->n++] = drawn[k];
 }

@@ -18,8 +18,9 @@
 /* The seed `tcplab explore` uses without --seed. */
 #define EXPLORE_DEFAULT_SEED 1
 
-/* Two programs, at most one fault of each of the six kinds each. */
-#define EXPLORE_MAX_FAULTS (2 * EXPLORE_KINDS)
+/* Two programs, at most eight fault lines each: send and recv max, EINTR and
+ * EAGAIN on send and on recv, send and recv delay. */
+#define EXPLORE_MAX_FAULTS 16
 
 /* The perturbations of one run: fault lines added to the scenario's own. Each has
  * line 0 (it comes from no line of the file). */
