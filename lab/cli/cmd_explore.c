@@ -118,11 +118,9 @@ static void print_schedule(FILE *out, const struct explore_schedule *s, const ch
 {
 	char line[200];
 
-	for (size_t i = 0; i < s->n; i++) {
-		explore_fault_line(&s->faults[i], line, sizeof(line));
+	for (size_t i = 0; explore_schedule_line(s, i, line, sizeof(line)); i++)
 		fprintf(out, "%s%s\n", indent, line);
-	}
-	if (s->n == 0)
+	if (s->n + s->n_wire == 0)
 		fprintf(out, "%s(nothing: the scenario fails as written)\n", indent);
 }
 
@@ -143,6 +141,21 @@ static void print_counts(FILE *out, const struct scenario *sc, const struct expl
 			any = true;
 		}
 		fprintf(out, "%s\n", any ? "" : "nothing drawn (explore off or every kind set)");
+	}
+	if (sc->link.line != 0) {
+		bool any = false;
+
+		fprintf(out, "  %-6s ", "link");
+		for (int k = 0; k < EXPLORE_LINK_KINDS; k++) {
+			if (c->link_drawn[k] == 0)
+				continue;
+			fprintf(out, "%s%s %" PRIu64 " (took effect in %" PRIu64 ")",
+				any ? ", " : "", scenario_explore_link_words[k], c->link_drawn[k],
+				c->link_fired[k]);
+			any = true;
+		}
+		fprintf(out, "%s\n",
+			any ? "" : "nothing drawn (explore link off, every kind set or measured)");
 	}
 }
 
@@ -245,8 +258,7 @@ static void shrink_and_report(const struct scenario *sc, const struct run_opts *
 	       eo->seed, f->failing_run);
 	put_quoted(stdout, sc->path);
 	printf("\n  replay the shrunk run:    tcplab explore");
-	for (size_t i = 0; i < f->shrunk.n; i++) {
-		explore_fault_line(&f->shrunk.faults[i], line, sizeof(line));
+	for (size_t i = 0; explore_schedule_line(&f->shrunk, i, line, sizeof(line)); i++) {
 		printf(" --add ");
 		put_quoted(stdout, line);
 	}
@@ -359,8 +371,7 @@ static void json_schedule(FILE *out, const struct explore_schedule *s)
 	char line[200];
 
 	fputc('[', out);
-	for (size_t i = 0; i < s->n; i++) {
-		explore_fault_line(&s->faults[i], line, sizeof(line));
+	for (size_t i = 0; explore_schedule_line(s, i, line, sizeof(line)); i++) {
 		if (i > 0)
 			fputs(", ", out);
 		json_string(out, line);
@@ -398,6 +409,16 @@ static int write_json(const char *path, const struct explore_opts *eo, const str
 					", \"took_effect\": %" PRIu64 "}",
 					k ? ", " : "", scenario_explore_words[k],
 					f->counts.drawn[who][k], f->counts.fired[who][k]);
+			fputc('}', out);
+		}
+		if (f->sc->link.line != 0) {
+			fputs(", \"link\": {", out);
+			for (int k = 0; k < EXPLORE_LINK_KINDS; k++)
+				fprintf(out,
+					"%s\"%s\": {\"drawn\": %" PRIu64
+					", \"took_effect\": %" PRIu64 "}",
+					k ? ", " : "", scenario_explore_link_words[k],
+					f->counts.link_drawn[k], f->counts.link_fired[k]);
 			fputc('}', out);
 		}
 		fputc('}', out);

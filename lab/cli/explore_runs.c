@@ -93,6 +93,44 @@ static int error_rule_index(const struct attempt *a, size_t i)
 	return index;
 }
 
+/* What the link says it did, per link kind drawn (once per run). */
+static void count_wire(struct explore_counts *c, const struct attempt *a)
+{
+	const struct run_link *l = &a->rec.link;
+	unsigned drawn = 0, fired = 0;
+
+	for (size_t i = 0; i < a->sched.n_wire; i++) {
+		const struct explore_wire *w = &a->sched.wire[i];
+		unsigned kind = explore_wire_kind(w);
+		bool did = false;
+
+		drawn |= kind;
+		switch (w->shape) {
+		case WIRE_LOSS:
+			did = l->dropped[w->dir][LINK_DROP_LOSS] > 0;
+			break;
+		case WIRE_DROP_DATA:
+			did = l->dropped[w->dir][LINK_DROP_FILTER] > 0;
+			break;
+		case WIRE_REORDER:
+			did = l->reordered[w->dir] > 0;
+			break;
+		case WIRE_DUPLICATE:
+			did = l->duplicated[w->dir] > 0;
+			break;
+		case WIRE_DELAY:
+			did = l->delayed[w->dir] > 0;
+			break;
+		}
+		if (did)
+			fired |= kind;
+	}
+	for (int k = 0; k < EXPLORE_LINK_KINDS; k++) {
+		c->link_drawn[k] += (drawn >> k) & 1;
+		c->link_fired[k] += (fired >> k) & 1;
+	}
+}
+
 /* What the shim says it did in a program, per kind drawn: the calls cut or
  * delayed, and for EINTR and EAGAIN the times its own rule fired. */
 static void count_attempt(struct explore_counts *c, const struct attempt *a)
@@ -128,6 +166,7 @@ static void count_attempt(struct explore_counts *c, const struct attempt *a)
 		if (fired)
 			c->fired[f->who][k]++;
 	}
+	count_wire(c, a);
 }
 
 static void running_remove(struct search *s, uint64_t run)

@@ -46,6 +46,11 @@ void attempt_release(struct attempt *a);
 struct explore_counts {
 	uint64_t drawn[2][EXPLORE_KINDS];
 	uint64_t fired[2][EXPLORE_KINDS];
+	/* The same for the wire, per link kind (bit order of enum
+	 * scenario_explore_link_kind), both directions together: took effect when
+	 * the link lost, held back, duplicated or delayed a packet for it. */
+	uint64_t link_drawn[EXPLORE_LINK_KINDS];
+	uint64_t link_fired[EXPLORE_LINK_KINDS];
 };
 
 struct search {
