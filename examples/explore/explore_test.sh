@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # explore_test.sh TCPLAB CASE SHRUNK: `tcplab explore` on CASE.scn finds the bug of
 # the first version (buggy_CASE/ on PATH) within 50 runs from the default seed,
-# exits 1 and shrinks it to exactly the line SHRUNK; replaying the printed command
-# fails again; the fixed twin passes a few runs with exit 0. Fails otherwise.
+# exits 1 and shrinks it to exactly the lines SHRUNK (separated by " | " when a
+# combination needs more than one); replaying the printed command fails again;
+# the fixed twin passes a few runs with exit 0. Fails otherwise.
 set -uo pipefail
 tcplab=$(realpath "$1")
 case=$2
-shrunk=$3
+shrunk=${3// | /$'\n'}
 here=$(dirname "$(realpath "$0")")
 # The programs: the runfiles' copies of this package's binaries.
 pkg=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
@@ -59,7 +60,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["scenarios"][0]
 assert s["result"] == "fail", s["result"]
-assert s["shrunk"] == [sys.argv[2]], s["shrunk"]
+assert s["shrunk"] == sys.argv[2].split("\n"), s["shrunk"]
 assert s["failing_run"] < 50 and s["runs"] >= 1
 assert sum(k["drawn"] for w in s["tried"].values() for k in w.values()) >= 1
 ' "$out/$case.json" "$shrunk"; then
