@@ -228,13 +228,17 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
 #define WIRE_TIMEOUT_PER_DELAY 500
 
 /* The link kinds an expectation of the scenario measures: drawing them would
- * make a correct program fail. Time (duration, the handshake's RTT, a
- * deadlock's reaction time): loss costs retransmission time-outs, reordering
- * holds packets, delay is time. Packets counted (retransmissions, Wireshark's
- * analysis flags, the link's drops): loss, reordering and duplicates add
- * retransmissions, duplicate ACKs and drops. */
+ * make a correct program fail. Time (the run's duration, the handshake's RTT,
+ * a deadlock's reaction time, zero-window probes, which a timer sends): loss
+ * costs retransmission time-outs, reordering holds packets back, delay is
+ * time. Packets counted (expect packets, retransmissions, Wireshark's analysis
+ * flags, zero windows, probes, segment sizes, which a retransmission may merge):
+ * loss, reordering and duplicates add packets and retransmissions. The link's
+ * drops: loss. */
 static unsigned measured_link_kinds(const struct scenario *sc)
 {
+	const unsigned time = EXPLORE_LINK_LOSS | EXPLORE_LINK_REORDER | EXPLORE_LINK_DELAY;
+	const unsigned packets = EXPLORE_LINK_LOSS | EXPLORE_LINK_REORDER | EXPLORE_LINK_DUPLICATE;
 	unsigned kinds = 0;
 
 	for (size_t i = 0; i < sc->n_expects; i++) {
@@ -242,11 +246,17 @@ static unsigned measured_link_kinds(const struct scenario *sc)
 		case EXPECT_DURATION:
 		case EXPECT_RTT:
 		case EXPECT_DEADLOCK_WITHIN:
-			kinds |= EXPLORE_LINK_LOSS | EXPLORE_LINK_REORDER | EXPLORE_LINK_DELAY;
+			kinds |= time;
 			break;
+		case EXPECT_WINDOW_PROBES:
+			kinds |= time | packets;
+			break;
+		case EXPECT_PACKETS:
 		case EXPECT_RETRANSMISSIONS:
 		case EXPECT_ANALYSIS:
-			kinds |= EXPLORE_LINK_LOSS | EXPLORE_LINK_REORDER | EXPLORE_LINK_DUPLICATE;
+		case EXPECT_ZERO_WINDOW:
+		case EXPECT_SEGMENTS_PAYLOAD:
+			kinds |= packets;
 			break;
 		case EXPECT_LINK_DROPPED:
 			kinds |= EXPLORE_LINK_LOSS;

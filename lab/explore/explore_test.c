@@ -233,6 +233,7 @@ static void test_wire_is_drawn_only_with_a_link(void **state)
 	struct scenario *own = parse(LINK "link client->server loss 1%\nlink seed 9\n");
 	struct scenario *timed = parse(LINK "expect duration < 2s\n");
 	struct scenario *off = parse(LINK "explore link without loss reorder\n");
+	struct scenario *counted = parse(LINK "expect retransmissions == 0\n");
 	struct explore_schedule a, b;
 	unsigned seen[2] = { 0, 0 };
 	bool seed_drawn = false;
@@ -262,6 +263,9 @@ static void test_wire_is_drawn_only_with_a_link(void **state)
 		explore_draw(timed, 1, run, &b);
 		for (size_t i = 0; i < b.n_wire; i++)
 			assert_int_equal(b.wire[i].shape, WIRE_DUPLICATE);
+		explore_draw(counted, 1, run, &b);
+		for (size_t i = 0; i < b.n_wire; i++)
+			assert_int_equal(b.wire[i].shape, WIRE_DELAY);
 		explore_draw(off, 1, run, &b);
 		for (size_t i = 0; i < b.n_wire; i++)
 			assert_int_equal(explore_wire_kind(&b.wire[i]) &
@@ -276,6 +280,7 @@ static void test_wire_is_drawn_only_with_a_link(void **state)
 	scenario_free(own);
 	scenario_free(timed);
 	scenario_free(off);
+	scenario_free(counted);
 }
 
 /* A schedule's lines pasted into the scenario give the link explore_apply
