@@ -49,6 +49,8 @@ struct finding {
 	uint64_t runs_done;
 	double wall_s;
 	struct explore_counts counts;
+	uint64_t timed_out;       /* runs that reached the timeout: neither passed nor failed */
+	uint64_t first_timed_out;
 	bool failed;
 	bool error;
 	uint64_t failing_run;
@@ -292,7 +294,7 @@ static int run_once(const struct scenario *sc, const struct run_opts *opts,
 		print_schedule(stdout, &s, "  ");
 	}
 	report_item(stdout, &a.item, &eo->ropts);
-	status = a.error ? 2 : a.failed ? 1 : 0;
+	status = a.error ? 2 : a.failed || a.timed_out ? 1 : 0;
 	attempt_release(&a);
 	return status;
 }
@@ -319,6 +321,8 @@ static int explore_one(const struct scenario *sc, const struct run_opts *opts,
 	progress_clear(&progress);
 	f->runs_done = s.done;
 	f->counts = s.counts;
+	f->timed_out = s.timed_out;
+	f->first_timed_out = s.first_timed_out;
 	f->wall_s = (double)(proc_now_us() - start_us) / 1e6;
 	if (s.errored != NULL) {
 		f->error = true;
@@ -336,16 +340,29 @@ static int explore_one(const struct scenario *sc, const struct run_opts *opts,
 			shrink_and_report(sc, opts, eo, s.failing, f, &progress);
 		attempt_release(s.failing);
 		free(s.failing);
+	} else if (!f->error && f->runs_done > 0 && f->timed_out == f->runs_done) {
+		printf("INCONCLUSIVE  %s: every one of the %" PRIu64 " runs reached the timeout "
+		       "(%.1f s)\n",
+		       sc->path, f->runs_done, f->wall_s);
 	} else if (!f->error) {
 		printf("PASS  %s: %" PRIu64 " runs of seed %" PRIu64 ", none failed (%.1f s, %.1f "
 		       "runs/s)\n",
 		       sc->path, f->runs_done, eo->seed, f->wall_s,
 		       f->wall_s > 0 ? (double)f->runs_done / f->wall_s : 0.0);
 	}
+	if (f->timed_out > 0) {
+		printf("  %" PRIu64 " of the runs reached the scenario's timeout: slowed down by "
+		       "their schedule or stuck, the lab cannot tell which, so they count as "
+		       "neither passed nor failed; the first: tcplab explore --replay %" PRIu64
+		       ":%" PRIu64 " ",
+		       f->timed_out, eo->seed, f->first_timed_out);
+		put_quoted(stdout, sc->path);
+		printf("\n");
+	}
 	printf("  perturbations drawn, in runs:\n");
 	print_counts(stdout, sc, &f->counts);
 	fflush(stdout);
-	return f->error ? 2 : f->failed ? 1 : 0;
+	return f->error || (!f->failed && f->runs_done > 0 && f->timed_out == f->runs_done) ? 2 : f->failed ? 1 : 0;
 }
 
 /* ---- --json ------------------------------------------------------------------ */
@@ -397,10 +414,12 @@ static int write_json(const char *path, const struct explore_opts *eo, const str
 		json_string(out, f->sc->path);
 		fprintf(out, ", \"runs\": %" PRIu64 ", \"seconds\": %.3f, ", f->runs_done,
 			f->wall_s);
+		fprintf(out, "\"timed_out\": %" PRIu64 ", ", f->timed_out);
 		fprintf(out, "\"result\": \"%s\",\n     \"tried\": {",
-			f->error    ? "error"
-			: f->failed ? "fail"
-				    : "pass");
+			f->error				 ? "error"
+			: f->failed				 ? "fail"
+			: f->runs_done > 0 && f->timed_out == f->runs_done ? "inconclusive"
+							 : "pass");
 		for (int who = 0; who < 2; who++) {
 			fprintf(out, "%s\"%s\": {", who ? ", " : "", scenario_who_name(who));
 			for (int k = 0; k < EXPLORE_KINDS; k++)

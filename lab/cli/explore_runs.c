@@ -31,6 +31,16 @@ static void *attempt_thread(void *arg)
 	return NULL;
 }
 
+/* The scenario says its run ends at the timeout (`expect outcome timeout`). */
+static bool expects_timeout(const struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->n_expects; i++)
+		if (sc->expects[i].kind == EXPECT_OUTCOME &&
+		    sc->expects[i].value == OUTCOME_TIMEOUT)
+			return true;
+	return false;
+}
+
 int attempt_run(struct attempt *a, const struct scenario *sc, const struct explore_schedule *s,
 		const char *name, const struct run_opts *opts, bool keep_pcap)
 {
@@ -61,6 +71,10 @@ int attempt_run(struct attempt *a, const struct scenario *sc, const struct explo
 				break;
 			}
 		}
+	}
+	if (a->failed && a->rec.outcome == OUTCOME_TIMEOUT && !expects_timeout(&a->view)) {
+		a->failed = false;
+		a->timed_out = true;
 	}
 	if (!keep_pcap && a->rec.pcap_path[0] != '\0')
 		unlink(a->rec.pcap_path);
@@ -231,6 +245,11 @@ static void *search_worker(void *arg)
 			}
 		} else if (!a->error) {
 			count_attempt(&s->counts, a);
+			if (a->timed_out) {
+				s->timed_out++;
+				if (run < s->first_timed_out)
+					s->first_timed_out = run;
+			}
 			if (a->failed && run < s->failing_run) {
 				if (s->failing != NULL) {
 					attempt_release(s->failing);
@@ -259,6 +278,8 @@ void search_run(struct search *s, int jobs, void (*tick)(struct search *, void *
 	s->done = 0;
 	s->n_running = 0;
 	s->failing_run = UINT64_MAX;
+	s->timed_out = 0;
+	s->first_timed_out = UINT64_MAX;
 	s->failing = NULL;
 	s->errored = NULL;
 	for (int w = 0; w < jobs && w < 256; w++)

@@ -28,6 +28,10 @@ struct attempt {
 	struct facts *facts;
 	bool error;                /* the lab could not run or judge it: item.error says why */
 	bool failed;               /* some expectation did not hold */
+	/* The run reached the scenario's timeout (which it does not expect):
+	 * slow under its schedule or stuck, the lab cannot tell which, so it
+	 * counts as neither failed nor passed (failed is false). */
+	bool timed_out;
 	int failed_line;           /* the first expectation that did not hold: its line */
 	const char *failed_source; /* ... as written */
 	const char *failed_text;   /* ... and its verdict in words */
@@ -72,6 +76,8 @@ struct search {
 	struct attempt *failing;
 	struct attempt *errored; /* a run the lab could not do (the search stops) */
 	struct explore_counts counts;
+	uint64_t timed_out;       /* runs that reached the timeout (attempt.timed_out) */
+	uint64_t first_timed_out; /* the lowest of them; UINT64_MAX none */
 	int64_t busy_us; /* summed wall time of the runs */
 };
 
