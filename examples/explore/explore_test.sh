@@ -80,6 +80,24 @@ for bad in "--runs 0" "--replay 1" "--time 10" "--seed x"; do
 	fi
 done
 
+if [ "$case" = two_reads ]; then
+	echo "== a run that reaches the timeout is neither passed nor failed"
+	cat >"$out/slow.scn" <<'EOF'
+scenario "A client slower than the timeout: slow or stuck, the lab cannot tell"
+timeout 1s
+client sleep 3
+expect outcome completed
+EOF
+	"$tcplab" explore --runs 2 -j 2 --pcap-dir "$out" "$out/slow.scn" >"$out/slow.txt" 2>&1
+	rc=$?
+	cat "$out/slow.txt"
+	if [ $rc -ne 2 ] || ! grep -q "^INCONCLUSIVE" "$out/slow.txt" ||
+		! grep -q "2 of the runs reached the scenario's timeout" "$out/slow.txt"; then
+		echo "FAILED: explore exited $rc on runs that all reached the timeout, not 2 (INCONCLUSIVE)"
+		failed=1
+	fi
+fi
+
 echo "== the fixed twin under explore, 10 runs"
 PATH="$bin:$PATH" "$tcplab" explore --runs 10 -j 2 --pcap-dir "$out" "$scn" >"$out/fixed.txt" 2>&1
 rc=$?
