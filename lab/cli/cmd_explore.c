@@ -49,7 +49,7 @@ struct finding {
 	uint64_t runs_done;
 	double wall_s;
 	struct explore_counts counts;
-	uint64_t timed_out;       /* runs that reached the timeout: neither passed nor failed */
+	uint64_t timed_out; /* runs that reached the timeout: neither passed nor failed */
 	uint64_t first_timed_out;
 	bool failed;
 	bool error;
@@ -362,7 +362,9 @@ static int explore_one(const struct scenario *sc, const struct run_opts *opts,
 	printf("  perturbations drawn, in runs:\n");
 	print_counts(stdout, sc, &f->counts);
 	fflush(stdout);
-	return f->error || (!f->failed && f->runs_done > 0 && f->timed_out == f->runs_done) ? 2 : f->failed ? 1 : 0;
+	return f->error || (!f->failed && f->runs_done > 0 && f->timed_out == f->runs_done) ? 2
+	       : f->failed                                                                  ? 1
+											    : 0;
 }
 
 /* ---- --json ------------------------------------------------------------------ */
@@ -416,10 +418,10 @@ static int write_json(const char *path, const struct explore_opts *eo, const str
 			f->wall_s);
 		fprintf(out, "\"timed_out\": %" PRIu64 ", ", f->timed_out);
 		fprintf(out, "\"result\": \"%s\",\n     \"tried\": {",
-			f->error				 ? "error"
-			: f->failed				 ? "fail"
+			f->error                                           ? "error"
+			: f->failed                                        ? "fail"
 			: f->runs_done > 0 && f->timed_out == f->runs_done ? "inconclusive"
-							 : "pass");
+									   : "pass");
 		for (int who = 0; who < 2; who++) {
 			fprintf(out, "%s\"%s\": {", who ? ", " : "", scenario_who_name(who));
 			for (int k = 0; k < EXPLORE_KINDS; k++)

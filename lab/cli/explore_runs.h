@@ -26,8 +26,8 @@ struct attempt {
 	struct run_record rec;
 	struct report_item item;
 	struct facts *facts;
-	bool error;                /* the lab could not run or judge it: item.error says why */
-	bool failed;               /* some expectation did not hold */
+	bool error;  /* the lab could not run or judge it: item.error says why */
+	bool failed; /* some expectation did not hold */
 	/* The run reached the scenario's timeout (which it does not expect):
 	 * slow under its schedule or stuck, the lab cannot tell which, so it
 	 * counts as neither failed nor passed (failed is false). */
@@ -78,7 +78,7 @@ struct search {
 	struct explore_counts counts;
 	uint64_t timed_out;       /* runs that reached the timeout (attempt.timed_out) */
 	uint64_t first_timed_out; /* the lowest of them; UINT64_MAX none */
-	int64_t busy_us; /* summed wall time of the runs */
+	int64_t busy_us;          /* summed wall time of the runs */
 };
 
 /* Starts `jobs` workers on the search and returns when they are done; while they

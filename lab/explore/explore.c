@@ -154,12 +154,12 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
 			 struct explore_schedule *out)
 {
 	static const unsigned slot_kind[SLOTS] = {
-		EXPLORE_SEND_MAX,   EXPLORE_RECV_MAX,	EXPLORE_EINTR,	    EXPLORE_EINTR,
-		EXPLORE_EAGAIN,	    EXPLORE_EAGAIN,	EXPLORE_SEND_DELAY, EXPLORE_RECV_DELAY,
+		EXPLORE_SEND_MAX, EXPLORE_RECV_MAX, EXPLORE_EINTR,      EXPLORE_EINTR,
+		EXPLORE_EAGAIN,   EXPLORE_EAGAIN,   EXPLORE_SEND_DELAY, EXPLORE_RECV_DELAY,
 	};
 	static const enum fault_kind slot_fault[SLOTS] = {
-		FAULT_SEND_MAX, FAULT_RECV_MAX, FAULT_ERROR,	  FAULT_ERROR,
-		FAULT_ERROR,	FAULT_ERROR,	FAULT_SEND_DELAY, FAULT_RECV_DELAY,
+		FAULT_SEND_MAX, FAULT_RECV_MAX, FAULT_ERROR,      FAULT_ERROR,
+		FAULT_ERROR,    FAULT_ERROR,    FAULT_SEND_DELAY, FAULT_RECV_DELAY,
 	};
 	struct fault drawn[SLOTS];
 	unsigned roll[SLOTS];
@@ -193,7 +193,7 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
 		}
 	}
 	for (int k = 0; k < SLOTS; k++) {
-		unsigned percent = k <= SLOT_RECV_MAX	 ? MAX_PERCENT
+		unsigned percent = k <= SLOT_RECV_MAX      ? MAX_PERCENT
 				   : k <= SLOT_EAGAIN_RECV ? ERROR_PERCENT
 							   : DELAY_PERCENT;
 
@@ -285,8 +285,7 @@ static unsigned allowed_wire_kinds(const struct scenario *sc, int d)
 		allowed &= ~EXPLORE_LINK_REORDER;
 	if (f->duplicate_pcm != 0)
 		allowed &= ~EXPLORE_LINK_DUPLICATE;
-	if (f->delay_us != 0 || f->jitter_us != 0 ||
-	    sc->timeout_us / WIRE_TIMEOUT_PER_DELAY < 1000)
+	if (f->delay_us != 0 || f->jitter_us != 0 || sc->timeout_us / WIRE_TIMEOUT_PER_DELAY < 1000)
 		allowed &= ~EXPLORE_LINK_DELAY;
 	return allowed;
 }
@@ -404,7 +403,8 @@ void explore_apply(const struct scenario *sc, const struct explore_schedule *s,
 			if (f->n_filters < SCENARIO_LINK_MAX_FILTERS)
 				f->filters[f->n_filters++] = (struct scenario_link_filter){
 					.filter = (char *)EXPLORE_DATA_FILTER,
-					.mode = w->first_n == 1 ? LINK_FILTER_ONCE : LINK_FILTER_FIRST,
+					.mode = w->first_n == 1 ? LINK_FILTER_ONCE
+								: LINK_FILTER_FIRST,
 					.n = w->first_n,
 				};
 			break;
@@ -543,7 +543,7 @@ void explore_wire_line(const struct explore_wire *w, char *buf, size_t len)
 	case WIRE_DUPLICATE:
 		format_percent(w->pcm, v, sizeof(v));
 		snprintf(buf, len, "link %s %s %s", dir,
-			 w->shape == WIRE_LOSS	      ? "loss"
+			 w->shape == WIRE_LOSS      ? "loss"
 			 : w->shape == WIRE_REORDER ? "reorder"
 						    : "duplicate",
 			 v);

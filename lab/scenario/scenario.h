@@ -235,8 +235,10 @@ struct scenario {
 	struct scenario_link link;
 	unsigned explore_kinds[2]; /* per enum scenario_who: EXPLORE_ALL unless narrowed */
 	int explore_line[2];       /* the `explore` line, 0 when none */
-	unsigned explore_link_kinds; /* enum scenario_explore_link_kind bits: EXPLORE_LINK_ALL unless narrowed */
-	int explore_link_line;       /* the `explore link` line, 0 when none */
+	/* The same for the wire (enum scenario_explore_link_kind bits): EXPLORE_LINK_ALL
+	 * unless an `explore link` line narrows it, on line explore_link_line (0: none). */
+	unsigned explore_link_kinds;
+	int explore_link_line;
 };
 
 /* Reads and parses the file at path. On success *out is a new scenario (free with
