@@ -201,7 +201,9 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
 		if (k == SLOT_SEND_MAX || k == SLOT_RECV_MAX) {
 			int eintr = k == SLOT_SEND_MAX ? SLOT_EINTR_SEND : SLOT_EINTR_RECV;
 
-			if ((allowed & EXPLORE_EINTR) && roll[eintr] < ERROR_PERCENT)
+			/* by the roll alone, allowed or not: leaving EINTR out
+			 * changes nothing else */
+			if (roll[eintr] < ERROR_PERCENT)
 				percent = MAX_WITH_EINTR_PERCENT;
 		}
 		take[k] = take[k] && roll[k] < percent;

@@ -97,6 +97,31 @@ static void test_narrowed_and_existing_kinds_are_not_drawn(void **state)
 	scenario_free(sc);
 }
 
+/* Leaving a kind out takes its lines away and changes nothing else. */
+static void test_leaving_a_kind_out_changes_nothing_else(void **state)
+{
+	struct scenario *all = parse(HEAD), *narrow = parse(HEAD "explore client without eintr\n");
+	struct explore_schedule a, b;
+
+	(void)state;
+	for (uint64_t run = 0; run < 300; run++) {
+		struct explore_schedule want = { .n = 0 };
+
+		explore_draw(all, 1, run, &a);
+		explore_draw(narrow, 1, run, &b);
+		for (size_t i = 0; i < a.n; i++)
+			if (!(a.faults[i].who == WHO_CLIENT &&
+			      explore_fault_kind(&a.faults[i]) == EXPLORE_EINTR))
+				want.faults[want.n++] = a.faults[i];
+		if (want.n == 0) /* the narrowed schedule is empty and drawn again */
+			continue;
+		assert_int_equal(b.n, want.n);
+		assert_memory_equal(b.faults, want.faults, b.n * sizeof(b.faults[0]));
+	}
+	scenario_free(all);
+	scenario_free(narrow);
+}
+
 /* Every drawn fault printed as a line parses back to the same fault. */
 static void test_fault_lines_parse_back(void **state)
 {
@@ -432,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_same_seed_and_run_give_the_same_schedule),
 		cmocka_unit_test(test_every_kind_is_drawn_and_errors_are_legal),
 		cmocka_unit_test(test_narrowed_and_existing_kinds_are_not_drawn),
+		cmocka_unit_test(test_leaving_a_kind_out_changes_nothing_else),
 		cmocka_unit_test(test_fault_lines_parse_back),
 		cmocka_unit_test(test_fault_line_words),
 		cmocka_unit_test(test_shrink_finds_the_one_line_and_the_largest_size),
