@@ -3,12 +3,15 @@
 # bugs, and whether the perturbations are legal. Prints:
 #   - runs per second of `explore --runs R -j 2` on scenarios/sixteen.scn;
 #   - for each first version in examples/explore/ (two_reads, eintr, eagain,
-#     restart): the run that failed, the runs spent shrinking, the shrunk lines,
-#     the wall time to find and shrink; and whether replaying the printed command
-#     fails the same way, REPLAYS times;
-#   - for each fixed twin: FIXED runs, how many failed (the target is 0);
+#     restart, and lines: a bug only the wire's loss finds): the run that failed,
+#     the runs spent shrinking, the shrunk lines, the wall time to find and
+#     shrink; and whether replaying the printed command fails the same way,
+#     REPLAYS times;
+#   - for each fixed twin: FIXED runs, how many failed (the target is 0); for
+#     lines, which runs over the wire, the link perturbations drawn;
 #   - Python's http.server with curl and redis-server with redis-cli (when
-#     installed): OTHERS runs each, how many failed (the target is 0).
+#     installed), both over the wire: OTHERS runs each, how many failed (the
+#     target is 0), and what was drawn, program and link.
 # Usage: bench/explore_bench.sh [R] [FIXED] [OTHERS] [REPLAYS]
 #        (defaults 100 200 100 10; as root; builds with Bazel first)
 set -uo pipefail
@@ -42,7 +45,7 @@ echo "sixteen: $runs runs with -j 2 in $(secs $((t1 - t0))) s:" \
 	"$(awk -v n="$runs" -v us=$((t1 - t0)) 'BEGIN {printf "%.2f", n / (us / 1e6)}') runs/s (exit $rc)"
 
 # ---- the examples' bugs ---------------------------------------------------------------
-for case in two_reads eintr eagain restart; do
+for case in two_reads eintr eagain restart lines; do
 	buggy=$(ls -d "$ex"/buggy_"$case"/)
 	t0=$(now_us)
 	PATH="$buggy:$ex:$PATH" "$tcplab" explore --runs 200 -j 2 --pcap-dir "$out/pcap" \
@@ -73,6 +76,7 @@ for case in two_reads eintr eagain restart; do
 	t1=$(now_us)
 	echo "$case (fixed twin): exit $rc, $(sed -n 's/^\(PASS\|FAIL\)  [^:]*: \(.*\)/\1 \2/p' "$out/$case.fixed.txt" | head -1)," \
 		"$(secs $((t1 - t0))) s"
+	grep '^  link ' "$out/$case.fixed.txt"
 	[ $rc -eq 0 ] || sed -n '/found at/,/failed:/p' "$out/$case.fixed.txt"
 done
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # explore_test.sh TCPLAB CASE SHRUNK: `tcplab explore` on CASE.scn finds the bug of
 # the first version (buggy_CASE/ on PATH) within 50 runs from the default seed,
-# exits 1 and shrinks it to exactly the line SHRUNK; replaying the printed command
-# fails again; the fixed twin passes a few runs with exit 0. Fails otherwise.
+# exits 1 and shrinks it to exactly the lines SHRUNK (separated by " | " when a
+# combination needs more than one); replaying the printed command fails again;
+# the fixed twin passes a few runs with exit 0. Fails otherwise.
 set -uo pipefail
 tcplab=$(realpath "$1")
 case=$2
-shrunk=$3
+shrunk=${3// | /$'\n'}
 here=$(dirname "$(realpath "$0")")
 # The programs: the runfiles' copies of this package's binaries.
 pkg=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
@@ -59,7 +60,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["scenarios"][0]
 assert s["result"] == "fail", s["result"]
-assert s["shrunk"] == [sys.argv[2]], s["shrunk"]
+assert s["shrunk"] == sys.argv[2].split("\n"), s["shrunk"]
 assert s["failing_run"] < 50 and s["runs"] >= 1
 assert sum(k["drawn"] for w in s["tried"].values() for k in w.values()) >= 1
 ' "$out/$case.json" "$shrunk"; then
@@ -78,6 +79,24 @@ for bad in "--runs 0" "--replay 1" "--time 10" "--seed x"; do
 		failed=1
 	fi
 done
+
+if [ "$case" = two_reads ]; then
+	echo "== a run that reaches the timeout is neither passed nor failed"
+	cat >"$out/slow.scn" <<'EOF'
+scenario "A client slower than the timeout: slow or stuck, the lab cannot tell"
+timeout 1s
+client sleep 3
+expect outcome completed
+EOF
+	"$tcplab" explore --runs 2 -j 2 --pcap-dir "$out" "$out/slow.scn" >"$out/slow.txt" 2>&1
+	rc=$?
+	cat "$out/slow.txt"
+	if [ $rc -ne 2 ] || ! grep -q "^INCONCLUSIVE" "$out/slow.txt" ||
+		! grep -q "2 of the runs reached the scenario's timeout" "$out/slow.txt"; then
+		echo "FAILED: explore exited $rc on runs that all reached the timeout, not 2 (INCONCLUSIVE)"
+		failed=1
+	fi
+fi
 
 echo "== the fixed twin under explore, 10 runs"
 PATH="$bin:$PATH" "$tcplab" explore --runs 10 -j 2 --pcap-dir "$out" "$scn" >"$out/fixed.txt" 2>&1

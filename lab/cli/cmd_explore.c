@@ -49,6 +49,8 @@ struct finding {
 	uint64_t runs_done;
 	double wall_s;
 	struct explore_counts counts;
+	uint64_t timed_out; /* runs that reached the timeout: neither passed nor failed */
+	uint64_t first_timed_out;
 	bool failed;
 	bool error;
 	uint64_t failing_run;
@@ -118,11 +120,9 @@ static void print_schedule(FILE *out, const struct explore_schedule *s, const ch
 {
 	char line[200];
 
-	for (size_t i = 0; i < s->n; i++) {
-		explore_fault_line(&s->faults[i], line, sizeof(line));
+	for (size_t i = 0; explore_schedule_line(s, i, line, sizeof(line)); i++)
 		fprintf(out, "%s%s\n", indent, line);
-	}
-	if (s->n == 0)
+	if (s->n + s->n_wire == 0)
 		fprintf(out, "%s(nothing: the scenario fails as written)\n", indent);
 }
 
@@ -143,6 +143,21 @@ static void print_counts(FILE *out, const struct scenario *sc, const struct expl
 			any = true;
 		}
 		fprintf(out, "%s\n", any ? "" : "nothing drawn (explore off or every kind set)");
+	}
+	if (sc->link.line != 0) {
+		bool any = false;
+
+		fprintf(out, "  %-6s ", "link");
+		for (int k = 0; k < EXPLORE_LINK_KINDS; k++) {
+			if (c->link_drawn[k] == 0)
+				continue;
+			fprintf(out, "%s%s %" PRIu64 " (took effect in %" PRIu64 ")",
+				any ? ", " : "", scenario_explore_link_words[k], c->link_drawn[k],
+				c->link_fired[k]);
+			any = true;
+		}
+		fprintf(out, "%s\n",
+			any ? "" : "nothing drawn (explore link off, every kind set or measured)");
 	}
 }
 
@@ -245,8 +260,7 @@ static void shrink_and_report(const struct scenario *sc, const struct run_opts *
 	       eo->seed, f->failing_run);
 	put_quoted(stdout, sc->path);
 	printf("\n  replay the shrunk run:    tcplab explore");
-	for (size_t i = 0; i < f->shrunk.n; i++) {
-		explore_fault_line(&f->shrunk.faults[i], line, sizeof(line));
+	for (size_t i = 0; explore_schedule_line(&f->shrunk, i, line, sizeof(line)); i++) {
 		printf(" --add ");
 		put_quoted(stdout, line);
 	}
@@ -280,7 +294,7 @@ static int run_once(const struct scenario *sc, const struct run_opts *opts,
 		print_schedule(stdout, &s, "  ");
 	}
 	report_item(stdout, &a.item, &eo->ropts);
-	status = a.error ? 2 : a.failed ? 1 : 0;
+	status = a.error ? 2 : a.failed || a.timed_out ? 1 : 0;
 	attempt_release(&a);
 	return status;
 }
@@ -307,6 +321,8 @@ static int explore_one(const struct scenario *sc, const struct run_opts *opts,
 	progress_clear(&progress);
 	f->runs_done = s.done;
 	f->counts = s.counts;
+	f->timed_out = s.timed_out;
+	f->first_timed_out = s.first_timed_out;
 	f->wall_s = (double)(proc_now_us() - start_us) / 1e6;
 	if (s.errored != NULL) {
 		f->error = true;
@@ -324,16 +340,31 @@ static int explore_one(const struct scenario *sc, const struct run_opts *opts,
 			shrink_and_report(sc, opts, eo, s.failing, f, &progress);
 		attempt_release(s.failing);
 		free(s.failing);
+	} else if (!f->error && f->runs_done > 0 && f->timed_out == f->runs_done) {
+		printf("INCONCLUSIVE  %s: every one of the %" PRIu64 " runs reached the timeout "
+		       "(%.1f s)\n",
+		       sc->path, f->runs_done, f->wall_s);
 	} else if (!f->error) {
 		printf("PASS  %s: %" PRIu64 " runs of seed %" PRIu64 ", none failed (%.1f s, %.1f "
 		       "runs/s)\n",
 		       sc->path, f->runs_done, eo->seed, f->wall_s,
 		       f->wall_s > 0 ? (double)f->runs_done / f->wall_s : 0.0);
 	}
+	if (f->timed_out > 0) {
+		printf("  %" PRIu64 " of the runs reached the scenario's timeout: slowed down by "
+		       "their schedule or stuck, the lab cannot tell which, so they count as "
+		       "neither passed nor failed; the first: tcplab explore --replay %" PRIu64
+		       ":%" PRIu64 " ",
+		       f->timed_out, eo->seed, f->first_timed_out);
+		put_quoted(stdout, sc->path);
+		printf("\n");
+	}
 	printf("  perturbations drawn, in runs:\n");
 	print_counts(stdout, sc, &f->counts);
 	fflush(stdout);
-	return f->error ? 2 : f->failed ? 1 : 0;
+	return f->error || (!f->failed && f->runs_done > 0 && f->timed_out == f->runs_done) ? 2
+	       : f->failed                                                                  ? 1
+											    : 0;
 }
 
 /* ---- --json ------------------------------------------------------------------ */
@@ -359,8 +390,7 @@ static void json_schedule(FILE *out, const struct explore_schedule *s)
 	char line[200];
 
 	fputc('[', out);
-	for (size_t i = 0; i < s->n; i++) {
-		explore_fault_line(&s->faults[i], line, sizeof(line));
+	for (size_t i = 0; explore_schedule_line(s, i, line, sizeof(line)); i++) {
 		if (i > 0)
 			fputs(", ", out);
 		json_string(out, line);
@@ -386,10 +416,12 @@ static int write_json(const char *path, const struct explore_opts *eo, const str
 		json_string(out, f->sc->path);
 		fprintf(out, ", \"runs\": %" PRIu64 ", \"seconds\": %.3f, ", f->runs_done,
 			f->wall_s);
+		fprintf(out, "\"timed_out\": %" PRIu64 ", ", f->timed_out);
 		fprintf(out, "\"result\": \"%s\",\n     \"tried\": {",
-			f->error    ? "error"
-			: f->failed ? "fail"
-				    : "pass");
+			f->error                                           ? "error"
+			: f->failed                                        ? "fail"
+			: f->runs_done > 0 && f->timed_out == f->runs_done ? "inconclusive"
+									   : "pass");
 		for (int who = 0; who < 2; who++) {
 			fprintf(out, "%s\"%s\": {", who ? ", " : "", scenario_who_name(who));
 			for (int k = 0; k < EXPLORE_KINDS; k++)
@@ -398,6 +430,16 @@ static int write_json(const char *path, const struct explore_opts *eo, const str
 					", \"took_effect\": %" PRIu64 "}",
 					k ? ", " : "", scenario_explore_words[k],
 					f->counts.drawn[who][k], f->counts.fired[who][k]);
+			fputc('}', out);
+		}
+		if (f->sc->link.line != 0) {
+			fputs(", \"link\": {", out);
+			for (int k = 0; k < EXPLORE_LINK_KINDS; k++)
+				fprintf(out,
+					"%s\"%s\": {\"drawn\": %" PRIu64
+					", \"took_effect\": %" PRIu64 "}",
+					k ? ", " : "", scenario_explore_link_words[k],
+					f->counts.link_drawn[k], f->counts.link_fired[k]);
 			fputc('}', out);
 		}
 		fputc('}', out);

@@ -31,6 +31,16 @@ static void *attempt_thread(void *arg)
 	return NULL;
 }
 
+/* The scenario says its run ends at the timeout (`expect outcome timeout`). */
+static bool expects_timeout(const struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->n_expects; i++)
+		if (sc->expects[i].kind == EXPECT_OUTCOME &&
+		    sc->expects[i].value == OUTCOME_TIMEOUT)
+			return true;
+	return false;
+}
+
 int attempt_run(struct attempt *a, const struct scenario *sc, const struct explore_schedule *s,
 		const char *name, const struct run_opts *opts, bool keep_pcap)
 {
@@ -62,6 +72,10 @@ int attempt_run(struct attempt *a, const struct scenario *sc, const struct explo
 			}
 		}
 	}
+	if (a->failed && a->rec.outcome == OUTCOME_TIMEOUT && !expects_timeout(&a->view)) {
+		a->failed = false;
+		a->timed_out = true;
+	}
 	if (!keep_pcap && a->rec.pcap_path[0] != '\0')
 		unlink(a->rec.pcap_path);
 	return 0;
@@ -91,6 +105,44 @@ static int error_rule_index(const struct attempt *a, size_t i)
 		if (a->view.faults[j].who == who && a->view.faults[j].kind == FAULT_ERROR)
 			index++;
 	return index;
+}
+
+/* What the link says it did, per link kind drawn (once per run). */
+static void count_wire(struct explore_counts *c, const struct attempt *a)
+{
+	const struct run_link *l = &a->rec.link;
+	unsigned drawn = 0, fired = 0;
+
+	for (size_t i = 0; i < a->sched.n_wire; i++) {
+		const struct explore_wire *w = &a->sched.wire[i];
+		unsigned kind = explore_wire_kind(w);
+		bool did = false;
+
+		drawn |= kind;
+		switch (w->shape) {
+		case WIRE_LOSS:
+			did = l->dropped[w->dir][LINK_DROP_LOSS] > 0;
+			break;
+		case WIRE_DROP_DATA:
+			did = l->dropped[w->dir][LINK_DROP_FILTER] > 0;
+			break;
+		case WIRE_REORDER:
+			did = l->reordered[w->dir] > 0;
+			break;
+		case WIRE_DUPLICATE:
+			did = l->duplicated[w->dir] > 0;
+			break;
+		case WIRE_DELAY:
+			did = l->delayed[w->dir] > 0;
+			break;
+		}
+		if (did)
+			fired |= kind;
+	}
+	for (int k = 0; k < EXPLORE_LINK_KINDS; k++) {
+		c->link_drawn[k] += (drawn >> k) & 1;
+		c->link_fired[k] += (fired >> k) & 1;
+	}
 }
 
 /* What the shim says it did in a program, per kind drawn: the calls cut or
@@ -128,6 +180,7 @@ static void count_attempt(struct explore_counts *c, const struct attempt *a)
 		if (fired)
 			c->fired[f->who][k]++;
 	}
+	count_wire(c, a);
 }
 
 static void running_remove(struct search *s, uint64_t run)
@@ -192,6 +245,11 @@ static void *search_worker(void *arg)
 			}
 		} else if (!a->error) {
 			count_attempt(&s->counts, a);
+			if (a->timed_out) {
+				s->timed_out++;
+				if (run < s->first_timed_out)
+					s->first_timed_out = run;
+			}
 			if (a->failed && run < s->failing_run) {
 				if (s->failing != NULL) {
 					attempt_release(s->failing);
@@ -220,6 +278,8 @@ void search_run(struct search *s, int jobs, void (*tick)(struct search *, void *
 	s->done = 0;
 	s->n_running = 0;
 	s->failing_run = UINT64_MAX;
+	s->timed_out = 0;
+	s->first_timed_out = UINT64_MAX;
 	s->failing = NULL;
 	s->errored = NULL;
 	for (int w = 0; w < jobs && w < 256; w++)

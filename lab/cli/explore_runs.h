@@ -26,8 +26,12 @@ struct attempt {
 	struct run_record rec;
 	struct report_item item;
 	struct facts *facts;
-	bool error;                /* the lab could not run or judge it: item.error says why */
-	bool failed;               /* some expectation did not hold */
+	bool error;  /* the lab could not run or judge it: item.error says why */
+	bool failed; /* some expectation did not hold */
+	/* The run reached the scenario's timeout (which it does not expect):
+	 * slow under its schedule or stuck, the lab cannot tell which, so it
+	 * counts as neither failed nor passed (failed is false). */
+	bool timed_out;
 	int failed_line;           /* the first expectation that did not hold: its line */
 	const char *failed_source; /* ... as written */
 	const char *failed_text;   /* ... and its verdict in words */
@@ -46,6 +50,11 @@ void attempt_release(struct attempt *a);
 struct explore_counts {
 	uint64_t drawn[2][EXPLORE_KINDS];
 	uint64_t fired[2][EXPLORE_KINDS];
+	/* The same for the wire, per link kind (bit order of enum
+	 * scenario_explore_link_kind), both directions together: took effect when
+	 * the link lost, held back, duplicated or delayed a packet for it. */
+	uint64_t link_drawn[EXPLORE_LINK_KINDS];
+	uint64_t link_fired[EXPLORE_LINK_KINDS];
 };
 
 struct search {
@@ -67,7 +76,9 @@ struct search {
 	struct attempt *failing;
 	struct attempt *errored; /* a run the lab could not do (the search stops) */
 	struct explore_counts counts;
-	int64_t busy_us; /* summed wall time of the runs */
+	uint64_t timed_out;       /* runs that reached the timeout (attempt.timed_out) */
+	uint64_t first_timed_out; /* the lowest of them; UINT64_MAX none */
+	int64_t busy_us;          /* summed wall time of the runs */
 };
 
 /* Starts `jobs` workers on the search and returns when they are done; while they

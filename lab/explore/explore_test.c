@@ -97,6 +97,31 @@ static void test_narrowed_and_existing_kinds_are_not_drawn(void **state)
 	scenario_free(sc);
 }
 
+/* Leaving a kind out takes its lines away and changes nothing else. */
+static void test_leaving_a_kind_out_changes_nothing_else(void **state)
+{
+	struct scenario *all = parse(HEAD), *narrow = parse(HEAD "explore client without eintr\n");
+	struct explore_schedule a, b;
+
+	(void)state;
+	for (uint64_t run = 0; run < 300; run++) {
+		struct explore_schedule want = { .n = 0 };
+
+		explore_draw(all, 1, run, &a);
+		explore_draw(narrow, 1, run, &b);
+		for (size_t i = 0; i < a.n; i++)
+			if (!(a.faults[i].who == WHO_CLIENT &&
+			      explore_fault_kind(&a.faults[i]) == EXPLORE_EINTR))
+				want.faults[want.n++] = a.faults[i];
+		if (want.n == 0) /* the narrowed schedule is empty and drawn again */
+			continue;
+		assert_int_equal(b.n, want.n);
+		assert_memory_equal(b.faults, want.faults, b.n * sizeof(b.faults[0]));
+	}
+	scenario_free(all);
+	scenario_free(narrow);
+}
+
 /* Every drawn fault printed as a line parses back to the same fault. */
 static void test_fault_lines_parse_back(void **state)
 {
@@ -220,6 +245,197 @@ static void test_shrink_keeps_a_combination_and_makes_it_mild(void **state)
 	scenario_free(sc);
 }
 
+/* ---- the wire ---- */
+
+#define LINK HEAD "link mtu 1500\n"
+
+/* Link lines are drawn only for a scenario with a link, each kind in each
+ * direction, never one the scenario sets or measures or leaves out; the
+ * programs' draws do not change with a link. */
+static void test_wire_is_drawn_only_with_a_link(void **state)
+{
+	struct scenario *plain = parse(HEAD), *link = parse(LINK);
+	struct scenario *own = parse(LINK "link client->server loss 1%\nlink seed 9\n");
+	struct scenario *timed = parse(LINK "expect duration < 2s\n");
+	struct scenario *off = parse(LINK "explore link without loss reorder\n");
+	struct scenario *counted = parse(LINK "expect retransmissions == 0\n");
+	struct explore_schedule a, b;
+	unsigned seen[2] = { 0, 0 };
+	bool seed_drawn = false;
+
+	(void)state;
+	for (uint64_t run = 0; run < 300; run++) {
+		explore_draw(plain, 1, run, &a);
+		assert_int_equal(a.n_wire, 0);
+		assert_int_equal(a.link_seed, 0);
+		explore_draw(link, 1, run, &b);
+		if (b.n > 0) { /* the same program draws, with or without the wire */
+			assert_int_equal(a.n, b.n);
+			assert_memory_equal(a.faults, b.faults, a.n * sizeof(a.faults[0]));
+		}
+		for (size_t i = 0; i < b.n_wire; i++) {
+			seen[b.wire[i].dir] |= explore_wire_kind(&b.wire[i]);
+			if (b.wire[i].shape == WIRE_DELAY)
+				assert_true(b.wire[i].delay_us >= 1000 &&
+					    b.wire[i].delay_us <= 20000);
+		}
+		seed_drawn |= b.link_seed != 0;
+		explore_draw(own, 1, run, &b);
+		assert_int_equal(b.link_seed, 0); /* the scenario's own seed stays */
+		for (size_t i = 0; i < b.n_wire; i++)
+			assert_false(b.wire[i].dir == LINK_C2S &&
+				     explore_wire_kind(&b.wire[i]) == EXPLORE_LINK_LOSS);
+		explore_draw(timed, 1, run, &b);
+		for (size_t i = 0; i < b.n_wire; i++)
+			assert_int_equal(b.wire[i].shape, WIRE_DUPLICATE);
+		explore_draw(counted, 1, run, &b);
+		for (size_t i = 0; i < b.n_wire; i++)
+			assert_int_equal(b.wire[i].shape, WIRE_DELAY);
+		explore_draw(off, 1, run, &b);
+		for (size_t i = 0; i < b.n_wire; i++)
+			assert_int_equal(explore_wire_kind(&b.wire[i]) &
+						 (EXPLORE_LINK_LOSS | EXPLORE_LINK_REORDER),
+					 0);
+	}
+	assert_int_equal(seen[LINK_C2S], EXPLORE_LINK_ALL);
+	assert_int_equal(seen[LINK_S2C], EXPLORE_LINK_ALL);
+	assert_true(seed_drawn);
+	scenario_free(plain);
+	scenario_free(link);
+	scenario_free(own);
+	scenario_free(timed);
+	scenario_free(off);
+	scenario_free(counted);
+}
+
+/* A schedule's lines pasted into the scenario give the link explore_apply
+ * gives it: what is printed is what ran. */
+static void test_wire_lines_parse_back(void **state)
+{
+	struct scenario *sc = parse(LINK);
+	struct explore_schedule s;
+	int lines_seen = 0;
+
+	(void)state;
+	for (uint64_t run = 0; run < 100; run++) {
+		char text[4096] = LINK, line[200];
+		struct fault faults[EXPLORE_MAX_FAULTS];
+		struct scenario view, *back;
+
+		explore_draw(sc, 5, run, &s);
+		if (s.n_wire == 0)
+			continue;
+		for (size_t i = 0; explore_schedule_line(&s, i, line, sizeof(line)); i++) {
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n", line);
+			lines_seen++;
+		}
+		back = parse(text);
+		explore_apply(sc, &s, faults, &view);
+		/* without a link line that draws at random the seed is not printed:
+		 * no choice of the link depends on it */
+		if (strstr(text, "link seed") != NULL)
+			assert_int_equal(back->link.seed, view.link.seed);
+		for (int d = 0; d < 2; d++) {
+			const struct scenario_link_dir_faults *x = &back->link.dir[d],
+							      *y = &view.link.dir[d];
+
+			assert_int_equal(x->loss_pcm, y->loss_pcm);
+			assert_int_equal(x->reorder_pcm, y->reorder_pcm);
+			assert_int_equal(x->duplicate_pcm, y->duplicate_pcm);
+			assert_int_equal(x->delay_us, y->delay_us);
+			assert_int_equal(x->n_filters, y->n_filters);
+			for (size_t f = 0; f < x->n_filters; f++) {
+				assert_string_equal(x->filters[f].filter, y->filters[f].filter);
+				assert_int_equal(x->filters[f].mode, y->filters[f].mode);
+				if (x->filters[f].mode != LINK_FILTER_ONCE)
+					assert_int_equal(x->filters[f].n, y->filters[f].n);
+			}
+		}
+		scenario_free(back);
+	}
+	assert_true(lines_seen > 50);
+	scenario_free(sc);
+}
+
+/* Made-up bugs of the wire: the first segment with data from the client lost;
+ * loss from the client of 1.5% or more. */
+static bool fails_first_segment_lost(const struct explore_schedule *s)
+{
+	for (size_t i = 0; i < s->n_wire; i++)
+		if (s->wire[i].dir == LINK_C2S && s->wire[i].shape == WIRE_DROP_DATA)
+			return true;
+	return false;
+}
+
+static bool fails_loss(const struct explore_schedule *s)
+{
+	for (size_t i = 0; i < s->n_wire; i++)
+		if (s->wire[i].dir == LINK_C2S && s->wire[i].shape == WIRE_LOSS &&
+		    s->wire[i].pcm >= 1500)
+			return true;
+	return false;
+}
+
+static void shrink_wire(const struct scenario *sc, bool (*fails)(const struct explore_schedule *),
+			const char *want, bool seed_line)
+{
+	struct explore_schedule s, cand;
+	struct explore_shrink sh;
+	char line[200];
+	uint64_t run;
+
+	for (run = 0; run < 2000; run++) {
+		explore_draw(sc, 1, run, &s);
+		if (fails(&s) && s.n + s.n_wire >= 3)
+			break;
+	}
+	assert_true(run < 2000);
+	if (fails == fails_loss) /* the largest drawn: bisection has work to do */
+		for (size_t i = 0; i < s.n_wire; i++)
+			if (s.wire[i].shape == WIRE_LOSS && s.wire[i].dir == LINK_C2S)
+				s.wire[i].pcm = 3000;
+	explore_shrink_start(&sh, &s);
+	while (explore_shrink_next(&sh, &cand))
+		explore_shrink_result(&sh, fails(&cand));
+	assert_int_equal(sh.best.n, 0);
+	assert_int_equal(sh.best.n_wire, 1);
+	assert_true(explore_schedule_line(&sh.best, 0, line, sizeof(line)));
+	assert_string_equal(line, want);
+	assert_int_equal(explore_schedule_line(&sh.best, 1, line, sizeof(line)), seed_line);
+	if (seed_line)
+		assert_true(strncmp(line, "link seed ", 10) == 0);
+}
+
+static void test_shrink_wire_to_one_link_line(void **state)
+{
+	struct scenario *sc = parse(LINK);
+
+	(void)state;
+	shrink_wire(sc, fails_first_segment_lost,
+		    "link client->server drop \"" EXPLORE_DATA_FILTER "\" once", false);
+	shrink_wire(sc, fails_loss, "link client->server loss 1.5%", true);
+	scenario_free(sc);
+}
+
+static void test_wire_line_words(void **state)
+{
+	struct explore_wire w = { .dir = LINK_S2C, .shape = WIRE_REORDER, .pcm = 12500 };
+	char line[200];
+
+	(void)state;
+	explore_wire_line(&w, line, sizeof(line));
+	assert_string_equal(line, "link server->client reorder 12.5%");
+	w = (struct explore_wire){ .dir = LINK_C2S, .shape = WIRE_DUPLICATE, .pcm = 125 };
+	explore_wire_line(&w, line, sizeof(line));
+	assert_string_equal(line, "link client->server duplicate 0.125%");
+	w = (struct explore_wire){ .dir = LINK_C2S, .shape = WIRE_DELAY, .delay_us = 5000 };
+	explore_wire_line(&w, line, sizeof(line));
+	assert_string_equal(line, "link client->server delay 5ms");
+	w = (struct explore_wire){ .dir = LINK_S2C, .shape = WIRE_DROP_DATA, .first_n = 3 };
+	explore_wire_line(&w, line, sizeof(line));
+	assert_string_equal(line, "link server->client drop \"" EXPLORE_DATA_FILTER "\" first 3");
+}
+
 static void test_replay_parses_seed_and_run(void **state)
 {
 	uint64_t seed = 0, run = 0;
@@ -241,10 +457,15 @@ int main(void)
 		cmocka_unit_test(test_same_seed_and_run_give_the_same_schedule),
 		cmocka_unit_test(test_every_kind_is_drawn_and_errors_are_legal),
 		cmocka_unit_test(test_narrowed_and_existing_kinds_are_not_drawn),
+		cmocka_unit_test(test_leaving_a_kind_out_changes_nothing_else),
 		cmocka_unit_test(test_fault_lines_parse_back),
 		cmocka_unit_test(test_fault_line_words),
 		cmocka_unit_test(test_shrink_finds_the_one_line_and_the_largest_size),
 		cmocka_unit_test(test_shrink_keeps_a_combination_and_makes_it_mild),
+		cmocka_unit_test(test_wire_is_drawn_only_with_a_link),
+		cmocka_unit_test(test_wire_lines_parse_back),
+		cmocka_unit_test(test_shrink_wire_to_one_link_line),
+		cmocka_unit_test(test_wire_line_words),
 		cmocka_unit_test(test_replay_parses_seed_and_run),
 	};
 

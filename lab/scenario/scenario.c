@@ -345,6 +345,11 @@ static int check_deferred(struct parser *p, const struct deferred *d)
 			return lex_err(&p->lx, d->col,
 				       "explore on \"server\" but there is no server line");
 		break;
+	case DEFER_LINK_EXPLORE:
+		if (p->sc->link.line == 0)
+			return lex_err(&p->lx, d->col,
+				       "explore on \"link\" but there is no link line");
+		break;
 	case DEFER_SERVER_EXPECT:
 		if (p->sc->server.line == 0)
 			return lex_err(&p->lx, d->col,
@@ -500,6 +505,7 @@ static int parse_buffer(const char *path, const char *text, size_t len, struct s
 	sc->capture_payload_bytes = -1;
 	sc->explore_kinds[WHO_CLIENT] = EXPLORE_ALL;
 	sc->explore_kinds[WHO_SERVER] = EXPLORE_ALL;
+	sc->explore_link_kinds = EXPLORE_LINK_ALL;
 	snprintf(sc->host, sizeof(sc->host), "127.0.0.1");
 	sc->path = strdup(path);
 	sc->name = base_name(path);

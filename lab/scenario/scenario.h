@@ -196,6 +196,21 @@ enum scenario_explore_kind {
 /* The words of the kinds, in bit order: "send-max", "recv-max", "eintr", ... */
 extern const char *const scenario_explore_words[EXPLORE_KINDS];
 
+/* What `tcplab explore` may perturb on the wire of a scenario with link lines,
+ * one bit each; `explore link off` or `explore link without KIND...` takes bits
+ * away. */
+enum scenario_explore_link_kind {
+	EXPLORE_LINK_LOSS = 1u << 0,      /* lost packets ("loss") */
+	EXPLORE_LINK_REORDER = 1u << 1,   /* packets held behind the next ("reorder") */
+	EXPLORE_LINK_DUPLICATE = 1u << 2, /* packets delivered twice ("duplicate") */
+	EXPLORE_LINK_DELAY = 1u << 3,     /* one-way delay ("delay") */
+};
+#define EXPLORE_LINK_KINDS 4
+#define EXPLORE_LINK_ALL ((1u << EXPLORE_LINK_KINDS) - 1)
+
+/* The words of the link kinds, in bit order: "loss", "reorder", ... */
+extern const char *const scenario_explore_link_words[EXPLORE_LINK_KINDS];
+
 struct scenario {
 	char *path;         /* as given */
 	char *name;         /* base name without ".scn": names the pcap */
@@ -222,6 +237,10 @@ struct scenario {
 	struct scenario_link link;
 	unsigned explore_kinds[2]; /* per enum scenario_who: EXPLORE_ALL unless narrowed */
 	int explore_line[2];       /* the `explore` line, 0 when none */
+	/* The same for the wire (enum scenario_explore_link_kind bits): EXPLORE_LINK_ALL
+	 * unless an `explore link` line narrows it, on line explore_link_line (0: none). */
+	unsigned explore_link_kinds;
+	int explore_link_line;
 };
 
 /* Reads and parses the file at path. On success *out is a new scenario (free with

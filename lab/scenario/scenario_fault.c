@@ -315,18 +315,53 @@ int parser_fault_line(struct parser *p, const struct token *kw)
 	return 0;
 }
 
+/* The kinds after "without", as bits of words[] (at least one). */
+static int want_kinds(struct parser *p, const char *const *words, int n, unsigned *kinds)
+{
+	struct token t;
+	char list[200] = "";
+
+	*kinds = 0;
+	for (;;) {
+		int k;
+
+		if (lex_next(&p->lx, &t) < 0)
+			return -1;
+		if (t.type == TOK_END)
+			break;
+		k = t.type == TOK_WORD ? lex_find_word(t.text, words, n) : -1;
+		if (k < 0)
+			return lex_unknown_word(&p->lx, &t, "explore kind", words, n, NULL);
+		*kinds |= 1u << k;
+	}
+	if (*kinds != 0)
+		return 0;
+	for (int k = 0; k < n; k++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
+			 words[k]);
+	return lex_err(&p->lx, lex_col_at(&p->lx, p->lx.line_len),
+		       "expected the kinds to leave out after \"without\" (%s)", list);
+}
+
 int parser_explore_line(struct parser *p, const struct token *kw)
 {
+	static const char *const target_words[] = { "client", "server", "link" };
 	static const char *const mode_words[] = { "off", "without" };
 	struct scenario *sc = p->sc;
 	struct token who_tok, t;
 	enum scenario_who who;
 	unsigned kinds = 0;
+	bool link;
 	int i;
 
-	if (parser_want_who(p, &who_tok, &who) < 0)
+	if (lex_want_keyword(&p->lx, &who_tok, "program or link", target_words, 3, &i) < 0)
 		return -1;
-	if (sc->explore_line[who] != 0)
+	link = i == 2;
+	who = i == 0 ? WHO_CLIENT : WHO_SERVER;
+	if (link && sc->explore_link_line != 0)
+		return lex_err(&p->lx, kw->col, "duplicate \"explore link\" (first set on line %d)",
+			       sc->explore_link_line);
+	if (!link && sc->explore_line[who] != 0)
 		return lex_err(&p->lx, kw->col, "duplicate \"explore %s\" (first set on line %d)",
 			       scenario_who_name(who), sc->explore_line[who]);
 	if (lex_want_keyword(&p->lx, &t, "explore mode", mode_words, 2, &i) < 0)
@@ -334,31 +369,17 @@ int parser_explore_line(struct parser *p, const struct token *kw)
 	if (i == 0) {
 		if (lex_want_end(&p->lx) < 0)
 			return -1;
-		kinds = EXPLORE_ALL;
-	} else {
-		for (;;) {
-			int k;
-
-			if (lex_next(&p->lx, &t) < 0)
-				return -1;
-			if (t.type == TOK_END)
-				break;
-			k = t.type == TOK_WORD
-				    ? lex_find_word(t.text, scenario_explore_words, EXPLORE_KINDS)
-				    : -1;
-			if (k < 0)
-				return lex_unknown_word(&p->lx, &t, "explore kind",
-							scenario_explore_words, EXPLORE_KINDS,
-							NULL);
-			kinds |= 1u << k;
-		}
-		if (kinds == 0)
-			return lex_err(&p->lx, lex_col_at(&p->lx, p->lx.line_len),
-				       "expected the kinds to leave out after \"without\" (%s, "
-				       "%s, %s, %s, %s, %s)",
-				       scenario_explore_words[0], scenario_explore_words[1],
-				       scenario_explore_words[2], scenario_explore_words[3],
-				       scenario_explore_words[4], scenario_explore_words[5]);
+		kinds = link ? EXPLORE_LINK_ALL : EXPLORE_ALL;
+	} else if (link ? want_kinds(p, scenario_explore_link_words, EXPLORE_LINK_KINDS, &kinds)
+			: want_kinds(p, scenario_explore_words, EXPLORE_KINDS, &kinds)) {
+		return -1;
+	}
+	if (link) {
+		if (parser_defer(p, who_tok.col, DEFER_LINK_EXPLORE, 0) < 0)
+			return -1;
+		sc->explore_link_line = p->lx.line_no;
+		sc->explore_link_kinds = EXPLORE_LINK_ALL & ~kinds;
+		return 0;
 	}
 	if (who == WHO_SERVER && parser_defer(p, who_tok.col, DEFER_SERVER_EXPLORE, 0) < 0)
 		return -1;

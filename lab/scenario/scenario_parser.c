@@ -68,3 +68,7 @@ void *parser_grow(void *arr, size_t *cap, size_t n, size_t elem_size)
 const char *const scenario_explore_words[EXPLORE_KINDS] = {
 	"send-max", "recv-max", "eintr", "eagain", "send-delay", "recv-delay",
 };
+
+const char *const scenario_explore_link_words[EXPLORE_LINK_KINDS] = {
+	"loss", "reorder", "duplicate", "delay",
+};

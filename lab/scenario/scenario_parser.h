@@ -20,6 +20,7 @@ enum {
 enum deferred_kind {
 	DEFER_SERVER_FAULT,
 	DEFER_SERVER_EXPLORE,
+	DEFER_LINK_EXPLORE, /* `explore link` needs a link line */
 	DEFER_SERVER_EXPECT,
 	DEFER_PAUSE_AT,
 	DEFER_PAUSE_FOR,

@@ -484,6 +484,35 @@ static void test_explore_narrows_the_kinds(void **state)
 		     "recv-max, eintr, eagain, send-delay, recv-delay)");
 }
 
+static void test_explore_narrows_the_link(void **state)
+{
+	struct scenario *sc = parse_ok(HEAD "explore link without loss delay\nlink loss 1%\n");
+
+	(void)state;
+	assert_int_equal(sc->explore_link_kinds, EXPLORE_LINK_REORDER | EXPLORE_LINK_DUPLICATE);
+	assert_int_equal(sc->explore_link_line, 3);
+	assert_int_equal(sc->explore_kinds[WHO_CLIENT], EXPLORE_ALL);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "link delay 1ms\nexplore link off\n");
+	assert_int_equal(sc->explore_link_kinds, 0);
+	scenario_free(sc);
+	sc = parse_ok(HEAD "link delay 1ms\n");
+	assert_int_equal(sc->explore_link_kinds, EXPLORE_LINK_ALL);
+	scenario_free(sc);
+	assert_error(HEAD "explore link off\n",
+		     "t.scn:3:9: explore on \"link\" but there is no link line");
+	assert_error(HEAD "link delay 1ms\nexplore link without los\n",
+		     "t.scn:4:22: unknown explore kind \"los\" (did you mean \"loss\"?)");
+	assert_error(HEAD "link delay 1ms\nexplore link without eintr\n",
+		     "t.scn:4:22: unknown explore kind \"eintr\" (expected loss, reorder, "
+		     "duplicate or delay)");
+	assert_error(HEAD "link delay 1ms\nexplore link off\nexplore link off\n",
+		     "t.scn:5:1: duplicate \"explore link\" (first set on line 4)");
+	assert_error(HEAD "link delay 1ms\nexplore link without\n",
+		     "t.scn:4:21: expected the kinds to leave out after \"without\" (loss, "
+		     "reorder, duplicate, delay)");
+}
+
 static void test_fault_error_once_every_and_after(void **state)
 {
 	const struct fault *f;
@@ -1385,6 +1414,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_directive_without_near_match_lists_directives),
 		cmocka_unit_test(test_fault_error_legal_marks_the_rule),
 		cmocka_unit_test(test_explore_narrows_the_kinds),
+		cmocka_unit_test(test_explore_narrows_the_link),
 		cmocka_unit_test(test_unterminated_string_reports_line_and_column),
 		cmocka_unit_test(test_unknown_escape_reports_its_column),
 		cmocka_unit_test(test_string_needs_a_space_after_the_quote),
