@@ -233,7 +233,7 @@ static void draw_program(uint64_t *state, enum scenario_who who, unsigned allowe
  * make a correct program fail. Time (the run's duration, the handshake's RTT,
  * a deadlock's reaction time, zero-window probes, which a timer sends): loss
  * costs retransmission time-outs, reordering holds packets back, delay is
- * time. Packets counted (expect packets, retransmissions, Wireshark's analysis
+ * time. Packets counted (expect packets, retransmissions, resends, Wireshark's analysis
  * flags, zero windows, probes, segment sizes, which a retransmission may merge):
  * loss, reordering and duplicates add packets and retransmissions. The link's
  * drops: loss. */
@@ -255,6 +255,7 @@ static unsigned measured_link_kinds(const struct scenario *sc)
 			break;
 		case EXPECT_PACKETS:
 		case EXPECT_RETRANSMISSIONS:
+		case EXPECT_RESENDS:
 		case EXPECT_ANALYSIS:
 		case EXPECT_ZERO_WINDOW:
 		case EXPECT_SEGMENTS_PAYLOAD:
