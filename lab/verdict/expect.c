@@ -998,6 +998,13 @@ static void judge_clock_fault(const struct run_record *rec, size_t index, const 
 		    "the %s never took effect: the %s ended after %" PRId64 " ms, before the %s "
 		    "at %" PRId64 " ms",
 		    what, who, lived_us / 1000, what, f->at_us / 1000);
+	else if (!side->proc.running && !side->stopped_by_lab)
+		/* It ended by itself just after the time, before the lab's clock got
+		 * round to it (a busy machine). */
+		say(v,
+		    "the %s never took effect: the %s ended by itself after %" PRId64
+		    " ms, before the lab carried out the %s due at %" PRId64 " ms",
+		    what, who, lived_us / 1000, what, f->at_us / 1000);
 	else
 		say(v,
 		    "the %s never took effect: the run ended (the lab stopped the %s after %" PRId64

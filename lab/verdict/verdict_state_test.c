@@ -311,6 +311,17 @@ static void test_a_pause_after_the_end_fails(void **state)
 		strstr(j.v[0].text, "the client ended after 268 ms, before the pause at 300 ms"));
 	judged_free(&j);
 
+	/* Ended by itself just after the time, before the lab got round to it: not
+	 * "the lab stopped it". */
+	rec->side[WHO_CLIENT].proc.end_us = 1320000;
+	judge_faults(ECHO "timeout 5s\nfault client pause at 300ms for 100ms\n",
+		     PCAPS "basic_echo.pcap", rec, &j, &n);
+	assert_false(j.v[0].held);
+	assert_non_null(strstr(j.v[0].text, "the client ended by itself after 320 ms, before "
+					    "the lab carried out the pause due at 300 ms"));
+	assert_null(strstr(j.v[0].text, "stopped"));
+	judged_free(&j);
+
 	rec->clock_fault_fired[0] = true;
 	judge_faults(ECHO "timeout 5s\nfault client pause at 300ms for 100ms\n",
 		     PCAPS "basic_echo.pcap", rec, &j, &n);
