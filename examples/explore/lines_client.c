@@ -1,4 +1,4 @@
-/* lines_client: sends two lines to lines_server, the second 50 ms after the
+/* lines_client: sends two lines to lines_server, the second 150 ms after the
  * first (it has work to do in between) without waiting for the first answer,
  * then reads the two answers and prints them. Exits 1 when the answers are not
  * "ok " and its lines, in order. */
@@ -33,7 +33,7 @@ static int send_all(int fd, const char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
-	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+	struct timespec pause = { .tv_nsec = 150 * 1000 * 1000 };
 	char want[64], got[256];
 	size_t len = 0;
 	int fd, newlines = 0;

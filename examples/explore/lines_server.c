@@ -6,10 +6,11 @@
  * client always waited for an answer before it sent its next line. TCP keeps
  * no message boundaries: when two lines are queued at once, one read returns
  * both and the second is thrown away. On a perfect link the client's second
- * line comes 50 ms after the first, long after the first was read; when the
- * segment with the first line is lost, the client's kernel sends it again once
- * the second has arrived out of order, and the two lines reach the server
- * together. */
+ * line comes 150 ms after the first, long after the first was read, even on a
+ * loaded machine. When the segment with the first line is lost, the client's
+ * kernel would probe for it only after about 200 ms; the second line arrives
+ * out of order before that, the kernel sends the first again at once, and the
+ * two lines reach the server together. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
