@@ -262,6 +262,14 @@ static int try_deadlock(struct liveness *l, int port, const struct watch_conn *c
 	return unmoved(l, port, proven, err);
 }
 
+static bool has_keepalive_timer(const struct watch_sample *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (s->sockets[i].timer == WATCH_TIMER_KEEPALIVE)
+			return true;
+	return false;
+}
+
 static int try_hang(struct liveness *l, int port, uint64_t now_us, bool *proven,
 		    struct lab_err *err)
 {
@@ -272,15 +280,21 @@ static int try_hang(struct liveness *l, int port, uint64_t now_us, bool *proven,
 	    now_us - l->detector.last_progress_us < (uint64_t)l->opts.hang_after_us)
 		return 0;
 	/* A socket with keep-alive on has a timer that will end a wait on an idle
-	 * connection whose peer is gone (RFC 9293 §3.8.4): not for ever. */
-	for (size_t i = 0; i < l->sample.count; i++)
-		if (l->sample.sockets[i].timer == WATCH_TIMER_KEEPALIVE)
-			return 0;
+	 * connection whose peer is gone (RFC 9293 §3.8.4): not for ever. The timer
+	 * is not pending while its handler sends a probe, so a sample may miss it:
+	 * a task waiting for input on such a socket is judged by its SO_KEEPALIVE
+	 * (tasks.c), and both looks of the proof are checked here. */
+	if (has_keepalive_timer(&l->sample))
+		return 0;
 	if (tasks_look(l->opts.proc_dir, &none, pidfd_of, l, true, &l->view, err) < 0)
 		return -1;
 	if (!tasks_all_waiting(&l->view))
 		return 0;
-	return unmoved(l, port, proven, err);
+	if (unmoved(l, port, proven, err) < 0)
+		return -1;
+	if (has_keepalive_timer(&l->again))
+		*proven = false;
+	return 0;
 }
 
 int liveness_sample(struct liveness *l, int port, uint64_t now_us, bool paused,

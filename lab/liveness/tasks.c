@@ -179,6 +179,10 @@ static int classify_poll(const struct tasks_task *t, const struct tasks_conn *co
 		if (f->type == TASKS_FD_TIMERFD && f->armed)
 			return set(out, TASKS_OTHER, "in %s with a timerfd armed: its own clock",
 				   name);
+		if (f->type == TASKS_FD_SOCKET && f->keepalive)
+			return set(out, TASKS_OTHER,
+				   "in %s on a socket with SO_KEEPALIVE: keep-alive may end it",
+				   name);
 		if (f->type == TASKS_FD_SOCKET)
 			receiving = true;
 		else if (f->type != TASKS_FD_PIPE && f->type != TASKS_FD_TIMERFD)
@@ -256,6 +260,9 @@ static int classify(const struct tasks_task *t, const struct tasks_conn *conn,
 			if (f->rcvtimeo_us > 0)
 				return set(out, TASKS_OTHER,
 					   "in %s with SO_RCVTIMEO set: its own clock", name);
+			if (!accepting && f->keepalive)
+				return set(out, TASKS_OTHER,
+					   "in %s with SO_KEEPALIVE: keep-alive may end it", name);
 			if (accepting)
 				return set(out, TASKS_WAITING, "in %s", name);
 			return set(out, TASKS_RECEIVING, "in %s", name);
@@ -319,13 +326,16 @@ static int64_t timeval_us(const struct timeval *tv)
 	return (int64_t)tv->tv_sec * 1000000 + tv->tv_usec;
 }
 
-/* SO_RCVTIMEO, SO_SNDTIMEO and SO_ACCEPTCONN of the process's socket fd, on a
- * duplicate (pidfd_getfd) that is closed at once. */
+/* SO_RCVTIMEO, SO_SNDTIMEO, SO_KEEPALIVE and SO_ACCEPTCONN of the process's
+ * socket fd, on a duplicate (pidfd_getfd) that is closed at once. SO_KEEPALIVE
+ * is read here rather than from sock_diag's timer: the timer is not pending
+ * while its handler runs (sends a probe), and a sample can fall in that gap. */
 static void read_socket_options(struct proc_ctx *p, struct tasks_fd *f)
 {
 	struct timeval rcv = { 0 }, snd = { 0 };
 	socklen_t len;
 	int listening = 0;
+	int keepalive = 0;
 	int dup;
 
 	if (p->pidfd == -1) {
@@ -344,7 +354,11 @@ static void read_socket_options(struct proc_ctx *p, struct tasks_fd *f)
 		if (getsockopt(dup, SOL_SOCKET, SO_SNDTIMEO, &snd, &len) == 0) {
 			len = sizeof(listening);
 			getsockopt(dup, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+			len = sizeof(keepalive);
+			if (getsockopt(dup, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &len) < 0)
+				keepalive = 1; /* cannot tell: its timer may run */
 			f->options_known = true;
+			f->keepalive = keepalive != 0;
 			f->rcvtimeo_us = timeval_us(&rcv);
 			f->sndtimeo_us = timeval_us(&snd);
 			f->listening = listening != 0;

@@ -3,7 +3,8 @@
  * blocked (/proc/PID/task/TID/syscall), what the call's descriptor is
  * (/proc/PID/fd, fdinfo: a socket's inode, a pipe, an armed timerfd, an epoll
  * set), the descriptor's socket options that are a program's own clock
- * (SO_RCVTIMEO, SO_SNDTIMEO, read from a duplicate made with pidfd_getfd) and
+ * (SO_RCVTIMEO, SO_SNDTIMEO, SO_KEEPALIVE, read from a duplicate made with
+ * pidfd_getfd) and
  * the process's clocks (POSIX timers in /proc/PID/timers, a SIGALRM handler).
  * From that it sorts the tasks: blocked sending on one of a connection's two
  * sockets, waiting for another task of the run, waiting for input, or anything
@@ -59,6 +60,7 @@ struct tasks_fd {
 	bool options_known;  /* sockets: the two below were read */
 	int64_t rcvtimeo_us; /* SO_RCVTIMEO, 0 when unset */
 	int64_t sndtimeo_us; /* SO_SNDTIMEO, 0 when unset */
+	bool keepalive;      /* SO_KEEPALIVE: the kernel may end a wait for input */
 	bool armed;          /* timerfds: a pending expiry */
 	unsigned int events; /* poll sets: the events asked for (POLLIN, POLLOUT...) */
 };

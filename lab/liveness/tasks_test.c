@@ -88,6 +88,30 @@ static void test_receive_with_rcvtimeo_is_its_own_clock(void **state)
 	assert_non_null(strstr(w.text, "SO_RCVTIMEO"));
 }
 
+/* Keep-alive ends a wait for input on an idle connection whose peer is gone;
+ * it is read from the socket's option, never from a sample of its timer (the
+ * timer is not pending while it sends a probe). It does not end a send. */
+static void test_receive_with_keepalive_may_end(void **state)
+{
+	struct tasks_task t = task_in(SYS_recvfrom, TASKS_FD_SOCKET, 1001);
+	struct tasks_wait w;
+
+	(void)state;
+	t.fds[0].keepalive = true;
+	tasks_classify(&t, &CONN, &w);
+	assert_int_equal(w.kind, TASKS_OTHER);
+	assert_non_null(strstr(w.text, "SO_KEEPALIVE"));
+	t.call.nr = SYS_epoll_pwait;
+	t.call.args[3] = (long)-1; /* no timeout */
+	t.fds[0].events = EPOLLIN;
+	assert_int_equal(kind_of(&t, NULL), TASKS_OTHER);
+	t.fds[0].keepalive = false;
+	assert_int_equal(kind_of(&t, NULL), TASKS_RECEIVING);
+	t = task_in(SYS_sendto, TASKS_FD_SOCKET, 1001);
+	t.fds[0].keepalive = true; /* data in flight: no keep-alive probe */
+	assert_int_equal(kind_of(&t, NULL), TASKS_SENDING);
+}
+
 static void test_accept_and_pipes_wait_for_the_run(void **state)
 {
 	struct tasks_task t = task_in(SYS_accept4, TASKS_FD_SOCKET, 77);
@@ -216,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_send_on_the_connection_is_sending_on_that_end),
 		cmocka_unit_test(test_send_with_sndtimeo_or_elsewhere_proves_nothing),
 		cmocka_unit_test(test_receive_with_rcvtimeo_is_its_own_clock),
+		cmocka_unit_test(test_receive_with_keepalive_may_end),
 		cmocka_unit_test(test_accept_and_pipes_wait_for_the_run),
 		cmocka_unit_test(test_sleeps_and_running_tasks_may_move),
 		cmocka_unit_test(test_process_clocks_and_foreign_abis_prove_nothing),
