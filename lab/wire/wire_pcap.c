@@ -108,11 +108,9 @@ static void *writer_main(void *arg)
 
 /* Hands the current buffer to the writer and takes a free one, waiting for the
  * writer when none is free. */
-static void submit(struct wire_pcap *pc)
+/* Queues B for the writer and wakes it; pc->lock held. */
+static void enqueue_locked(struct wire_pcap *pc, struct wire_pcap_buf *b)
 {
-	struct wire_pcap_buf *b = pc->cur;
-
-	pthread_mutex_lock(&pc->lock);
 	b->next = NULL;
 	if (pc->queue_tail)
 		pc->queue_tail->next = b;
@@ -120,6 +118,12 @@ static void submit(struct wire_pcap *pc)
 		pc->queue_head = b;
 	pc->queue_tail = b;
 	pthread_cond_signal(&pc->queued);
+}
+
+static void submit(struct wire_pcap *pc)
+{
+	pthread_mutex_lock(&pc->lock);
+	enqueue_locked(pc, pc->cur);
 	while (pc->free_list == NULL)
 		pthread_cond_wait(&pc->freed, &pc->lock);
 	pc->cur = pc->free_list;
@@ -356,14 +360,8 @@ int wire_pcap_close(struct wire_pcap *pc, struct lab_err *err)
 		return 0;
 	if (pc->writer_started) {
 		pthread_mutex_lock(&pc->lock);
-		if (pc->cur->used > 0) {
-			pc->cur->next = NULL;
-			if (pc->queue_tail)
-				pc->queue_tail->next = pc->cur;
-			else
-				pc->queue_head = pc->cur;
-			pc->queue_tail = pc->cur;
-		}
+		if (pc->cur->used > 0)
+			enqueue_locked(pc, pc->cur);
 		pc->closing = true;
 		pthread_cond_signal(&pc->queued);
 		pthread_mutex_unlock(&pc->lock);
